@@ -1,0 +1,1 @@
+"""Typed Pulumi ComponentResources. Each knows one concern; stacks/ composes them from config."""

@@ -1,0 +1,49 @@
+"""A DOKS GPU node pool: tainted so only GPU workloads land there, labelled so they can select it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_digitalocean as do
+
+from components.doks.cluster import DoksCluster
+
+# DOKS taints NVIDIA GPU nodes with nvidia.com/gpu:NoSchedule itself (https://llm-d.ai/docs/
+# infrastructure/providers/digitalocean); declaring the same taint keeps the pool's intent explicit.
+GPU_TAINT_KEY = "nvidia.com/gpu"
+
+
+@dataclass(frozen=True)
+class DoksGpuNodePoolArgs:
+    cluster: DoksCluster
+    size: str
+    node_count: int
+    labels: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+
+
+class DoksGpuNodePool(pulumi.ComponentResource):
+    pool_id: pulumi.Output[str]
+    pool_name: pulumi.Output[str]
+    labels: dict[str, str]
+    taint_key: str
+
+    def __init__(self, name: str, args: DoksGpuNodePoolArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-serving:doks:GpuNodePool", name, None, opts)
+        pool = do.KubernetesNodePool(
+            f"{name}-pool",
+            name=name,
+            cluster_id=args.cluster.cluster_id,
+            size=args.size,
+            node_count=args.node_count,
+            labels=args.labels,
+            taints=[do.KubernetesNodePoolTaintArgs(key=GPU_TAINT_KEY, value="", effect="NoSchedule")],
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.pool_id = pool.id
+        self.pool_name = pool.name
+        self.labels = dict(args.labels)
+        self.taint_key = GPU_TAINT_KEY
+        self.register_outputs({"poolId": self.pool_id, "poolName": self.pool_name})

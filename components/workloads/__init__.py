@@ -1,0 +1,20 @@
+"""Kubernetes workloads, the same on every cluster: namespace and credentials, model stores, vLLM, exposure."""
+
+from components.workloads.gateway import GatewayEndpoint, GatewayEndpointArgs
+from components.workloads.namespace import ServingNamespace, ServingNamespaceArgs
+from components.workloads.nfs_model_store import NfsModelStore, NfsModelStoreArgs
+from components.workloads.types import GpuPlacement, ModelSource
+from components.workloads.vllm import VllmServer, VllmServerArgs
+
+__all__ = [
+    "GatewayEndpoint",
+    "GatewayEndpointArgs",
+    "GpuPlacement",
+    "ModelSource",
+    "NfsModelStore",
+    "NfsModelStoreArgs",
+    "ServingNamespace",
+    "ServingNamespaceArgs",
+    "VllmServer",
+    "VllmServerArgs",
+]

@@ -1,0 +1,78 @@
+"""Expose a Service through the Gateway API: a Gateway (its class provisions the load balancer) and
+an HTTPRoute that forwards only the OpenAI API paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+GATEWAY_API = "gateway.networking.k8s.io/v1"
+
+
+@dataclass(frozen=True)
+class GatewayEndpointArgs:
+    namespace: pulumi.Input[str]
+    gateway_class_name: str
+    service_name: pulumi.Input[str]
+    service_port: int
+    hostname: str | None = None
+    path_prefix: str = "/v1"
+    """vLLM's API key guards /v1; other routes (e.g. /metrics) stay inside the cluster."""
+    request_timeout: str = "600s"
+    """Long generations stream for minutes; the default proxy timeouts would cut them."""
+    name: str = "vllm"
+
+
+class GatewayEndpoint(pulumi.ComponentResource):
+    gateway_name: pulumi.Output[str]
+    address_command: pulumi.Output[str]
+
+    def __init__(self, name: str, args: GatewayEndpointArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-serving:workloads:GatewayEndpoint", name, None, opts)
+        listener: dict[str, Any] = {
+            "name": "http",
+            "protocol": "HTTP",
+            "port": 80,
+            "allowedRoutes": {"namespaces": {"from": "Same"}},
+        }
+        if args.hostname:
+            listener["hostname"] = args.hostname
+        gateway = k8s.apiextensions.CustomResource(
+            f"{name}-gateway",
+            api_version=GATEWAY_API,
+            kind="Gateway",
+            metadata={"name": f"{args.name}-gateway", "namespace": args.namespace},
+            spec={"gatewayClassName": args.gateway_class_name, "listeners": [listener]},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        route_spec: dict[str, Any] = {
+            "parentRefs": [{"name": f"{args.name}-gateway", "sectionName": "http"}],
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": args.path_prefix}}],
+                    "backendRefs": [{"name": args.service_name, "port": args.service_port}],
+                    "timeouts": {"request": args.request_timeout},
+                }
+            ],
+        }
+        if args.hostname:
+            route_spec["hostnames"] = [args.hostname]
+        k8s.apiextensions.CustomResource(
+            f"{name}-route",
+            api_version=GATEWAY_API,
+            kind="HTTPRoute",
+            metadata={"name": f"{args.name}-route", "namespace": args.namespace},
+            spec=route_spec,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
+        )
+        self.gateway_name = pulumi.Output.from_input(f"{args.name}-gateway")
+        # The address lands in the Gateway's status once its class provisions a load balancer; the
+        # provider's CustomResource does not surface status, so hand the user the command that reads it.
+        self.address_command = pulumi.Output.concat(
+            "kubectl get gateway ", self.gateway_name, " -n ", args.namespace,
+            " -o jsonpath='{.status.addresses[0].value}'",
+        )  # fmt: skip
+        self.register_outputs({"gatewayName": self.gateway_name, "addressCommand": self.address_command})

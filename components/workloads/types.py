@@ -1,0 +1,37 @@
+"""Small value types the workload components hand each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+LABEL_PREFIX = "llm-serving.dev"
+
+
+@dataclass(frozen=True)
+class GpuPlacement:
+    """Where GPU pods go: the node labels to select and the taints to tolerate."""
+
+    node_selector: dict[str, str]
+    taint_keys: list[str] = field(default_factory=lambda: ["nvidia.com/gpu"])
+
+    def tolerations(self) -> list[dict[str, str]]:
+        return [{"key": key, "operator": "Exists", "effect": "NoSchedule"} for key in self.taint_keys]
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """How a vLLM container gets its weights: what to pass as the model and what to mount or set.
+
+    Model stores produce one; the server consumes it, so a server never knows which store it reads.
+    """
+
+    model: pulumi.Input[str]
+    volumes: list[dict[str, Any]] = field(default_factory=list)
+    volume_mounts: list[dict[str, Any]] = field(default_factory=list)
+    env: list[dict[str, Any]] = field(default_factory=list)
+    args: list[str] = field(default_factory=list)
+    ready: list[pulumi.Resource] = field(default_factory=list)
+    """Resources that must exist (e.g. the download Job) before a server starts reading."""

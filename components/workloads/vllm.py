@@ -1,0 +1,232 @@
+"""vLLM's OpenAI-compatible server as a hardened Deployment, with its disruption budget and Service."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.workloads.namespace import API_KEY_SECRET_KEY
+from components.workloads.types import LABEL_PREFIX, GpuPlacement, ModelSource
+
+PORT = 8000
+_UID = 1000
+
+# preStop: wait until vLLM reports no running and no waiting requests (its Prometheus gauges
+# vllm:num_requests_running / vllm:num_requests_waiting on /metrics, which needs no API key), so a
+# rolling update or a node drain never cuts a request off. The grace period bounds the wait.
+DRAIN_SCRIPT = """\
+sleep 5
+while true; do
+  metrics=$(curl -s localhost:%(port)d/metrics || true)
+  running=$(echo "$metrics" | awk '/^vllm:num_requests_running/ {s+=$2} END {print int(s)}')
+  waiting=$(echo "$metrics" | awk '/^vllm:num_requests_waiting/ {s+=$2} END {print int(s)}')
+  if [ "${running:-0}" = "0" ] && [ "${waiting:-0}" = "0" ]; then echo drained; exit 0; fi
+  echo "draining: running=$running waiting=$waiting"; sleep 2
+done
+"""
+
+
+@dataclass(frozen=True)
+class VllmServerArgs:
+    namespace: pulumi.Input[str]
+    image: str
+    served_model_name: str
+    source: ModelSource
+    placement: GpuPlacement
+    api_key_secret_name: pulumi.Input[str]
+    replicas: int = 1
+    tensor_parallel_size: int = 1
+    max_model_len: int = 8192
+    gpu_memory_utilization: float = 0.9
+    dtype: str = "auto"
+    quantization: str | None = None
+    extra_args: list[str] = field(default_factory=list)
+    cpu: str = "4"
+    memory: str = "32Gi"
+    shm_size_gi: int = 16
+    startup_timeout_seconds: int = 1800
+    termination_grace_period_seconds: int = 120
+    image_pull_secrets: list[pulumi.Input[str]] = field(default_factory=list)
+    service_type: Literal["ClusterIP", "LoadBalancer"] = "ClusterIP"
+    service_port: int = PORT
+    service_annotations: dict[str, str] = field(default_factory=dict)
+    load_balancer_source_ranges: list[str] = field(default_factory=list)
+    wait_for: list[pulumi.Resource] = field(default_factory=list)
+    """Resources the pods need first (e.g. the GPU node pool), beyond the model source's own."""
+    name: str = "vllm"
+
+
+def vllm_args(args: VllmServerArgs) -> list[pulumi.Input[str]]:
+    flags: list[pulumi.Input[str]] = [
+        args.source.model,
+        "--served-model-name", args.served_model_name,
+        "--host", "0.0.0.0",
+        "--port", str(PORT),
+        "--tensor-parallel-size", str(args.tensor_parallel_size),
+        "--max-model-len", str(args.max_model_len),
+        "--gpu-memory-utilization", str(args.gpu_memory_utilization),
+        "--dtype", args.dtype,
+    ]  # fmt: skip
+    if args.quantization:
+        flags += ["--quantization", args.quantization]
+    return flags + list(args.source.args) + list(args.extra_args)
+
+
+class VllmServer(pulumi.ComponentResource):
+    deployment_name: pulumi.Output[str]
+    service_name: pulumi.Output[str]
+    service_port: int
+    load_balancer_address: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: VllmServerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-serving:workloads:VllmServer", name, None, opts)
+        labels = {"app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": args.name}
+        gpus = str(args.tensor_parallel_size)
+
+        container: dict[str, Any] = {
+            "name": "vllm",
+            "image": args.image,
+            "command": ["vllm", "serve"],
+            "args": vllm_args(args),
+            "ports": [{"name": "http", "container_port": PORT}],
+            "env": [
+                # Every /v1 route requires `Authorization: Bearer <key>`.
+                {
+                    "name": "VLLM_API_KEY",
+                    "value_from": {
+                        "secret_key_ref": {"name": args.api_key_secret_name, "key": API_KEY_SECRET_KEY}
+                    },
+                },
+                # Weights come from the model store only; never reach out to the Hub at start.
+                {"name": "HF_HUB_OFFLINE", "value": "1"},
+                {"name": "HOME", "value": "/tmp"},
+                {"name": "USER", "value": "vllm"},
+                {"name": "VLLM_NO_USAGE_STATS", "value": "1"},
+                *args.source.env,
+            ],
+            "resources": {
+                "requests": {"cpu": args.cpu, "memory": args.memory, "nvidia.com/gpu": gpus},
+                "limits": {"memory": args.memory, "nvidia.com/gpu": gpus},
+            },
+            # Large models take minutes to load: only the startup probe waits that long.
+            "startup_probe": {
+                "http_get": {"path": "/health", "port": "http"},
+                "period_seconds": 10,
+                "failure_threshold": math.ceil(args.startup_timeout_seconds / 10),
+            },
+            "readiness_probe": {
+                "http_get": {"path": "/health", "port": "http"},
+                "period_seconds": 5,
+                "failure_threshold": 3,
+            },
+            "liveness_probe": {
+                "http_get": {"path": "/health", "port": "http"},
+                "period_seconds": 10,
+                "timeout_seconds": 5,
+                "failure_threshold": 6,
+            },
+            "lifecycle": {
+                "pre_stop": {"exec": {"command": ["/bin/sh", "-c", DRAIN_SCRIPT % {"port": PORT}]}}
+            },
+            "security_context": {
+                "allow_privilege_escalation": False,
+                "capabilities": {"drop": ["ALL"]},
+                "run_as_non_root": True,
+            },
+            "volume_mounts": [
+                {"name": "shm", "mount_path": "/dev/shm"},
+                {"name": "tmp", "mount_path": "/tmp"},
+                *args.source.volume_mounts,
+            ],
+        }
+        pod_spec: dict[str, Any] = {
+            "termination_grace_period_seconds": args.termination_grace_period_seconds,
+            "node_selector": args.placement.node_selector,
+            "tolerations": args.placement.tolerations(),
+            # One replica per GPU node: a second replica on a node would fight for its GPUs.
+            "affinity": {
+                "pod_anti_affinity": {
+                    "required_during_scheduling_ignored_during_execution": [
+                        {"label_selector": {"match_labels": labels}, "topology_key": "kubernetes.io/hostname"}
+                    ]
+                }
+            },
+            "automount_service_account_token": False,
+            "enable_service_links": False,
+            "security_context": {
+                "run_as_non_root": True,
+                "run_as_user": _UID,
+                "run_as_group": _UID,
+                "fs_group": _UID,
+                "seccomp_profile": {"type": "RuntimeDefault"},
+            },
+            "containers": [container],
+            "volumes": [
+                {"name": "shm", "empty_dir": {"medium": "Memory", "size_limit": f"{args.shm_size_gi}Gi"}},
+                {"name": "tmp", "empty_dir": {"size_limit": "20Gi"}},
+                *args.source.volumes,
+            ],
+        }
+        if args.image_pull_secrets:
+            pod_spec["image_pull_secrets"] = [{"name": s} for s in args.image_pull_secrets]
+
+        # `pulumi up` waits for the rollout; give it the startup window plus scheduling time.
+        rollout_minutes = math.ceil(args.startup_timeout_seconds / 60) + 20
+        deployment = k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata={"name": args.name, "namespace": args.namespace, "labels": labels},
+            spec={
+                "replicas": args.replicas,
+                "selector": {"match_labels": labels},
+                # No surge: a GPU-bound cluster has no spare GPU for an extra pod.
+                "strategy": {"type": "RollingUpdate", "rolling_update": {"max_surge": 0, "max_unavailable": 1}},
+                "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+            },
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*args.source.ready, *args.wait_for],
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{rollout_minutes}m", update=f"{rollout_minutes}m"),
+            ),
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-pdb",
+            metadata={"name": args.name, "namespace": args.namespace, "labels": labels},
+            spec={"max_unavailable": 1, "selector": {"match_labels": labels}},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        service_spec: dict[str, Any] = {
+            "type": args.service_type,
+            "selector": labels,
+            "ports": [{"name": "http", "port": args.service_port, "target_port": "http", "protocol": "TCP"}],
+        }
+        if args.service_type == "LoadBalancer":
+            service_spec["load_balancer_source_ranges"] = args.load_balancer_source_ranges
+            service_spec["external_traffic_policy"] = "Local"
+        service = k8s.core.v1.Service(
+            f"{name}-service",
+            metadata={
+                "name": args.name,
+                "namespace": args.namespace,
+                "labels": labels,
+                "annotations": args.service_annotations,
+            },
+            spec=service_spec,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        self.deployment_name = deployment.metadata.apply(lambda m: m.name or args.name)
+        self.service_name = service.metadata.apply(lambda m: m.name or args.name)
+        self.service_port = args.service_port
+        self.load_balancer_address = None
+        if args.service_type == "LoadBalancer":
+            self.load_balancer_address = service.status.apply(_ingress_address)
+        self.register_outputs({"deploymentName": self.deployment_name, "serviceName": self.service_name})
+
+
+def _ingress_address(status: Any) -> str:
+    ingress = (status.load_balancer.ingress if status and status.load_balancer else None) or []
+    return (ingress[0].ip or ingress[0].hostname or "") if ingress else ""

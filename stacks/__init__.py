@@ -1,0 +1,17 @@
+"""Stack composition: validated config in, components wired together. `run()` is the program."""
+
+from __future__ import annotations
+
+import pulumi
+
+
+def run() -> None:
+    """Validate the stack config (raising ConfigError before anything is registered), then build."""
+    from stacks import config, doks
+    from stacks.config_source import read_project_config
+
+    values, secret_keys = read_project_config(config.PROJECT)
+    cfg = config.parse(values, secret_keys)
+    builders = {"doks": doks.build}
+    builders[cfg.platform](cfg)
+    pulumi.log.debug(f"built platform {cfg.platform}")

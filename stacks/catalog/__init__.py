@@ -1,0 +1,40 @@
+"""Cloud and software facts as data, each row with its source. Loaded once at import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_HERE = Path(__file__).parent
+
+
+def _load(name: str) -> dict[str, Any]:
+    return yaml.safe_load((_HERE / name).read_text())
+
+
+@dataclass(frozen=True)
+class GpuShape:
+    name: str
+    gpus_per_node: int
+    gpu_model: str
+    gpu_memory_gb: int
+    source: str
+    rdma: bool = False
+
+
+# vLLM's OpenAI-compatible server image, pinned to a release (vllm 0.33.0 is the newest release on
+# PyPI on 2026-11-24; images are published per release: https://hub.docker.com/r/vllm/vllm-openai/tags).
+VLLM_IMAGE = "vllm/vllm-openai:v0.33.0"
+
+# The model download Job: the official Python image plus a pinned huggingface_hub whose `hf download
+# --local-dir` skips files already present (huggingface_hub 2.4.0, newest on PyPI on 2026-11-24).
+DOWNLOADER_IMAGE = "python:3.12.12-slim"
+HUGGINGFACE_HUB_VERSION = "2.4.0"
+
+_do = _load("digitalocean.yaml")
+DO_GPU_SIZES: dict[str, GpuShape] = {name: GpuShape(name=name, **row) for name, row in _do["gpu_sizes"].items()}
+DO_REGIONS_WITH_GPU_AND_NFS: dict[str, list[str]] = _do["regions_with_gpu_and_nfs"]
+DOKS_GATEWAY_API_MIN_VERSION: str = _do["gateway_api_min_version"]

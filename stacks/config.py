@@ -1,0 +1,380 @@
+"""The stack config: one pydantic tree, read from the stack's structured config.
+
+Every key lives in the project namespace (`llm-serving:<key>` in `Pulumi.<stack>.yaml`) and is
+written in camelCase, as `pulumi config set --path` users type it. Unknown keys are errors.
+Defaults are documented in each field's description (the README's config reference is generated
+from them).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from stacks import catalog
+from stacks.errors import ConfigError
+
+PROJECT = "llm-serving"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=False,
+        frozen=True,
+        validate_default=True,
+    )
+
+
+def _ipv4_cidr(value: str) -> str:
+    try:
+        net = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"must be an IPv4 CIDR block such as 10.0.0.0/16 ({exc})") from None
+    return str(net)
+
+
+Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
+
+_DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+DnsLabel = Annotated[str, Field(pattern=_DNS_LABEL, max_length=40)]
+
+
+def _pinned_image(value: str) -> str:
+    # An image is pinned by a digest or a tag other than `latest`.
+    name, _, digest = value.partition("@")
+    if digest:
+        if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+            raise ValueError("a digest must look like sha256:<64 hex digits>")
+        return value
+    last = name.rsplit("/", 1)[-1]
+    if ":" not in last:
+        raise ValueError(f"image {value!r} has no tag; pin a version tag or a sha256 digest")
+    if last.rsplit(":", 1)[1] == "latest":
+        raise ValueError(f"image {value!r} uses the moving tag 'latest'; pin a version tag or digest")
+    return value
+
+
+PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
+
+
+# --------------------------------------------------------------------------------------------
+# Model and serving engine (shared by every stack)
+# --------------------------------------------------------------------------------------------
+
+
+class ModelConfig(Section):
+    id: str = Field(
+        "Qwen/Qwen2.5-0.5B-Instruct",
+        pattern=r"^[A-Za-z0-9][\w.-]*/[\w.-]+$",
+        description="Hugging Face model id (`org/name`). Default: Qwen/Qwen2.5-0.5B-Instruct (no token needed).",
+    )
+    revision: str = Field(
+        "main",
+        pattern=r"^[\w.-]+$",
+        description="Model revision: a branch, tag or commit sha. Pin a commit sha for reproducible weights. "
+        "Default: main.",
+    )
+    served_name: str | None = Field(
+        None,
+        pattern=r"^[\w.-]+$",
+        description="Name clients send as `model`. Default: the part of `id` after the slash.",
+    )
+
+    @property
+    def name(self) -> str:
+        return self.served_name or self.id.split("/", 1)[1]
+
+    @property
+    def directory(self) -> str:
+        """Directory on the model store: a new model or revision never overwrites another."""
+        return f"{self.id.replace('/', '--')}/{self.revision}"
+
+
+class VllmConfig(Section):
+    image: PinnedImage = Field(
+        catalog.VLLM_IMAGE,
+        description=f"vLLM server image, pinned by tag or digest (`latest` is rejected). Default: {catalog.VLLM_IMAGE}.",
+    )
+    replicas: int = Field(1, ge=1, le=64, description="vLLM replicas, one per GPU node (hard anti-affinity). Default: 1.")
+    tensor_parallel_size: int = Field(
+        1, ge=1, le=16, description="GPUs per replica (`--tensor-parallel-size`). Default: 1."
+    )
+    quantization: Literal["fp8", "awq", "gptq", "bitsandbytes"] | None = Field(
+        None, description="`--quantization` (e.g. fp8 to fit a 72B model on one 80 GB GPU). Default: none."
+    )
+    dtype: Literal["auto", "bfloat16", "float16"] = Field("auto", description="`--dtype`. Default: auto.")
+    max_model_len: int = Field(8192, ge=256, le=1_048_576, description="`--max-model-len`. Default: 8192.")
+    gpu_memory_utilization: float = Field(
+        0.90, gt=0.1, le=0.98, description="`--gpu-memory-utilization`. Default: 0.90."
+    )
+    extra_args: list[Annotated[str, Field(pattern=r"^--[a-z0-9][a-z0-9-]*(=.*)?$")]] = Field(
+        default_factory=list, description="Extra `--flag[=value]` arguments for `vllm serve`. Default: none."
+    )
+    startup_timeout_seconds: int = Field(
+        1800,
+        ge=120,
+        le=7200,
+        description="How long a replica may take to load weights before the startup probe restarts it. "
+        "Default: 1800.",
+    )
+    termination_grace_period_seconds: int = Field(
+        120, ge=30, le=3600, description="Time to drain in-flight requests on shutdown. Default: 120."
+    )
+    shm_size_gi: int = Field(16, ge=1, le=512, description="Size of the in-memory /dev/shm in GiB. Default: 16.")
+    cpu: str = Field("4", pattern=r"^\d+(\.\d+)?m?$", description="CPU request per replica. Default: 4.")
+    memory: str = Field(
+        "32Gi",
+        pattern=r"^\d+(Ki|Mi|Gi|Ti)$",
+        description="Memory request and limit per replica (eager safetensors loading reads the weights into "
+        "RAM). Default: 32Gi.",
+    )
+
+    @model_validator(mode="after")
+    def _no_managed_flags_in_extra_args(self) -> VllmConfig:
+        managed = {
+            "--model", "--served-model-name", "--tensor-parallel-size", "--quantization", "--dtype",
+            "--max-model-len", "--gpu-memory-utilization", "--api-key", "--port", "--host",
+        }  # fmt: skip
+        for arg in self.extra_args:
+            flag = arg.split("=", 1)[0]
+            if flag in managed:
+                raise ValueError(f"extraArgs: {flag} is set by its own config key, not extraArgs")
+        return self
+
+
+class EndpointConfig(Section):
+    kind: Literal["gateway", "loadBalancer", "clusterIP"] = Field(
+        "gateway",
+        description="How clients reach vLLM: a Gateway API Gateway + HTTPRoute (`gateway`), a cloud load "
+        "balancer Service (`loadBalancer`), or in-cluster only (`clusterIP`). Default: gateway.",
+    )
+    gateway_class_name: str = Field(
+        "cilium", pattern=_DNS_LABEL, description="GatewayClass for `gateway`. Default: cilium (DOKS)."
+    )
+    allowed_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description="Client CIDRs allowed to reach a `loadBalancer` endpoint (loadBalancerSourceRanges). "
+        "Required for `loadBalancer`; 0.0.0.0/0 must be written out to open it to everyone.",
+    )
+    hostname: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+        description="Host name the HTTPRoute matches. Default: any.",
+    )
+
+    @model_validator(mode="after")
+    def _load_balancer_needs_allow_list(self) -> EndpointConfig:
+        if self.kind == "loadBalancer" and not self.allowed_cidrs:
+            raise ValueError("allowedCidrs: a loadBalancer endpoint needs at least one client CIDR")
+        return self
+
+
+class NfsModelStoreConfig(Section):
+    kind: Literal["nfs"] = "nfs"
+    size_gb: int = Field(1000, ge=50, le=16384, description="Size of the NFS share in GB. Default: 1000.")
+    retain_on_delete: bool = Field(
+        False,
+        description="Keep the share (and the downloaded weights) when the stack is destroyed. Default: false.",
+    )
+    download_timeout_minutes: int = Field(
+        60, ge=5, le=1440, description="How long `pulumi up` waits for the model download Job. Default: 60."
+    )
+
+
+class Secrets(Section):
+    """Set with `pulumi config set --secret --path 'secrets.<name>' <value>`; never in plain text."""
+
+    hf_token: SecretStr | None = Field(None, description="Hugging Face token, for gated models. Default: none.")
+    api_key: SecretStr | None = Field(
+        None,
+        description="API key clients send as `Authorization: Bearer`. Default: a random 32-character key, "
+        "exported as the secret stack output `apiKey`.",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# DigitalOcean
+# --------------------------------------------------------------------------------------------
+
+
+class DoksManagementPool(Section):
+    size: str = Field(
+        "s-2vcpu-4gb",
+        pattern=r"^[a-z0-9-]+$",
+        description="Droplet size for the system pool (the reference architecture uses 2 vCPU / 4 GB). "
+        "Default: s-2vcpu-4gb.",
+    )
+    min_nodes: int = Field(2, ge=1, le=20, description="Autoscaler minimum. Default: 2.")
+    max_nodes: int = Field(3, ge=1, le=20, description="Autoscaler maximum. Default: 3.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> DoksManagementPool:
+        if self.max_nodes < self.min_nodes:
+            raise ValueError(f"maxNodes ({self.max_nodes}) must be >= minNodes ({self.min_nodes})")
+        return self
+
+
+class DoksGpuPool(Section):
+    size: str = Field("gpu-h100x1-80gb", description="GPU Droplet size. Default: gpu-h100x1-80gb.")
+    node_count: int = Field(1, ge=1, le=64, description="GPU nodes. Default: 1.")
+
+    @model_validator(mode="after")
+    def _known_size(self) -> DoksGpuPool:
+        if self.size not in catalog.DO_GPU_SIZES:
+            raise ValueError(f"size: must be one of {', '.join(sorted(catalog.DO_GPU_SIZES))} (got {self.size!r})")
+        return self
+
+
+class DoksConfig(Section):
+    region: str = Field(
+        "nyc2", description="DigitalOcean region; must offer the GPU size and Managed NFS. Default: nyc2."
+    )
+    kubernetes_version: str = Field(
+        "1.33",
+        pattern=r"^1\.\d{2}$",
+        description="DOKS minor version (`1.33`); the newest patch is looked up at deploy time. Default: 1.33.",
+    )
+    vpc_cidr: Cidr = Field("10.200.0.0/22", description="VPC range. Default: 10.200.0.0/22.")
+    cluster_subnet: Cidr = Field("172.16.0.0/20", description="Pod network. Default: 172.16.0.0/20.")
+    service_subnet: Cidr = Field("192.168.0.0/22", description="Service network. Default: 192.168.0.0/22.")
+    ha_control_plane: bool = Field(False, description="Highly available control plane. Default: false.")
+    api_allowed_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description="CIDRs allowed to reach the Kubernetes API (DOKS control-plane firewall). Default: "
+        "unrestricted, as DOKS is by default.",
+    )
+    management_pool: DoksManagementPool = Field(default_factory=DoksManagementPool)  # type: ignore[arg-type]
+    gpu_pool: DoksGpuPool = Field(default_factory=DoksGpuPool)  # type: ignore[arg-type]
+
+    @model_validator(mode="after")
+    def _region_and_networks(self) -> DoksConfig:
+        regions = catalog.DO_REGIONS_WITH_GPU_AND_NFS.get(self.gpu_pool.size, ())
+        if self.region not in regions:
+            raise ValueError(
+                f"region: {self.region!r} does not offer both {self.gpu_pool.size} and Managed NFS; "
+                f"use one of {', '.join(regions)}"
+            )
+        _no_overlap(
+            {"vpcCidr": self.vpc_cidr, "clusterSubnet": self.cluster_subnet, "serviceSubnet": self.service_subnet}
+        )
+        return self
+
+
+def _no_overlap(named: dict[str, str]) -> None:
+    items = [(k, ipaddress.IPv4Network(v)) for k, v in named.items()]
+    for i, (a, net_a) in enumerate(items):
+        for b, net_b in items[i + 1 :]:
+            if net_a.overlaps(net_b):
+                raise ValueError(f"{a} {net_a} overlaps {b} {net_b}; the ranges must be disjoint")
+
+
+# --------------------------------------------------------------------------------------------
+# The root
+# --------------------------------------------------------------------------------------------
+
+
+class StackConfig(Section):
+    platform: Literal["doks"] = Field(description="Which cloud this stack builds: doks.")
+    name: DnsLabel = Field("vllm", description="Prefix for every cloud resource name. Default: vllm.")
+    namespace: DnsLabel = Field("vllm", description="Kubernetes namespace for the workload. Default: vllm.")
+    doks: DoksConfig | None = Field(None, description="DigitalOcean settings (platform doks).")
+    model: ModelConfig = Field(default_factory=ModelConfig)  # type: ignore[arg-type]
+    vllm: VllmConfig = Field(default_factory=VllmConfig)  # type: ignore[arg-type]
+    model_store: NfsModelStoreConfig = Field(default_factory=NfsModelStoreConfig)  # type: ignore[arg-type]
+    endpoint: EndpointConfig = Field(default_factory=EndpointConfig)  # type: ignore[arg-type]
+    secrets: Secrets = Field(default_factory=Secrets)  # type: ignore[arg-type]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _platform_section_present(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("platform") == "doks" and "doks" not in data:
+            data = {**data, "doks": {}}
+        return data
+
+    @model_validator(mode="after")
+    def _fits_the_cluster(self) -> StackConfig:
+        if self.doks is not None:
+            gpu = catalog.DO_GPU_SIZES[self.doks.gpu_pool.size]
+            _check_replicas_fit(self.vllm, gpu.gpus_per_node, self.doks.gpu_pool.node_count, "doks.gpuPool")
+        return self
+
+
+def _check_replicas_fit(vllm: VllmConfig, gpus_per_node: int, nodes: int, pool_key: str) -> None:
+    if vllm.tensor_parallel_size > gpus_per_node:
+        raise ValueError(
+            f"vllm.tensorParallelSize: {vllm.tensor_parallel_size} is more than the {gpus_per_node} GPU(s) "
+            f"per node of {pool_key}"
+        )
+    if vllm.replicas > nodes:
+        raise ValueError(
+            f"vllm.replicas: {vllm.replicas} replicas need {vllm.replicas} GPU nodes (one per node, hard "
+            f"anti-affinity) but {pool_key}.nodeCount is {nodes}"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif not str(part).startswith(("function-", "function_")):
+            path += f".{part}" if path else str(part)
+    return f"{PROJECT}:{path}" if path else PROJECT
+
+
+def _message(error: Any) -> str:
+    msg = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    if error["type"] == "extra_forbidden":
+        return "unknown key (check the spelling; keys are camelCase)"
+    if error["type"] == "literal_error":
+        return f"{msg} (got {error.get('input')!r})"
+    if error["type"] == "missing":
+        return "required key is missing"
+    return msg
+
+
+def parse(values: dict[str, Any], secret_keys: set[str]) -> StackConfig:
+    """Validate raw config values; raise ConfigError naming the first bad key."""
+    if "secrets" in values and "secrets" not in secret_keys:
+        raise ConfigError(
+            f"{PROJECT}:secrets",
+            "holds credentials in plain text; set each with `pulumi config set --secret --path secrets.<name>`",
+        )
+    for key in sorted(set(values) & secret_keys - {"secrets"}):
+        raise ConfigError(f"{PROJECT}:{key}", "is a secret; only keys under `secrets` may be secret")
+    try:
+        return StackConfig.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(first["loc"])
+        msg = _message(first)
+        # A model-level check names its own key inside the message ("replicas: ..."): lift it.
+        head, sep, rest = msg.partition(": ")
+        if sep and re.fullmatch(r"[a-zA-Z][\w.\[\]]*", head):
+            return _raise(loc + tuple(head.split(".")), rest)
+        return _raise(loc, msg)
+
+
+def _raise(loc: tuple[Any, ...], msg: str) -> StackConfig:
+    raise ConfigError(_key_path(loc), msg)

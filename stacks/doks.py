@@ -1,0 +1,114 @@
+"""The `doks` stack: DOKS in a VPC, an H100 pool, Managed NFS for weights, vLLM behind a Cilium Gateway.
+
+Everything the DigitalOcean "vLLM on DOKS with Managed NFS" reference architecture builds in two
+Terraform stacks, in one Pulumi stack.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.doks import (
+    DoksCluster,
+    DoksClusterArgs,
+    DoksGpuNodePool,
+    DoksGpuNodePoolArgs,
+    DoksNfsShare,
+    DoksNfsShareArgs,
+    NodePoolSpec,
+)
+from components.workloads import GpuPlacement, NfsModelStore, NfsModelStoreArgs
+from components.workloads.types import LABEL_PREFIX
+from stacks import catalog
+from stacks.config import StackConfig
+from stacks.workload import ServingPlatform, serve, serving_namespace
+
+POOL_LABEL = f"{LABEL_PREFIX}/pool"
+
+
+def build(cfg: StackConfig) -> None:
+    assert cfg.doks is not None  # guaranteed by config validation
+    d = cfg.doks
+    tags = [cfg.name, "llm-serving"]
+
+    cluster = DoksCluster(
+        cfg.name,
+        DoksClusterArgs(
+            region=d.region,
+            version_prefix=d.kubernetes_version,
+            vpc_cidr=d.vpc_cidr,
+            cluster_subnet=d.cluster_subnet,
+            service_subnet=d.service_subnet,
+            ha=d.ha_control_plane,
+            api_allowed_cidrs=list(d.api_allowed_cidrs),
+            tags=tags,
+            system_pool=NodePoolSpec(
+                size=d.management_pool.size,
+                min_nodes=d.management_pool.min_nodes,
+                max_nodes=d.management_pool.max_nodes,
+                labels={POOL_LABEL: "system"},
+            ),
+        ),
+    )
+    gpu_pool = DoksGpuNodePool(
+        f"{cfg.name}-gpu",
+        DoksGpuNodePoolArgs(
+            cluster=cluster,
+            size=d.gpu_pool.size,
+            node_count=d.gpu_pool.node_count,
+            labels={POOL_LABEL: "gpu"},
+            tags=tags,
+        ),
+    )
+    share = DoksNfsShare(
+        f"{cfg.name}-models",
+        DoksNfsShareArgs(
+            region=d.region,
+            vpc_id=cluster.vpc_id,
+            size_gb=cfg.model_store.size_gb,
+            retain_on_delete=cfg.model_store.retain_on_delete,
+        ),
+    )
+
+    k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
+    namespace = serving_namespace(cfg, cluster.provider)
+    store = NfsModelStore(
+        f"{cfg.name}-model-store",
+        NfsModelStoreArgs(
+            namespace=namespace.name,
+            server=share.host,
+            path=share.mount_path,
+            capacity_gb=cfg.model_store.size_gb,
+            model_id=cfg.model.id,
+            model_revision=cfg.model.revision,
+            model_directory=cfg.model.directory,
+            downloader_image=catalog.DOWNLOADER_IMAGE,
+            huggingface_hub_version=catalog.HUGGINGFACE_HUB_VERSION,
+            hf_token_secret_name=namespace.hf_token_secret_name,
+            # On the system pool: the download runs while the GPU nodes are still provisioning.
+            job_node_selector={POOL_LABEL: "system"},
+            # digitalocean/scale-with-simplicity vllm-nfs mounts the share with nconnect=8.
+            mount_options=["nconnect=8"],
+            download_timeout_minutes=cfg.model_store.download_timeout_minutes,
+        ),
+        opts=k8s_opts,
+    )
+    serve(
+        cfg,
+        ServingPlatform(
+            provider=cluster.provider,
+            placement=GpuPlacement(node_selector={POOL_LABEL: "gpu"}, taint_keys=[gpu_pool.taint_key]),
+        ),
+        namespace,
+        store.source,
+        depends_on=[gpu_pool],
+    )
+
+    pulumi.export("clusterName", cluster.cluster_name)
+    pulumi.export("clusterId", cluster.cluster_id)
+    pulumi.export("vpcId", cluster.vpc_id)
+    pulumi.export("gpuNodePool", gpu_pool.pool_name)
+    pulumi.export("nfsHost", share.host)
+    pulumi.export("nfsMountPath", share.mount_path)
+    pulumi.export("modelPath", store.model_path)
+    pulumi.export("kubeconfig", cluster.kubeconfig)

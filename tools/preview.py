@@ -1,0 +1,192 @@
+"""Offline preview: run the real program under Pulumi's mock engine and show what `pulumi up` would do.
+
+    python -m tools.preview --stack doks            # or --stack all
+    python -m tools.preview --stack doks --config my-doks.yaml
+
+Writes build/<stack>/plan.json and build/<stack>/manifests/<kind>-<name>.yaml, validates every
+manifest against the real schemas, and prints a summary. A config error prints one line, exits 1
+and writes no plan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import runpy
+import shutil
+import sys
+import traceback
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from stacks.errors import ConfigError  # noqa: E402
+from tools import manifests  # noqa: E402
+from tools.engine import ProgramRun, ResourceRecord, config_map, run_program  # noqa: E402
+from tools.mocks import CloudMocks  # noqa: E402
+
+
+def project_name() -> str:
+    return yaml.safe_load((REPO / "Pulumi.yaml").read_text())["name"]
+
+
+def stack_names() -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in REPO.glob("Pulumi.*.yaml"))
+
+
+def load_stack_config(stack: str, config_file: Path | None = None) -> dict[str, Any]:
+    path = config_file or REPO / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text()) or {}
+    return document.get("config") or {}
+
+
+def run_main(raw_config: dict[str, Any], stack: str, secret_values: dict[str, str] | None = None) -> ProgramRun:
+    """Run __main__.py for `stack` with a `config:` mapping; `secret_values` adds secret keys."""
+    project = project_name()
+    values, secret_keys = config_map(project, raw_config)
+    for key, value in (secret_values or {}).items():
+        full = key if ":" in key else f"{project}:{key}"
+        values[full] = value
+        secret_keys.append(full)
+    return run_program(
+        lambda: runpy.run_path(str(REPO / "__main__.py"), run_name="__main__"),
+        project=project,
+        stack=stack,
+        config=values,
+        secret_keys=secret_keys,
+        mocks=CloudMocks(),
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Summary
+# ------------------------------------------------------------------------------------------
+
+# What is worth showing for a resource, by type token suffix; paths into the wire-form inputs.
+KEY_PROPERTIES: dict[str, list[str]] = {
+    "Vpc": ["region", "ipRange"],
+    "KubernetesCluster": ["region", "version", "ha", "clusterSubnet", "serviceSubnet", "nodePool.size",
+                          "nodePool.minNodes", "nodePool.maxNodes"],
+    "KubernetesNodePool": ["size", "nodeCount", "labels", "taints"],
+    "Nfs": ["region", "size"],
+    "Deployment": ["spec.replicas", "spec.template.spec.containers[0].image",
+                   "spec.template.spec.containers[0].resources.limits"],
+    "Service": ["spec.type", "spec.loadBalancerSourceRanges"],
+    "PersistentVolume": ["spec.capacity.storage", "spec.nfs"],
+    "Job": ["spec.template.spec.nodeSelector"],
+    "Release": ["chart", "version", "repositoryOpts.repo"],
+}  # fmt: skip
+
+
+def _lookup(data: Any, path: str) -> Any:
+    for part in path.replace("]", "").replace("[", ".").split("."):
+        if isinstance(data, list):
+            data = data[int(part)] if part.isdigit() and int(part) < len(data) else None
+        elif isinstance(data, dict):
+            data = data.get(part)
+        else:
+            return None
+    return data
+
+
+def _describe(r: ResourceRecord) -> str:
+    suffix = r.type.rsplit(":", 1)[-1]
+    parts = []
+    if r.type.startswith("kubernetes:") and isinstance(r.inputs.get("metadata"), dict):
+        meta = r.inputs["metadata"]
+        parts.append(f"{meta.get('namespace', '-')}/{meta.get('name')}")
+    for path in KEY_PROPERTIES.get(suffix, []):
+        value = _lookup(r.inputs, path)
+        if value not in (None, [], {}):
+            parts.append(f"{path.rsplit('.', 1)[-1]}={json.dumps(value, separators=(',', ':'))}")
+    return "  ".join(parts)
+
+
+def summary(run: ProgramRun, extra_lines: list[str] | None = None) -> str:
+    by_parent: dict[str | None, list[ResourceRecord]] = {}
+    for r in run.resources:
+        by_parent.setdefault(r.parent, []).append(r)
+    lines = [f"Stack {run.project}/{run.stack} (offline preview: mock engine, nothing was deployed)", ""]
+
+    def walk(urn: str | None, depth: int) -> None:
+        for r in by_parent.get(urn, []):
+            marker = "+" if r.custom else "#"
+            detail = _describe(r)
+            lines.append(f"{'  ' * depth}{marker} {r.type}  {r.name}" + (f"   {detail}" if detail else ""))
+            walk(r.urn, depth + 1)
+
+    walk(None, 0)
+    counts = Counter(r.type for r in run.registered())
+    custom = sum(1 for r in run.registered() if r.custom)
+    lines += ["", f"Resources: {custom} to create, {len(run.registered()) - custom} components"]
+    lines += [f"  {n:3d}  {t}" for t, n in sorted(counts.items())]
+    lines += ["", "Outputs:"]
+    for key, value in sorted(run.outputs.items()):
+        shown = value if isinstance(value, str) else json.dumps(value)
+        lines.append(f"  {key}: {shown if len(shown) < 160 else shown[:157] + '...'}")
+    lines += extra_lines or []
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------
+# CLI
+# ------------------------------------------------------------------------------------------
+
+
+def preview(stack: str, out: Path, config_file: Path | None) -> int:
+    target = out / stack
+    shutil.rmtree(target, ignore_errors=True)
+    run = run_main(load_stack_config(stack, config_file), stack)
+    if isinstance(run.error, ConfigError):
+        print(f"error: stack {stack}: {run.error}", file=sys.stderr)
+        return 1
+    if run.error is not None:
+        print(f"error: stack {stack}: the program failed (this is a bug):", file=sys.stderr)
+        traceback.print_exception(run.error, file=sys.stderr)
+        return 2
+
+    objects = manifests.kubernetes_objects(run)
+    problems = {manifests.file_name(o): manifests.validate(o) for o in objects}
+    invalid = {name: p for name, p in problems.items() if p}
+    (target / "manifests").mkdir(parents=True, exist_ok=True)
+    (target / "plan.json").write_text(json.dumps(run.to_plan(), indent=2, sort_keys=False) + "\n")
+    manifests.write(objects, target / "manifests")
+
+    extra = ["", f"Kubernetes objects: {len(objects)} written to {target / 'manifests'}, "
+                 f"{len(objects) - len(invalid)} schema-valid (Kubernetes {manifests.KUBERNETES_VERSION}, strict)"]  # fmt: skip
+    for name, issues in invalid.items():
+        extra += [f"  INVALID {name}: {issue}" for issue in issues]
+    extra.append(f"Plan: {target / 'plan.json'}")
+    print(summary(run, extra))
+    print()
+    return 1 if invalid else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stack", default="all", help=f"one of {', '.join(stack_names())}, or all")
+    parser.add_argument("--config", type=Path, help="a file like Pulumi.<stack>.yaml to use instead of it")
+    parser.add_argument("--out", type=Path, default=REPO / "build")
+    args = parser.parse_args(argv)
+    stacks = stack_names() if args.stack == "all" else [args.stack]
+    unknown = [s for s in stacks if s not in stack_names() and args.config is None]
+    if unknown:
+        print(f"error: unknown stack {unknown[0]!r}; stacks: {', '.join(stack_names())}", file=sys.stderr)
+        return 1
+    if args.config is not None and len(stacks) != 1:
+        print("error: --config needs a single --stack", file=sys.stderr)
+        return 1
+    worst = 0
+    for stack in stacks:
+        worst = max(worst, preview(stack, args.out, args.config))
+    return worst
+
+
+if __name__ == "__main__":
+    sys.exit(main())
