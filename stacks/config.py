@@ -8,67 +8,25 @@ from them).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    model_validator,
-)
-from pydantic.alias_generators import to_camel
+from pydantic import Field, SecretStr, ValidationError, model_validator
 
 from stacks import catalog
+from stacks.config_base import (
+    DNS_LABEL,
+    PROJECT,
+    Cidr,
+    DnsLabel,
+    PinnedImage,
+    Section,
+    check_replicas_fit,
+    no_overlap,
+)
 from stacks.errors import ConfigError
 
-PROJECT = "llm-serving"
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=False,
-        frozen=True,
-        validate_default=True,
-    )
-
-
-def _ipv4_cidr(value: str) -> str:
-    try:
-        net = ipaddress.IPv4Network(value, strict=True)
-    except ValueError as exc:
-        raise ValueError(f"must be an IPv4 CIDR block such as 10.0.0.0/16 ({exc})") from None
-    return str(net)
-
-
-Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
-
-_DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
-DnsLabel = Annotated[str, Field(pattern=_DNS_LABEL, max_length=40)]
-
-
-def _pinned_image(value: str) -> str:
-    # An image is pinned by a digest or a tag other than `latest`.
-    name, _, digest = value.partition("@")
-    if digest:
-        if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
-            raise ValueError("a digest must look like sha256:<64 hex digits>")
-        return value
-    last = name.rsplit("/", 1)[-1]
-    if ":" not in last:
-        raise ValueError(f"image {value!r} has no tag; pin a version tag or a sha256 digest")
-    if last.rsplit(":", 1)[1] == "latest":
-        raise ValueError(f"image {value!r} uses the moving tag 'latest'; pin a version tag or digest")
-    return value
-
-
-PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
+__all__ = ["PROJECT", "StackConfig", "parse"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,7 +67,9 @@ class VllmConfig(Section):
         catalog.VLLM_IMAGE,
         description=f"vLLM server image, pinned by tag or digest (`latest` is rejected). Default: {catalog.VLLM_IMAGE}.",
     )
-    replicas: int = Field(1, ge=1, le=64, description="vLLM replicas, one per GPU node (hard anti-affinity). Default: 1.")
+    replicas: int = Field(
+        1, ge=1, le=64, description="vLLM replicas, one per GPU node (hard anti-affinity). Default: 1."
+    )
     tensor_parallel_size: int = Field(
         1, ge=1, le=16, description="GPUs per replica (`--tensor-parallel-size`). Default: 1."
     )
@@ -128,8 +88,7 @@ class VllmConfig(Section):
         1800,
         ge=120,
         le=7200,
-        description="How long a replica may take to load weights before the startup probe restarts it. "
-        "Default: 1800.",
+        description="How long a replica may take to load weights before the startup probe restarts it. Default: 1800.",
     )
     termination_grace_period_seconds: int = Field(
         120, ge=30, le=3600, description="Time to drain in-flight requests on shutdown. Default: 120."
@@ -163,7 +122,7 @@ class EndpointConfig(Section):
         "balancer Service (`loadBalancer`), or in-cluster only (`clusterIP`). Default: gateway.",
     )
     gateway_class_name: str = Field(
-        "cilium", pattern=_DNS_LABEL, description="GatewayClass for `gateway`. Default: cilium (DOKS)."
+        "cilium", pattern=DNS_LABEL, description="GatewayClass for `gateway`. Default: cilium (DOKS)."
     )
     allowed_cidrs: list[Cidr] = Field(
         default_factory=list,
@@ -268,18 +227,31 @@ class DoksConfig(Section):
                 f"region: {self.region!r} does not offer both {self.gpu_pool.size} and Managed NFS; "
                 f"use one of {', '.join(regions)}"
             )
-        _no_overlap(
-            {"vpcCidr": self.vpc_cidr, "clusterSubnet": self.cluster_subnet, "serviceSubnet": self.service_subnet}
+        no_overlap(
+            {
+                "vpcCidr": self.vpc_cidr,
+                "clusterSubnet": self.cluster_subnet,
+                "serviceSubnet": self.service_subnet,
+            }
         )
         return self
 
+    def check_fit(self, root: StackConfig) -> None:
+        gpu = catalog.DO_GPU_SIZES[self.gpu_pool.size]
+        check_replicas_fit(
+            root.vllm.replicas, root.vllm.tensor_parallel_size, gpu.gpus_per_node, self.gpu_pool.node_count,
+            "doks.gpuPool",
+        )  # fmt: skip
+        minimum = catalog.DOKS_GATEWAY_API_MIN_VERSION
+        if root.endpoint.kind == "gateway" and _minor(self.kubernetes_version) < _minor(minimum):
+            raise ValueError(
+                f"doks.kubernetesVersion: DOKS enables the Cilium Gateway API from {minimum}; use >= {minimum} "
+                "or endpoint.kind loadBalancer"
+            )
 
-def _no_overlap(named: dict[str, str]) -> None:
-    items = [(k, ipaddress.IPv4Network(v)) for k, v in named.items()]
-    for i, (a, net_a) in enumerate(items):
-        for b, net_b in items[i + 1 :]:
-            if net_a.overlaps(net_b):
-                raise ValueError(f"{a} {net_a} overlaps {b} {net_b}; the ranges must be disjoint")
+
+def _minor(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
 
 
 # --------------------------------------------------------------------------------------------
@@ -301,29 +273,24 @@ class StackConfig(Section):
     @model_validator(mode="before")
     @classmethod
     def _platform_section_present(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("platform") == "doks" and "doks" not in data:
-            data = {**data, "doks": {}}
+        # The platform's own section may be left out (all defaults); another platform's may not be given.
+        if isinstance(data, dict) and data.get("platform") in PLATFORM_SECTIONS:
+            own = PLATFORM_SECTIONS[data["platform"]]
+            for other in set(PLATFORM_SECTIONS.values()) - {own}:
+                if other in data:
+                    raise ValueError(f"{other}: belongs to another platform; platform {data['platform']} reads {own}")
+            data = {own: {}, **data}
         return data
 
     @model_validator(mode="after")
     def _fits_the_cluster(self) -> StackConfig:
-        if self.doks is not None:
-            gpu = catalog.DO_GPU_SIZES[self.doks.gpu_pool.size]
-            _check_replicas_fit(self.vllm, gpu.gpus_per_node, self.doks.gpu_pool.node_count, "doks.gpuPool")
+        section = getattr(self, PLATFORM_SECTIONS[self.platform])
+        section.check_fit(self)
         return self
 
 
-def _check_replicas_fit(vllm: VllmConfig, gpus_per_node: int, nodes: int, pool_key: str) -> None:
-    if vllm.tensor_parallel_size > gpus_per_node:
-        raise ValueError(
-            f"vllm.tensorParallelSize: {vllm.tensor_parallel_size} is more than the {gpus_per_node} GPU(s) "
-            f"per node of {pool_key}"
-        )
-    if vllm.replicas > nodes:
-        raise ValueError(
-            f"vllm.replicas: {vllm.replicas} replicas need {vllm.replicas} GPU nodes (one per node, hard "
-            f"anti-affinity) but {pool_key}.nodeCount is {nodes}"
-        )
+# platform -> the config section it reads; each section has `check_fit(root)` for cross-section rules.
+PLATFORM_SECTIONS: dict[str, str] = {"doks": "doks"}
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from components.workloads import (
 from stacks.config import StackConfig
 
 
-def secret_or_none(value) -> pulumi.Output[str] | None:  # noqa: ANN001 - SecretStr | None
+def secret_or_none(value) -> pulumi.Output[str] | None:
     return pulumi.Output.secret(value.get_secret_value()) if value is not None else None
 
 

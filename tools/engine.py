@@ -88,14 +88,14 @@ class ProgramRun:
 def wire_to_plain(value: Any) -> Any:
     """Turn a wire-form value (already a dict from protobuf) into JSON, masking secrets."""
     if isinstance(value, dict):
-        sig = value.get(rpc._special_sig_key)  # noqa: SLF001 - the wire format's own marker
-        if sig == rpc._special_secret_sig:  # noqa: SLF001
+        sig = value.get(rpc._special_sig_key)
+        if sig == rpc._special_secret_sig:
             return _mask(value.get("value"))
-        if sig == rpc._special_resource_sig:  # noqa: SLF001
+        if sig == rpc._special_resource_sig:
             return {"urn": value.get("urn"), "id": wire_to_plain(value.get("id"))}
-        if sig in (rpc._special_asset_sig, rpc._special_archive_sig):  # noqa: SLF001
-            return {k: v for k, v in value.items() if k != rpc._special_sig_key}  # noqa: SLF001
-        if sig == rpc._special_output_value_sig:  # noqa: SLF001
+        if sig in (rpc._special_asset_sig, rpc._special_archive_sig):
+            return {k: v for k, v in value.items() if k != rpc._special_sig_key}
+        if sig == rpc._special_output_value_sig:
             return SECRET if value.get("secret") else wire_to_plain(value.get("value", UNKNOWN))
         return {k: wire_to_plain(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -109,7 +109,7 @@ def wire_to_plain(value: Any) -> Any:
 
 def _mask(value: Any) -> Any:
     """A secret keeps its shape (map keys, list length) so manifests stay valid; every leaf is masked."""
-    if isinstance(value, dict) and rpc._special_sig_key not in value:  # noqa: SLF001
+    if isinstance(value, dict) and rpc._special_sig_key not in value:
         return {k: _mask(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_mask(v) for v in value]
@@ -122,11 +122,7 @@ def _struct_to_plain(struct: struct_pb2.Struct) -> dict[str, Any]:
 
 def _secret_input_keys(struct: struct_pb2.Struct) -> set[str]:
     raw = json_format.MessageToDict(struct)
-    return {
-        k
-        for k, v in raw.items()
-        if isinstance(v, dict) and v.get(rpc._special_sig_key) == rpc._special_secret_sig  # noqa: SLF001
-    }
+    return {k for k, v in raw.items() if isinstance(v, dict) and v.get(rpc._special_sig_key) == rpc._special_secret_sig}
 
 
 def _provider_urn(reference: str) -> str | None:
@@ -140,7 +136,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
         self.run = run
         self.stack_urn: str | None = None
 
-    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request):
         urn = self.make_urn(request.parent, request.type, request.name)
         self.run.resources.append(
             ResourceRecord(
@@ -163,7 +159,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
         if not request.custom:
             return resource_pb2.RegisterResourceResponse(urn=urn)
 
-        pulumi_mocks._ensure_event_loop()  # noqa: SLF001
+        pulumi_mocks._ensure_event_loop()
         inputs = rpc.deserialize_properties(request.object)
         args = pulumi.runtime.MockResourceArgs(
             typ=request.type,
@@ -177,11 +173,11 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
         # The engine marks an output secret when its input was secret or the provider asks for it.
         secret_keys = _secret_input_keys(request.object) | set(request.additionalSecretOutputs)
         state = {k: (pulumi.Output.secret(v) if k in secret_keys else v) for k, v in state.items()}
-        obj = pulumi_mocks._sync_await(rpc.serialize_properties(state, {}))  # noqa: SLF001
+        obj = pulumi_mocks._sync_await(rpc.serialize_properties(state, {}))
         self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj)
 
-    def RegisterResourceOutputs(self, request):  # noqa: N802
+    def RegisterResourceOutputs(self, request):
         if request.urn == self.stack_urn:
             self.run.outputs = _struct_to_plain(request.outputs)
         return super().RegisterResourceOutputs(request)
@@ -192,7 +188,7 @@ class _LogCollector(pulumi_mocks.MockEngine):
         super().__init__(None)
         self.run = run
 
-    def Log(self, request):  # noqa: N802
+    def Log(self, request):
         from pulumi.runtime.proto import engine_pb2
 
         severity = engine_pb2.LogSeverity.Name(request.severity).lower()
@@ -267,7 +263,7 @@ def run_program(
                 )
             )
             loop.run_until_complete(run_in_stack(program))
-        except BaseException as exc:  # noqa: BLE001 - reported to the caller, not swallowed
+        except BaseException as exc:
             run.error = exc
         finally:
             # Join the executor threads that ran the monitor calls, so their loops close now.

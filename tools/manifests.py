@@ -63,7 +63,7 @@ def _crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
 
 def _is_builtin(api_version: str) -> bool:
     group = api_version.split("/")[0] if "/" in api_version else ""
-    return group == "" or "." not in group or group.endswith(".k8s.io") and not group.startswith("gateway.")
+    return group == "" or "." not in group or (group.endswith(".k8s.io") and not group.startswith("gateway."))
 
 
 def validate(obj: dict[str, Any]) -> list[str]:

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.workloads.namespace import API_KEY_SECRET_KEY
-from components.workloads.types import LABEL_PREFIX, GpuPlacement, ModelSource
+from components.workloads.types import GpuPlacement, ModelSource
 
 PORT = 8000
 _UID = 1000
@@ -97,9 +97,7 @@ class VllmServer(pulumi.ComponentResource):
                 # Every /v1 route requires `Authorization: Bearer <key>`.
                 {
                     "name": "VLLM_API_KEY",
-                    "value_from": {
-                        "secret_key_ref": {"name": args.api_key_secret_name, "key": API_KEY_SECRET_KEY}
-                    },
+                    "value_from": {"secret_key_ref": {"name": args.api_key_secret_name, "key": API_KEY_SECRET_KEY}},
                 },
                 # Weights come from the model store only; never reach out to the Hub at start.
                 {"name": "HF_HUB_OFFLINE", "value": "1"},
@@ -129,9 +127,7 @@ class VllmServer(pulumi.ComponentResource):
                 "timeout_seconds": 5,
                 "failure_threshold": 6,
             },
-            "lifecycle": {
-                "pre_stop": {"exec": {"command": ["/bin/sh", "-c", DRAIN_SCRIPT % {"port": PORT}]}}
-            },
+            "lifecycle": {"pre_stop": {"exec": {"command": ["/bin/sh", "-c", DRAIN_SCRIPT % {"port": PORT}]}}},
             "security_context": {
                 "allow_privilege_escalation": False,
                 "capabilities": {"drop": ["ALL"]},
@@ -183,7 +179,10 @@ class VllmServer(pulumi.ComponentResource):
                 "replicas": args.replicas,
                 "selector": {"match_labels": labels},
                 # No surge: a GPU-bound cluster has no spare GPU for an extra pod.
-                "strategy": {"type": "RollingUpdate", "rolling_update": {"max_surge": 0, "max_unavailable": 1}},
+                "strategy": {
+                    "type": "RollingUpdate",
+                    "rolling_update": {"max_surge": 0, "max_unavailable": 1},
+                },
                 "template": {"metadata": {"labels": labels}, "spec": pod_spec},
             },
             opts=pulumi.ResourceOptions(
