@@ -1,0 +1,35 @@
+"""Every Kubernetes object of every stack is what a real API server would accept."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.harness import STACKS, default_run, k8s_objects
+from tools import manifests
+
+
+def objects_of_all_stacks():
+    for stack in STACKS:
+        for obj in k8s_objects(default_run(stack)):
+            yield pytest.param(obj, id=f"{stack}:{manifests.file_name(obj)}")
+
+
+@pytest.mark.parametrize("obj", list(objects_of_all_stacks()))
+def test_object_is_schema_valid(obj):
+    assert manifests.validate(obj) == []
+
+
+@pytest.mark.parametrize("obj", list(objects_of_all_stacks()))
+def test_object_names_itself_and_its_namespace(obj):
+    meta = obj["metadata"]
+    assert meta.get("name")
+    assert bool(meta.get("namespace")) == manifests.namespaced(obj), "namespaced kinds carry their namespace"
+
+
+def test_validator_catches_a_snake_case_field_and_a_bad_custom_resource():
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x", "namespace": "y"},
+               "spec": {"ports": [{"port": 80, "target_port": 8000}]}}  # fmt: skip
+    assert manifests.validate(service), "strict validation rejects fields that never reached camelCase"
+    gateway = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+               "metadata": {"name": "g", "namespace": "y"}, "spec": {"listeners": []}}  # fmt: skip
+    assert any("gatewayClassName" in p for p in manifests.validate(gateway))
