@@ -34,7 +34,7 @@ def test_preview_writes_plan_and_manifests(tmp_path, capsys):
 
 def test_config_file_replaces_the_stack_file_and_a_config_error_writes_nothing(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
-    document = yaml.safe_load(open(preview.REPO / "Pulumi.doks.yaml"))
+    document = yaml.safe_load((preview.REPO / "Pulumi.doks.yaml").read_text())
     document["config"]["llm-serving:doks"]["region"] = "lon1"
     bad.write_text(yaml.safe_dump(document))
     out = tmp_path / "build"
@@ -45,7 +45,7 @@ def test_config_file_replaces_the_stack_file_and_a_config_error_writes_nothing(t
 
 
 def test_secure_values_in_a_stack_file_preview_as_secrets(tmp_path):
-    document = yaml.safe_load(open(preview.REPO / "Pulumi.doks.yaml"))
+    document = yaml.safe_load((preview.REPO / "Pulumi.doks.yaml").read_text())
     document["config"]["llm-serving:secrets"] = {"hfToken": {"secure": "v1:ciphertext-only-the-cli-can-read"}}
     path = tmp_path / "with-secret.yaml"
     path.write_text(yaml.safe_dump(document))
