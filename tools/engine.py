@@ -20,7 +20,9 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
@@ -159,7 +161,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
         if not request.custom:
             return resource_pb2.RegisterResourceResponse(urn=urn)
 
-        pulumi_mocks._ensure_event_loop()
+        _ensure_event_loop()
         inputs = rpc.deserialize_properties(request.object)
         args = pulumi.runtime.MockResourceArgs(
             typ=request.type,
@@ -170,10 +172,11 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
             custom=True,
         )
         id_, state = self.mocks.new_resource(args)
+        id_ = id_ or ""
         # The engine marks an output secret when its input was secret or the provider asks for it.
         secret_keys = _secret_input_keys(request.object) | set(request.additionalSecretOutputs)
         state = {k: (pulumi.Output.secret(v) if k in secret_keys else v) for k, v in state.items()}
-        obj = pulumi_mocks._sync_await(rpc.serialize_properties(state, {}))
+        obj = _sync_await(rpc.serialize_properties(state, {}))
         self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj)
 
@@ -250,7 +253,7 @@ def run_program(
         try:
             pulumi.runtime.set_all_config(dict(config), list(secret_keys))
             monitor = CapturingMonitor(mocks, run)
-            pulumi_mocks.configure(
+            configure(
                 pulumi_mocks.MockSettings(
                     monitor=monitor,
                     monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),

@@ -63,9 +63,9 @@ class MockBase(pulumi.runtime.Mocks):
         state.update(extra)
         return resource_id, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         handler = getattr(self, "_call_" + args.token.split(":")[-1], None)
-        return handler(args.args) if handler is not None else {}
+        return (handler(args.args) if handler is not None else {}), []
 
     @staticmethod
     def _default_id(args: pulumi.runtime.MockResourceArgs) -> str:

@@ -94,7 +94,7 @@ class NfsModelStore(pulumi.ComponentResource):
         claim_name = claim.metadata.apply(lambda m: m.name or args.volume_name)
 
         digest = hashlib.sha256(f"{args.model_id}@{args.model_revision}".encode()).hexdigest()[:10]
-        env: list[dict] = [
+        env: list[k8s.core.v1.EnvVarArgsDict] = [
             {"name": "MODEL_ID", "value": args.model_id},
             {"name": "MODEL_REVISION", "value": args.model_revision},
             {"name": "MODEL_DIR", "value": args.model_directory},

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
 import pulumi
+import pulumi_kubernetes as k8s
 
 LABEL_PREFIX = "llm-serving.dev"
 
@@ -17,7 +16,7 @@ class GpuPlacement:
     node_selector: dict[str, str]
     taint_keys: list[str] = field(default_factory=lambda: ["nvidia.com/gpu"])
 
-    def tolerations(self) -> list[dict[str, str]]:
+    def tolerations(self) -> list[k8s.core.v1.TolerationArgsDict]:
         return [{"key": key, "operator": "Exists", "effect": "NoSchedule"} for key in self.taint_keys]
 
 
@@ -29,9 +28,9 @@ class ModelSource:
     """
 
     model: pulumi.Input[str]
-    volumes: list[dict[str, Any]] = field(default_factory=list)
-    volume_mounts: list[dict[str, Any]] = field(default_factory=list)
-    env: list[dict[str, Any]] = field(default_factory=list)
+    volumes: list[k8s.core.v1.VolumeArgsDict] = field(default_factory=list)
+    volume_mounts: list[k8s.core.v1.VolumeMountArgsDict] = field(default_factory=list)
+    env: list[k8s.core.v1.EnvVarArgsDict] = field(default_factory=list)
     args: list[str] = field(default_factory=list)
     ready: list[pulumi.Resource] = field(default_factory=list)
     """Resources that must exist (e.g. the download Job) before a server starts reading."""

@@ -87,7 +87,7 @@ class VllmServer(pulumi.ComponentResource):
         labels = {"app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": args.name}
         gpus = str(args.tensor_parallel_size)
 
-        container: dict[str, Any] = {
+        container: k8s.core.v1.ContainerArgsDict = {
             "name": "vllm",
             "image": args.image,
             "command": ["vllm", "serve"],
@@ -127,7 +127,7 @@ class VllmServer(pulumi.ComponentResource):
                 "timeout_seconds": 5,
                 "failure_threshold": 6,
             },
-            "lifecycle": {"pre_stop": {"exec": {"command": ["/bin/sh", "-c", DRAIN_SCRIPT % {"port": PORT}]}}},
+            "lifecycle": {"pre_stop": {"exec_": {"command": ["/bin/sh", "-c", DRAIN_SCRIPT % {"port": PORT}]}}},
             "security_context": {
                 "allow_privilege_escalation": False,
                 "capabilities": {"drop": ["ALL"]},
@@ -139,7 +139,7 @@ class VllmServer(pulumi.ComponentResource):
                 *args.source.volume_mounts,
             ],
         }
-        pod_spec: dict[str, Any] = {
+        pod_spec: k8s.core.v1.PodSpecArgsDict = {
             "termination_grace_period_seconds": args.termination_grace_period_seconds,
             "node_selector": args.placement.node_selector,
             "tolerations": args.placement.tolerations(),
@@ -197,7 +197,7 @@ class VllmServer(pulumi.ComponentResource):
             spec={"max_unavailable": 1, "selector": {"match_labels": labels}},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        service_spec: dict[str, Any] = {
+        service_spec: k8s.core.v1.ServiceSpecArgsDict = {
             "type": args.service_type,
             "selector": labels,
             "ports": [{"name": "http", "port": args.service_port, "target_port": "http", "protocol": "TCP"}],
