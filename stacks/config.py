@@ -160,7 +160,7 @@ class Secrets(Section):
     hf_token: SecretStr | None = Field(None, description="Hugging Face token, for gated models. Default: none.")
     api_key: SecretStr | None = Field(
         None,
-        description="API key clients send as `Authorization: Bearer`. Default: a random 32-character key, "
+        description="API key clients send as `Authorization: Bearer`. Default: a random 40-character key, "
         "exported as the secret stack output `apiKey`.",
     )
 
