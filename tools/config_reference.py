@@ -1,7 +1,7 @@
 """Generate the config reference (Markdown tables) from the pydantic config tree's field descriptions.
 
-    python -m tools.config_reference            # print
-    python -m tools.config_reference --write    # refresh the README section between the markers
+python -m tools.config_reference            # print
+python -m tools.config_reference --write    # refresh the README section between the markers
 """
 
 from __future__ import annotations
@@ -64,7 +64,9 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         if nested and not field.description and len(nested) == 1:
             rows += _rows(nested[0], f"{key}.")
             continue
-        rows.append(f"| `{key}` | {_type_name(field.annotation) if not nested else 'object'} | {_default(field)} | {description} |")
+        rows.append(
+            f"| `{key}` | {_type_name(field.annotation) if not nested else 'object'} | {_default(field)} | {description} |"
+        )
         for sub in nested:
             rows += _rows(sub, f"{key}.")
     return rows
@@ -85,7 +87,9 @@ def reference() -> str:
             for model in nested:
                 out += _rows(model, f"{alias}.")
         else:
-            out.append(f"| `{alias}` | {_type_name(field.annotation)} | {_default(field)} | {' '.join((field.description or '').split())} |")
+            out.append(
+                f"| `{alias}` | {_type_name(field.annotation)} | {_default(field)} | {' '.join((field.description or '').split())} |"
+            )
     for platform, section in sorted(PLATFORM_SECTIONS.items()):
         field = next(f for n, f in shared.items() if (f.alias or n) == section)
         out += ["", f"#### `{section}` (platform `{platform}`)", "", *header]
