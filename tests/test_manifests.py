@@ -8,18 +8,18 @@ from tests.harness import STACKS, default_run, k8s_objects
 from tools import manifests
 
 
-def objects_of_all_stacks():
-    for stack in STACKS:
-        for obj in k8s_objects(default_run(stack)):
-            yield pytest.param(obj, id=f"{stack}:{manifests.file_name(obj)}")
+def objects_of_all_stacks() -> list:
+    # Sorted: resources register asynchronously, and pytest-xdist workers must collect the same list.
+    found = {f"{stack}:{manifests.file_name(obj)}": obj for stack in STACKS for obj in k8s_objects(default_run(stack))}
+    return [pytest.param(found[key], id=key) for key in sorted(found)]
 
 
-@pytest.mark.parametrize("obj", list(objects_of_all_stacks()))
+@pytest.mark.parametrize("obj", objects_of_all_stacks())
 def test_object_is_schema_valid(obj):
     assert manifests.validate(obj) == []
 
 
-@pytest.mark.parametrize("obj", list(objects_of_all_stacks()))
+@pytest.mark.parametrize("obj", objects_of_all_stacks())
 def test_object_names_itself_and_its_namespace(obj):
     meta = obj["metadata"]
     assert meta.get("name")
