@@ -1,4 +1,5 @@
-"""Model weights on an NFS share: a static RWX PersistentVolume, its claim, and a download-once Job.
+"""Model weights on an NFS share: a static RWX PersistentVolume and its claim, filled and mounted by
+a ClaimModelStore on that claim.
 
 Works on any NFS server (DigitalOcean Managed NFS, OCI File Storage, a NAS): the cloud share is
 created elsewhere and handed in as server + path.
@@ -6,35 +7,13 @@ created elsewhere and handed in as server + path.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.workloads.claim_model_store import ClaimModelStore, ClaimModelStoreArgs
 from components.workloads.types import LABEL_PREFIX, ModelSource
-
-MOUNT_PATH = "/models"
-COMPLETE_MARKER = ".download-complete"
-_UID = 1000
-
-# Downloads into /models/<org>--<name>/<revision>. `hf download --local-dir` keeps per-file metadata
-# under .cache/huggingface and skips files already present; the marker makes a finished model a
-# no-op. A new model or revision is a new directory (and a new Job), never an overwrite.
-_DOWNLOAD_SCRIPT = """\
-set -eu
-target="{mount}/$MODEL_DIR"
-if [ -f "$target/{marker}" ]; then
-  echo "model $MODEL_ID@$MODEL_REVISION already present in $target"
-  exit 0
-fi
-mkdir -p "$target"
-pip install --quiet --no-cache-dir --target=/tmp/pip "huggingface_hub=={hub_version}"
-export PYTHONPATH=/tmp/pip PATH="/tmp/pip/bin:$PATH"
-hf download "$MODEL_ID" --revision "$MODEL_REVISION" --local-dir "$target"
-date -u +%Y-%m-%dT%H:%M:%SZ > "$target/{marker}"
-echo "model $MODEL_ID@$MODEL_REVISION downloaded to $target"
-"""
 
 
 @dataclass(frozen=True)
@@ -52,6 +31,7 @@ class NfsModelStoreArgs:
     job_node_selector: dict[str, str] = field(default_factory=dict)
     """Where the download runs: a CPU pool, so it overlaps GPU node provisioning."""
     mount_options: list[str] = field(default_factory=list)
+    download: bool = True
     download_timeout_minutes: int = 60
     volume_name: str = "models"
 
@@ -63,7 +43,6 @@ class NfsModelStore(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NfsModelStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:workloads:NfsModelStore", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
 
         pv_name = pulumi.Output.from_input(args.namespace).apply(lambda ns: f"{ns}-{args.volume_name}")
         volume = k8s.core.v1.PersistentVolume(
@@ -78,7 +57,7 @@ class NfsModelStore(pulumi.ComponentResource):
                 "mount_options": args.mount_options,
                 "nfs": {"server": args.server, "path": args.path},
             },
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         claim = k8s.core.v1.PersistentVolumeClaim(
             f"{name}-pvc",
@@ -91,88 +70,24 @@ class NfsModelStore(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=[volume]),
         )
-        claim_name = claim.metadata.apply(lambda m: m.name or args.volume_name)
-
-        digest = hashlib.sha256(f"{args.model_id}@{args.model_revision}".encode()).hexdigest()[:10]
-        env: list[k8s.core.v1.EnvVarArgsDict] = [
-            {"name": "MODEL_ID", "value": args.model_id},
-            {"name": "MODEL_REVISION", "value": args.model_revision},
-            {"name": "MODEL_DIR", "value": args.model_directory},
-            {"name": "HOME", "value": "/tmp"},
-            {"name": "HF_HOME", "value": "/tmp/hf"},
-            {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
-        ]
-        if args.hf_token_secret_name is not None:
-            env.append(
-                {
-                    "name": "HF_TOKEN",
-                    "value_from": {"secret_key_ref": {"name": args.hf_token_secret_name, "key": "token"}},
-                }
-            )
-        job = k8s.batch.v1.Job(
-            f"{name}-download",
-            metadata={
-                "name": f"model-download-{digest}",
-                "namespace": args.namespace,
-                "labels": {f"{LABEL_PREFIX}/component": "model-download"},
-            },
-            spec={
-                "backoff_limit": 4,
-                "template": {
-                    "metadata": {"labels": {f"{LABEL_PREFIX}/component": "model-download"}},
-                    "spec": {
-                        "restart_policy": "Never",
-                        "node_selector": args.job_node_selector,
-                        "automount_service_account_token": False,
-                        "security_context": {
-                            "run_as_non_root": True,
-                            "run_as_user": _UID,
-                            "run_as_group": _UID,
-                            "fs_group": _UID,
-                            "seccomp_profile": {"type": "RuntimeDefault"},
-                        },
-                        "containers": [
-                            {
-                                "name": "download",
-                                "image": args.downloader_image,
-                                "command": ["/bin/sh", "-c"],
-                                "args": [
-                                    _DOWNLOAD_SCRIPT.format(
-                                        mount=MOUNT_PATH,
-                                        marker=COMPLETE_MARKER,
-                                        hub_version=args.huggingface_hub_version,
-                                    )
-                                ],
-                                "env": env,
-                                "resources": {
-                                    "requests": {"cpu": "500m", "memory": "1Gi"},
-                                    "limits": {"memory": "4Gi"},
-                                },
-                                "security_context": {
-                                    "allow_privilege_escalation": False,
-                                    "capabilities": {"drop": ["ALL"]},
-                                },
-                                "volume_mounts": [{"name": "models", "mount_path": MOUNT_PATH}],
-                            }
-                        ],
-                        "volumes": [{"name": "models", "persistent_volume_claim": {"claim_name": claim_name}}],
-                    },
-                },
-            },
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                custom_timeouts=pulumi.CustomTimeouts(create=f"{args.download_timeout_minutes}m"),
+        self.claim_name = claim.metadata.apply(lambda m: m.name or args.volume_name)
+        weights = ClaimModelStore(
+            f"{name}-weights",
+            ClaimModelStoreArgs(
+                namespace=args.namespace,
+                claim_name=self.claim_name,
+                model_id=args.model_id,
+                model_revision=args.model_revision,
+                model_directory=args.model_directory,
+                downloader_image=args.downloader_image,
+                huggingface_hub_version=args.huggingface_hub_version,
+                hf_token_secret_name=args.hf_token_secret_name,
+                job_node_selector=args.job_node_selector,
+                download=args.download,
+                download_timeout_minutes=args.download_timeout_minutes,
             ),
+            opts=pulumi.ResourceOptions(parent=self),
         )
-
-        self.claim_name = claim_name
-        self.model_path = f"{MOUNT_PATH}/{args.model_directory}"
-        self.source = ModelSource(
-            model=self.model_path,
-            volumes=[{"name": "models", "persistent_volume_claim": {"claim_name": claim_name, "read_only": True}}],
-            volume_mounts=[{"name": "models", "mount_path": MOUNT_PATH, "read_only": True}],
-            # Read whole files sequentially instead of mmap's random reads, which are slow over NFS.
-            args=["--safetensors-load-strategy", "eager"],
-            ready=[job],
-        )
+        self.model_path = weights.model_path
+        self.source = weights.source
         self.register_outputs({"claimName": self.claim_name, "modelPath": self.model_path})

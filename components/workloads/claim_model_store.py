@@ -1,0 +1,154 @@
+"""Model weights on a PersistentVolumeClaim that already exists (or that a sibling component made):
+a download-once Job fills it from Hugging Face, and vLLM mounts it read-only.
+
+The claim must be ReadWriteMany when more than one replica (or node) reads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.workloads.types import LABEL_PREFIX, ModelSource
+
+MOUNT_PATH = "/models"
+COMPLETE_MARKER = ".download-complete"
+_UID = 1000
+
+# Downloads into /models/<org>--<name>/<revision>. `hf download --local-dir` keeps per-file metadata
+# under .cache/huggingface and skips files already present; the marker makes a finished model a
+# no-op. A new model or revision is a new directory (and a new Job), never an overwrite.
+_DOWNLOAD_SCRIPT = """\
+set -eu
+target="{mount}/$MODEL_DIR"
+if [ -f "$target/{marker}" ]; then
+  echo "model $MODEL_ID@$MODEL_REVISION already present in $target"
+  exit 0
+fi
+mkdir -p "$target"
+pip install --quiet --no-cache-dir --target=/tmp/pip "huggingface_hub=={hub_version}"
+export PYTHONPATH=/tmp/pip PATH="/tmp/pip/bin:$PATH"
+hf download "$MODEL_ID" --revision "$MODEL_REVISION" --local-dir "$target"
+date -u +%Y-%m-%dT%H:%M:%SZ > "$target/{marker}"
+echo "model $MODEL_ID@$MODEL_REVISION downloaded to $target"
+"""
+
+
+@dataclass(frozen=True)
+class ClaimModelStoreArgs:
+    namespace: pulumi.Input[str]
+    claim_name: pulumi.Input[str]
+    model_id: str
+    model_revision: str
+    model_directory: str
+    downloader_image: str
+    huggingface_hub_version: str
+    hf_token_secret_name: pulumi.Input[str] | None = None
+    job_node_selector: dict[str, str] = field(default_factory=dict)
+    """Where the download runs: a CPU pool, so it overlaps GPU node provisioning."""
+    download: bool = True
+    """False when the weights are already on the claim (copied in by other means)."""
+    download_timeout_minutes: int = 60
+
+
+class ClaimModelStore(pulumi.ComponentResource):
+    model_path: str
+    source: ModelSource
+
+    def __init__(self, name: str, args: ClaimModelStoreArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-serving:workloads:ClaimModelStore", name, None, opts)
+        claim_name = args.claim_name
+
+        ready: list[pulumi.Resource] = []
+        if args.download:
+            ready.append(self._download_job(name, args))
+
+        self.model_path = f"{MOUNT_PATH}/{args.model_directory}"
+        self.source = ModelSource(
+            model=self.model_path,
+            volumes=[{"name": "models", "persistent_volume_claim": {"claim_name": claim_name, "read_only": True}}],
+            volume_mounts=[{"name": "models", "mount_path": MOUNT_PATH, "read_only": True}],
+            # Read whole files sequentially instead of mmap's random reads, which are slow over NFS.
+            args=["--safetensors-load-strategy", "eager"],
+            ready=ready,
+        )
+        self.register_outputs({"modelPath": self.model_path})
+
+    def _download_job(self, name: str, args: ClaimModelStoreArgs) -> k8s.batch.v1.Job:
+        claim_name = args.claim_name
+        digest = hashlib.sha256(f"{args.model_id}@{args.model_revision}".encode()).hexdigest()[:10]
+        env: list[k8s.core.v1.EnvVarArgsDict] = [
+            {"name": "MODEL_ID", "value": args.model_id},
+            {"name": "MODEL_REVISION", "value": args.model_revision},
+            {"name": "MODEL_DIR", "value": args.model_directory},
+            {"name": "HOME", "value": "/tmp"},
+            {"name": "HF_HOME", "value": "/tmp/hf"},
+            {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
+        ]
+        if args.hf_token_secret_name is not None:
+            env.append(
+                {
+                    "name": "HF_TOKEN",
+                    "value_from": {"secret_key_ref": {"name": args.hf_token_secret_name, "key": "token"}},
+                }
+            )
+        job = k8s.batch.v1.Job(
+            f"{name}-download",
+            metadata={
+                "name": f"model-download-{digest}",
+                "namespace": args.namespace,
+                "labels": {f"{LABEL_PREFIX}/component": "model-download"},
+            },
+            spec={
+                "backoff_limit": 4,
+                "template": {
+                    "metadata": {"labels": {f"{LABEL_PREFIX}/component": "model-download"}},
+                    "spec": {
+                        "restart_policy": "Never",
+                        "node_selector": args.job_node_selector,
+                        "automount_service_account_token": False,
+                        "security_context": {
+                            "run_as_non_root": True,
+                            "run_as_user": _UID,
+                            "run_as_group": _UID,
+                            "fs_group": _UID,
+                            "seccomp_profile": {"type": "RuntimeDefault"},
+                        },
+                        "containers": [
+                            {
+                                "name": "download",
+                                "image": args.downloader_image,
+                                "command": ["/bin/sh", "-c"],
+                                "args": [
+                                    _DOWNLOAD_SCRIPT.format(
+                                        mount=MOUNT_PATH,
+                                        marker=COMPLETE_MARKER,
+                                        hub_version=args.huggingface_hub_version,
+                                    )
+                                ],
+                                "env": env,
+                                "resources": {
+                                    "requests": {"cpu": "500m", "memory": "1Gi"},
+                                    "limits": {"memory": "4Gi"},
+                                },
+                                "security_context": {
+                                    "allow_privilege_escalation": False,
+                                    "capabilities": {"drop": ["ALL"]},
+                                },
+                                "volume_mounts": [{"name": "models", "mount_path": MOUNT_PATH}],
+                            }
+                        ],
+                        "volumes": [{"name": "models", "persistent_volume_claim": {"claim_name": claim_name}}],
+                    },
+                },
+            },
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{args.download_timeout_minutes}m"),
+            ),
+        )
+
+        return job
