@@ -1,5 +1,6 @@
 """Kubernetes workloads, the same on every cluster: namespace and credentials, model stores, vLLM, exposure."""
 
+from components.workloads.claim_model_store import ClaimModelStore, ClaimModelStoreArgs
 from components.workloads.gateway import GatewayEndpoint, GatewayEndpointArgs
 from components.workloads.namespace import ServingNamespace, ServingNamespaceArgs
 from components.workloads.nfs_model_store import NfsModelStore, NfsModelStoreArgs
@@ -7,6 +8,8 @@ from components.workloads.types import GpuPlacement, ModelSource
 from components.workloads.vllm import VllmServer, VllmServerArgs
 
 __all__ = [
+    "ClaimModelStore",
+    "ClaimModelStoreArgs",
     "GatewayEndpoint",
     "GatewayEndpointArgs",
     "GpuPlacement",
