@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.workloads.types import LABEL_PREFIX, ModelSource
+from components.workloads.types import LABEL_PREFIX, ModelSource, pod_security_context
 
 MOUNT_PATH = "/models"
 COMPLETE_MARKER = ".download-complete"
-_UID = 1000
 
 # Downloads into /models/<org>--<name>/<revision>. `hf download --local-dir` keeps per-file metadata
 # under .cache/huggingface and skips files already present; the marker makes a finished model a
@@ -52,6 +51,8 @@ class ClaimModelStoreArgs:
     download: bool = True
     """False when the weights are already on the claim (copied in by other means)."""
     download_timeout_minutes: int = 60
+    run_as_user: int | None = 1000
+    """Fixed non-root UID; None lets the platform assign one (OpenShift's restricted SCC does)."""
 
 
 class ClaimModelStore(pulumi.ComponentResource):
@@ -110,13 +111,7 @@ class ClaimModelStore(pulumi.ComponentResource):
                         "restart_policy": "Never",
                         "node_selector": args.job_node_selector,
                         "automount_service_account_token": False,
-                        "security_context": {
-                            "run_as_non_root": True,
-                            "run_as_user": _UID,
-                            "run_as_group": _UID,
-                            "fs_group": _UID,
-                            "seccomp_profile": {"type": "RuntimeDefault"},
-                        },
+                        "security_context": pod_security_context(args.run_as_user),
                         "containers": [
                             {
                                 "name": "download",

@@ -35,3 +35,14 @@ class ModelSource:
     args: list[str] = field(default_factory=list)
     ready: list[pulumi.Resource] = field(default_factory=list)
     """Resources that must exist (e.g. the download Job) before a server starts reading."""
+
+
+def pod_security_context(uid: int | None) -> k8s.core.v1.PodSecurityContextArgsDict:
+    """Non-root always; a fixed UID/GID/fsGroup unless the platform assigns them (OpenShift SCCs do)."""
+    context: k8s.core.v1.PodSecurityContextArgsDict = {
+        "run_as_non_root": True,
+        "seccomp_profile": {"type": "RuntimeDefault"},
+    }
+    if uid is not None:
+        context.update({"run_as_user": uid, "run_as_group": uid, "fs_group": uid})
+    return context

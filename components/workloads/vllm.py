@@ -10,10 +10,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.workloads.namespace import API_KEY_SECRET_KEY
-from components.workloads.types import GpuPlacement, ModelSource
+from components.workloads.types import GpuPlacement, ModelSource, pod_security_context
 
 PORT = 8000
-_UID = 1000
 
 # preStop: wait until vLLM reports no running and no waiting requests (its Prometheus gauges
 # vllm:num_requests_running / vllm:num_requests_waiting on /metrics, which needs no API key), so a
@@ -55,6 +54,8 @@ class VllmServerArgs:
     service_port: int = PORT
     service_annotations: dict[str, str] = field(default_factory=dict)
     load_balancer_source_ranges: list[str] = field(default_factory=list)
+    run_as_user: int | None = 1000
+    """Fixed non-root UID; None lets the platform assign one (OpenShift's restricted SCC does)."""
     wait_for: list[pulumi.Resource] = field(default_factory=list)
     """Resources the pods need first (e.g. the GPU node pool), beyond the model source's own."""
     name: str = "vllm"
@@ -153,13 +154,7 @@ class VllmServer(pulumi.ComponentResource):
             },
             "automount_service_account_token": False,
             "enable_service_links": False,
-            "security_context": {
-                "run_as_non_root": True,
-                "run_as_user": _UID,
-                "run_as_group": _UID,
-                "fs_group": _UID,
-                "seccomp_profile": {"type": "RuntimeDefault"},
-            },
+            "security_context": pod_security_context(args.run_as_user),
             "containers": [container],
             "volumes": [
                 {"name": "shm", "empty_dir": {"medium": "Memory", "size_limit": f"{args.shm_size_gi}Gi"}},
