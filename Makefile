@@ -25,8 +25,8 @@ preview: setup
 	$(RUN) python -m tools.preview --stack $(STACK) $(if $(CONFIG),--config $(CONFIG))
 
 lint: setup
-	$(RUN) ruff check components stacks tools tests
-	$(RUN) ruff format --check components stacks tools tests
+	$(RUN) ruff check components stacks tools tests policy
+	$(RUN) ruff format --check components stacks tools tests policy
 
 typecheck: setup
 	$(RUN) pyright

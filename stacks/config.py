@@ -9,21 +9,26 @@ from them).
 from __future__ import annotations
 
 import re
+import typing
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 
-from stacks import catalog
+from stacks import capacity, catalog
 from stacks.config_base import (
     DNS_LABEL,
     PROJECT,
     Cidr,
     DnsLabel,
+    KubernetesMinorVersion,
     PinnedImage,
     Section,
     check_replicas_fit,
     no_overlap,
 )
+from stacks.config_existing import ExistingClusterConfig
+from stacks.config_oke import OkeConfig
+from stacks.config_rdma import RayConfig, RdmaConfig, S3ModelStoreConfig
 from stacks.errors import ConfigError
 
 __all__ = ["PROJECT", "StackConfig", "parse"]
@@ -50,6 +55,12 @@ class ModelConfig(Section):
         None,
         pattern=r"^[\w.-]+$",
         description="Name clients send as `model`. Default: the part of `id` after the slash.",
+    )
+    architecture: capacity.ModelArchitecture | None = Field(
+        None,
+        description="The model's config.json numbers (params, layers, kvHeads, headDim, maxContext), so the "
+        "capacity planner can check a model stacks/catalog/models.yaml does not list. Default: from the catalog; "
+        "a model in neither is not checked.",
     )
 
     @property
@@ -144,10 +155,35 @@ class EndpointConfig(Section):
 
 class NfsModelStoreConfig(Section):
     kind: Literal["nfs"] = "nfs"
+    server: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",
+        description="NFS server of a share that already exists (platform existing). Default: the share the stack creates.",
+    )
+    path: str | None = Field(
+        None,
+        pattern=r"^/[^\s]*$",
+        description="Export path on `server` (platform existing). Default: the created share's.",
+    )
     size_gb: int = Field(1000, ge=50, le=16384, description="Size of the NFS share in GB. Default: 1000.")
     retain_on_delete: bool = Field(
         False,
         description="Keep the share (and the downloaded weights) when the stack is destroyed. Default: false.",
+    )
+    download_timeout_minutes: int = Field(
+        60, ge=5, le=1440, description="How long `pulumi up` waits for the model download Job. Default: 60."
+    )
+
+
+class ExistingClaimModelStoreConfig(Section):
+    kind: Literal["existingClaim"] = "existingClaim"
+    claim_name: DnsLabel = Field(
+        description="The PersistentVolumeClaim in the serving namespace that holds the weights."
+    )
+    download: bool = Field(
+        True,
+        description="Fill the claim from Hugging Face with the download Job; false when the weights were copied in "
+        "another way (seed 002's loader pod). Default: true.",
     )
     download_timeout_minutes: int = Field(
         60, ge=5, le=1440, description="How long `pulumi up` waits for the model download Job. Default: 60."
@@ -162,6 +198,19 @@ class Secrets(Section):
         None,
         description="API key clients send as `Authorization: Bearer`. Default: a random 40-character key, "
         "exported as the secret stack output `apiKey`.",
+    )
+    ocir_auth_token: SecretStr | None = Field(
+        None,
+        description="OCI auth token for the OCIR login (`oke.ocir`), for images from <key>.ocir.io. Default: none.",
+    )
+    s3_access_key_id: SecretStr | None = Field(
+        None, description="Access key of an S3-compatible model store (`modelStore.kind: s3`). Default: none."
+    )
+    s3_secret_access_key: SecretStr | None = Field(
+        None, description="Secret key of an S3-compatible model store (`modelStore.kind: s3`). Default: none."
+    )
+    kubeconfig: SecretStr | None = Field(
+        None, description="kubeconfig of an existing cluster (`existing.kubeconfig: secret`). Default: none."
     )
 
 
@@ -202,9 +251,8 @@ class DoksConfig(Section):
     region: str = Field(
         "nyc2", description="DigitalOcean region; must offer the GPU size and Managed NFS. Default: nyc2."
     )
-    kubernetes_version: str = Field(
+    kubernetes_version: KubernetesMinorVersion = Field(
         "1.33",
-        pattern=r"^1\.\d{2}$",
         description="DOKS minor version (`1.33`); the newest patch is looked up at deploy time. Default: 1.33.",
     )
     vpc_cidr: Cidr = Field("10.200.0.0/22", description="VPC range. Default: 10.200.0.0/22.")
@@ -249,6 +297,13 @@ class DoksConfig(Section):
                 "or endpoint.kind loadBalancer"
             )
 
+    def gpu_plan(self, root: StackConfig) -> capacity.GpuPlan:
+        return capacity.GpuPlan.from_shape(
+            catalog.DO_GPU_SIZES[self.gpu_pool.size], self.gpu_pool.node_count, root.vllm.tensor_parallel_size,
+            shape_key="doks.gpuPool.size", nodes_key="doks.gpuPool.nodeCount",
+            other_shapes=tuple(catalog.DO_GPU_SIZES.values()),
+        )  # fmt: skip
+
 
 def _minor(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split("."))
@@ -260,13 +315,31 @@ def _minor(version: str) -> tuple[int, ...]:
 
 
 class StackConfig(Section):
-    platform: Literal["doks"] = Field(description="Which cloud this stack builds: doks.")
+    platform: Literal["doks", "oke", "oke-rdma", "existing"] = Field(
+        description="Which cloud this stack builds: doks, oke, oke-rdma (oke plus multi-node RDMA GPU workers), "
+        "or existing (no cloud: a Kubernetes cluster you already run)."
+    )
     name: DnsLabel = Field("vllm", description="Prefix for every cloud resource name. Default: vllm.")
     namespace: DnsLabel = Field("vllm", description="Kubernetes namespace for the workload. Default: vllm.")
     doks: DoksConfig | None = Field(None, description="DigitalOcean settings (platform doks).")
+    oke: OkeConfig | None = Field(None, description="Oracle Cloud OKE settings (platform oke).")
+    rdma: RdmaConfig | None = Field(None, description="RDMA GPU workers on OKE (platform oke-rdma).")
+    ray: RayConfig | None = Field(
+        None,
+        description="The Ray cluster vLLM runs on across nodes (platform oke-rdma; optional on existing, where it "
+        "makes the deployment multi-node).",
+    )
+    existing: ExistingClusterConfig | None = Field(
+        None, description="A Kubernetes cluster you already run (platform existing)."
+    )
     model: ModelConfig = Field(default_factory=ModelConfig)  # type: ignore[arg-type]
     vllm: VllmConfig = Field(default_factory=VllmConfig)  # type: ignore[arg-type]
-    model_store: NfsModelStoreConfig = Field(default_factory=NfsModelStoreConfig)  # type: ignore[arg-type]
+    model_store: NfsModelStoreConfig | S3ModelStoreConfig | ExistingClaimModelStoreConfig = Field(
+        default_factory=NfsModelStoreConfig,  # type: ignore[arg-type]
+        discriminator="kind",
+        description="Where the weights live: an NFS share (kind nfs), an S3-compatible bucket (kind s3) or a "
+        "PersistentVolumeClaim that already exists (kind existingClaim, platform existing).",
+    )
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)  # type: ignore[arg-type]
     secrets: Secrets = Field(default_factory=Secrets)  # type: ignore[arg-type]
 
@@ -274,23 +347,48 @@ class StackConfig(Section):
     @classmethod
     def _platform_section_present(cls, data: Any) -> Any:
         # The platform's own section may be left out (all defaults); another platform's may not be given.
-        if isinstance(data, dict) and data.get("platform") in PLATFORM_SECTIONS:
+        if isinstance(data, dict) and isinstance(data.get("platform"), str) and data["platform"] in PLATFORM_SECTIONS:
             own = PLATFORM_SECTIONS[data["platform"]]
-            for other in set(PLATFORM_SECTIONS.values()) - {own}:
+            also = PLATFORM_ALSO_READS.get(data["platform"], ())
+            optional = PLATFORM_MAY_READ.get(data["platform"], ())
+            every = set(PLATFORM_SECTIONS.values()) | {s for sections in PLATFORM_ALSO_READS.values() for s in sections}
+            for other in every - {own, *also, *optional}:
                 if other in data:
                     raise ValueError(f"{other}: belongs to another platform; platform {data['platform']} reads {own}")
-            data = {own: {}, **data}
+            data = {own: {}, **{s: {} for s in also}, **data}
         return data
+
+    @model_validator(mode="after")
+    def _model_store_supported(self) -> StackConfig:
+        kinds = MODEL_STORE_KINDS.get(self.platform)
+        if kinds is not None and self.model_store.kind not in kinds:
+            raise ValueError(f"modelStore.kind: platform {self.platform} supports {' or '.join(kinds)}")
+        store = self.model_store
+        if self.platform != "existing" and store.kind == "nfs" and (store.server or store.path):
+            raise ValueError(
+                f"modelStore.server: platform {self.platform} creates its NFS share; leave server and path unset"
+            )
+        return self
 
     @model_validator(mode="after")
     def _fits_the_cluster(self) -> StackConfig:
         section = getattr(self, PLATFORM_SECTIONS[self.platform])
         section.check_fit(self)
+        capacity.check(self, section)  # sections offering gpu_plan(root): will the model fit the GPUs?
         return self
 
 
 # platform -> the config section it reads; each section has `check_fit(root)` for cross-section rules.
 PLATFORM_SECTIONS: dict[str, str] = {"doks": "doks"}
+PLATFORM_SECTIONS["oke"] = "oke"
+# Sections a platform reads besides its own (defaulted when absent, rejected for other platforms).
+PLATFORM_ALSO_READS: dict[str, tuple[str, ...]] = {"oke-rdma": ("oke", "ray")}
+PLATFORM_SECTIONS["oke-rdma"] = "rdma"
+# Model store kinds per platform (a platform not listed takes any).
+MODEL_STORE_KINDS: dict[str, tuple[str, ...]] = {"doks": ("nfs",), "oke": ("nfs",), "oke-rdma": ("s3",)}
+PLATFORM_SECTIONS["existing"] = "existing"
+# Sections a platform reads only when given (existing: `ray` makes it multi-node).
+PLATFORM_MAY_READ: dict[str, tuple[str, ...]] = {"existing": ("ray",)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -298,13 +396,20 @@ PLATFORM_SECTIONS: dict[str, str] = {"doks": "doks"}
 # --------------------------------------------------------------------------------------------
 
 
+def _model_store_tags() -> set[str]:
+    return {m.model_fields["kind"].default for m in typing.get_args(StackConfig.model_fields["model_store"].annotation)}
+
+
 def _key_path(loc: tuple[Any, ...]) -> str:
     path = ""
-    for part in loc:
+    for i, part in enumerate(loc):
+        if i and loc[i - 1] == "modelStore" and part in _model_store_tags():
+            continue  # the discriminated union's tag (modelStore.<kind>.sizeGb) is not a key the user wrote
         if isinstance(part, int):
             path += f"[{part}]"
         elif not str(part).startswith(("function-", "function_")):
-            path += f".{part}" if path else str(part)
+            part = str(part) if str(part).isprintable() else repr(str(part))  # a key can hold a newline
+            path += f".{part}" if path else part
     return f"{PROJECT}:{path}" if path else PROJECT
 
 
@@ -344,4 +449,4 @@ def parse(values: dict[str, Any], secret_keys: set[str]) -> StackConfig:
 
 
 def _raise(loc: tuple[Any, ...], msg: str) -> StackConfig:
-    raise ConfigError(_key_path(loc), msg)
+    raise ConfigError(_key_path(loc), " ".join(msg.splitlines()))  # always one line

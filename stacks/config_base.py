@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 PROJECT = "llm-serving"
@@ -74,3 +75,64 @@ def check_replicas_fit(replicas: int, tensor_parallel_size: int, gpus_per_node: 
             f"vllm.replicas: {replicas} replicas need {replicas} GPU nodes (one per node, hard "
             f"anti-affinity) but {pool_key}.nodeCount is {nodes}"
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Kubernetes versions and OCIDs (issue 6: semantic checks every platform section can use)
+# --------------------------------------------------------------------------------------------
+
+
+def _not_a_yaml_number(value: object) -> object:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(
+            f'write it as a quoted string ("{value}"); YAML reads an unquoted version as a number (1.30 becomes 1.3)'
+        )
+    return value
+
+
+def _kubernetes_minor(value: str) -> str:
+    if not re.fullmatch(r"1\.[1-9]\d", value):
+        raise ValueError(f"must be a Kubernetes minor version such as 1.33 (got {value!r})")
+    return value
+
+
+def _kubernetes_patch(value: str) -> str:
+    if not re.fullmatch(r"v1\.[1-9]\d\.\d{1,3}", value):
+        raise ValueError(f"must be a Kubernetes version such as v1.33.1, with the leading v (got {value!r})")
+    return value
+
+
+KubernetesMinorVersion = Annotated[str, BeforeValidator(_not_a_yaml_number), AfterValidator(_kubernetes_minor)]
+"""`1.33`: a minor version whose newest patch is picked at deploy time (DOKS `version_prefix`)."""
+KubernetesVersion = Annotated[str, BeforeValidator(_not_a_yaml_number), AfterValidator(_kubernetes_patch)]
+"""`v1.33.1`: an exact version as OKE names it."""
+
+
+# ocid1.<resource type>.<realm>.[region][.future use].<unique id>
+# (https://docs.oracle.com/en-us/iaas/Content/General/Concepts/identifiers.htm)
+_OCID = re.compile(
+    r"ocid1\.(?P<kind>[a-z0-9]+)\.(?P<realm>oc\d+)\.(?P<region>[a-z0-9-]*)(\.[a-z0-9-]+)?\.[a-z0-9]{10,}"
+)
+
+
+def ocid_validator(*kinds: str) -> Callable[[str], str]:
+    """A validator for OCIDs of the given resource types (any type when none is given)."""
+
+    def validate(value: str) -> str:
+        m = _OCID.fullmatch(value)
+        if m is None:
+            raise ValueError(f"{value!r} is not an OCID (ocid1.<type>.<realm>.<region>.<unique id>)")
+        if kinds and m.group("kind") not in kinds:
+            raise ValueError(f"{value!r} is the OCID of a {m.group('kind')}; expected a {' or '.join(kinds)} OCID")
+        return value
+
+    return validate
+
+
+Ocid = Annotated[str, AfterValidator(ocid_validator())]
+"""Any OCID. For one resource type: `Annotated[str, AfterValidator(ocid_validator("subnet"))]`."""
+CompartmentOcid = Annotated[str, AfterValidator(ocid_validator("compartment", "tenancy"))]
+"""A compartment; the tenancy OCID names the root compartment."""
+SubnetOcid = Annotated[str, AfterValidator(ocid_validator("subnet"))]
+VcnOcid = Annotated[str, AfterValidator(ocid_validator("vcn"))]
+ImageOcid = Annotated[str, AfterValidator(ocid_validator("image"))]

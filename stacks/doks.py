@@ -17,17 +17,17 @@ from components.doks import (
     DoksNfsShareArgs,
     NodePoolSpec,
 )
-from components.workloads import GpuPlacement, NfsModelStore, NfsModelStoreArgs
+from components.workloads import GpuPlacement
 from components.workloads.types import LABEL_PREFIX
-from stacks import catalog
 from stacks.config import StackConfig
-from stacks.workload import ServingPlatform, serve, serving_namespace
+from stacks.workload import ServingPlatform, nfs_model_store, serve, serving_namespace
 
 POOL_LABEL = f"{LABEL_PREFIX}/pool"
 
 
 def build(cfg: StackConfig) -> None:
     assert cfg.doks is not None  # guaranteed by config validation
+    assert cfg.model_store.kind == "nfs"  # MODEL_STORE_KINDS (stacks/config.py)
     d = cfg.doks
     tags = [cfg.name, "llm-serving"]
 
@@ -72,25 +72,15 @@ def build(cfg: StackConfig) -> None:
 
     k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
     namespace = serving_namespace(cfg, cluster.provider)
-    store = NfsModelStore(
-        f"{cfg.name}-model-store",
-        NfsModelStoreArgs(
-            namespace=namespace.name,
-            server=share.host,
-            path=share.mount_path,
-            capacity_gb=cfg.model_store.size_gb,
-            model_id=cfg.model.id,
-            model_revision=cfg.model.revision,
-            model_directory=cfg.model.directory,
-            downloader_image=catalog.DOWNLOADER_IMAGE,
-            huggingface_hub_version=catalog.HUGGINGFACE_HUB_VERSION,
-            hf_token_secret_name=namespace.hf_token_secret_name,
-            # On the system pool: the download runs while the GPU nodes are still provisioning.
-            job_node_selector={POOL_LABEL: "system"},
-            # digitalocean/scale-with-simplicity vllm-nfs mounts the share with nconnect=8.
-            mount_options=["nconnect=8"],
-            download_timeout_minutes=cfg.model_store.download_timeout_minutes,
-        ),
+    store = nfs_model_store(
+        cfg,
+        namespace,
+        server=share.host,
+        path=share.mount_path,
+        # On the system pool: the download runs while the GPU nodes are still provisioning.
+        job_node_selector={POOL_LABEL: "system"},
+        # digitalocean/scale-with-simplicity vllm-nfs mounts the share with nconnect=8.
+        mount_options=["nconnect=8"],
         opts=k8s_opts,
     )
     serve(

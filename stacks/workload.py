@@ -1,5 +1,6 @@
-"""The part every stack shares once it has a cluster: namespace and credentials, vLLM, exposure,
-and the stack outputs a user needs to call the endpoint."""
+"""The part every stack shares once it has a cluster: namespace and credentials, model stores, vLLM
+(one replica per node, or one across nodes on Ray), exposure, and the stack outputs a user needs to
+call the endpoint."""
 
 from __future__ import annotations
 
@@ -12,11 +13,22 @@ from components.workloads import (
     GatewayEndpointArgs,
     GpuPlacement,
     ModelSource,
+    NfsModelStore,
+    NfsModelStoreArgs,
     ServingNamespace,
     ServingNamespaceArgs,
     VllmServer,
     VllmServerArgs,
 )
+from components.workloads.ray_vllm import (
+    KubeRayOperator,
+    KubeRayOperatorArgs,
+    RayVllmArgs,
+    RayVllmServer,
+    RdmaPodAccess,
+)
+from components.workloads.s3_model_store import S3ModelStore, S3ModelStoreArgs
+from stacks import catalog
 from stacks.config import StackConfig
 
 
@@ -24,13 +36,16 @@ def secret_or_none(value) -> pulumi.Output[str] | None:
     return pulumi.Output.secret(value.get_secret_value()) if value is not None else None
 
 
-def serving_namespace(cfg: StackConfig, provider: pulumi.ProviderResource) -> ServingNamespace:
+def serving_namespace(
+    cfg: StackConfig, provider: pulumi.ProviderResource, pod_security: str = "baseline"
+) -> ServingNamespace:
     return ServingNamespace(
         f"{cfg.name}-serving",
         ServingNamespaceArgs(
             name=cfg.namespace,
             api_key=secret_or_none(cfg.secrets.api_key),
             hf_token=secret_or_none(cfg.secrets.hf_token),
+            pod_security=pod_security,
         ),
         opts=pulumi.ResourceOptions(provider=provider),
     )
@@ -44,6 +59,8 @@ class ServingPlatform:
     placement: GpuPlacement
     service_annotations: dict[str, str] = field(default_factory=dict)
     image_pull_secrets: list[pulumi.Input[str]] = field(default_factory=list)
+    run_as_user: int | None = 1000
+    """Fixed non-root UID for the pods; None lets the platform assign one (OpenShift)."""
 
 
 def serve(
@@ -83,10 +100,25 @@ def serve(
             service_port=80 if load_balancer else 8000,
             service_annotations=platform.service_annotations if load_balancer else {},
             load_balancer_source_ranges=list(endpoint.allowed_cidrs),
+            run_as_user=platform.run_as_user,
             wait_for=list(depends_on or []),
         ),
         opts=opts,
     )
+    export_endpoint(cfg, namespace, server.service_name, server.service_port, server.load_balancer_address, opts)
+    return server
+
+
+def export_endpoint(
+    cfg: StackConfig,
+    namespace: ServingNamespace,
+    service_name: pulumi.Output[str],
+    service_port: int,
+    load_balancer_address: pulumi.Output[str] | None,
+    opts: pulumi.ResourceOptions,
+) -> None:
+    """Expose the OpenAI API Service as `endpoint` says and export how to call it."""
+    endpoint = cfg.endpoint
 
     if endpoint.kind == "gateway":
         gateway = GatewayEndpoint(
@@ -94,8 +126,8 @@ def serve(
             GatewayEndpointArgs(
                 namespace=namespace.name,
                 gateway_class_name=endpoint.gateway_class_name,
-                service_name=server.service_name,
-                service_port=server.service_port,
+                service_name=service_name,
+                service_port=service_port,
                 hostname=endpoint.hostname,
             ),
             opts=opts,
@@ -103,17 +135,17 @@ def serve(
         host: pulumi.Output[str] = pulumi.Output.from_input(endpoint.hostname or "$GATEWAY_IP")
         pulumi.export("gatewayName", gateway.gateway_name)
         pulumi.export("gatewayAddressCommand", gateway.address_command)
-    elif load_balancer and server.load_balancer_address is not None:
-        host = server.load_balancer_address
+    elif endpoint.kind == "loadBalancer" and load_balancer_address is not None:
+        host = load_balancer_address
     else:
-        host = pulumi.Output.concat(server.service_name, ".", namespace.name, ".svc.cluster.local:8000")
+        host = pulumi.Output.concat(service_name, ".", namespace.name, f".svc.cluster.local:{service_port}")
 
     url = host.apply(lambda h: f"http://{h or '$LOAD_BALANCER_IP'}/v1")
     pulumi.export("endpoint", url)
     pulumi.export("servedModelName", cfg.model.name)
     pulumi.export("modelId", cfg.model.id)
     pulumi.export("namespace", namespace.name)
-    pulumi.export("serviceName", server.service_name)
+    pulumi.export("serviceName", service_name)
     pulumi.export("apiKey", namespace.api_key)
     # The key stays a secret: the command reads it from the stack when it is pasted.
     pulumi.export(
@@ -122,4 +154,173 @@ def serve(
             lambda u: f'curl -s {u}/models -H "Authorization: Bearer $(pulumi stack output apiKey --show-secrets)"'
         ),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Model stores
+# --------------------------------------------------------------------------------------------
+
+
+def nfs_model_store(
+    cfg: StackConfig,
+    namespace: ServingNamespace,
+    server: pulumi.Input[str],
+    path: pulumi.Input[str],
+    job_node_selector: dict[str, str],
+    opts: pulumi.ResourceOptions,
+    mount_options: list[str] | None = None,
+    run_as_user: int | None = 1000,
+) -> NfsModelStore:
+    """The weights on an NFS share (created by the stack or already there), downloaded once."""
+    store = cfg.model_store
+    assert store.kind == "nfs"
+    return NfsModelStore(
+        f"{cfg.name}-model-store",
+        NfsModelStoreArgs(
+            namespace=namespace.name,
+            server=server,
+            path=path,
+            capacity_gb=store.size_gb,
+            model_id=cfg.model.id,
+            model_revision=cfg.model.revision,
+            model_directory=cfg.model.directory,
+            downloader_image=catalog.DOWNLOADER_IMAGE,
+            huggingface_hub_version=catalog.HUGGINGFACE_HUB_VERSION,
+            hf_token_secret_name=namespace.hf_token_secret_name,
+            job_node_selector=job_node_selector,
+            mount_options=list(mount_options or []),
+            download_timeout_minutes=store.download_timeout_minutes,
+            run_as_user=run_as_user,
+        ),
+        opts=opts,
+    )
+
+
+def s3_model_store(
+    cfg: StackConfig,
+    namespace: ServingNamespace,
+    *,
+    endpoint: pulumi.Input[str],
+    bucket: pulumi.Input[str],
+    region: str,
+    access_key_id: pulumi.Input[str],
+    secret_access_key: pulumi.Input[str],
+    job_node_selector: dict[str, str],
+    opts: pulumi.ResourceOptions,
+    scratch_storage_class: str | None = None,
+    run_as_user: int | None = 1000,
+) -> S3ModelStore:
+    """The weights in an S3-compatible bucket, uploaded once, streamed by vLLM."""
+    store = cfg.model_store
+    assert store.kind == "s3"
+    return S3ModelStore(
+        f"{cfg.name}-model-store",
+        S3ModelStoreArgs(
+            namespace=namespace.name,
+            endpoint_url=endpoint,
+            region=region,
+            bucket=bucket,
+            access_key_id=access_key_id,
+            secret_access_key=secret_access_key,
+            model_id=cfg.model.id,
+            model_revision=cfg.model.revision,
+            model_directory=cfg.model.directory,
+            downloader_image=catalog.DOWNLOADER_IMAGE,
+            huggingface_hub_version=catalog.HUGGINGFACE_HUB_VERSION,
+            uploader_image=catalog.S3_UPLOADER_IMAGE,
+            hf_token_secret_name=namespace.hf_token_secret_name,
+            job_node_selector=job_node_selector,
+            scratch_size_gi=store.scratch_size_gb,
+            scratch_storage_class=store.scratch_storage_class or scratch_storage_class,
+            create_bucket=store.create_bucket,
+            upload_timeout_minutes=store.upload_timeout_minutes,
+            streamer_concurrency=store.streamer_concurrency,
+            run_as_user=run_as_user,
+        ),
+        opts=opts,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# One replica across nodes, on Ray
+# --------------------------------------------------------------------------------------------
+
+
+def kuberay_operator(
+    cfg: StackConfig, provider: pulumi.ProviderResource, node_selector: dict[str, str],
+    depends_on: list[pulumi.Resource] | None = None,
+) -> KubeRayOperator | None:  # fmt: skip
+    """The KubeRay operator from its official chart, unless config says it is already installed."""
+    assert cfg.ray is not None
+    if not cfg.ray.install_operator:
+        return None
+    return KubeRayOperator(
+        f"{cfg.name}-kuberay",
+        KubeRayOperatorArgs(
+            chart=catalog.KUBERAY_CHART["chart"],
+            version=catalog.KUBERAY_CHART["version"],
+            repo=catalog.KUBERAY_CHART["repo"],
+            node_selector=node_selector,
+        ),
+        opts=pulumi.ResourceOptions(provider=provider, depends_on=depends_on or []),
+    )
+
+
+def serve_on_ray(
+    cfg: StackConfig,
+    platform: ServingPlatform,
+    namespace: ServingNamespace,
+    source: ModelSource,
+    *,
+    nodes: int,
+    gpus_per_node: int,
+    nccl_env: dict[str, str],
+    rdma: RdmaPodAccess | None,
+    operator: KubeRayOperator | None,
+    depends_on: list[pulumi.Resource] | None = None,
+) -> RayVllmServer:
+    """One vLLM replica over a RayCluster (one pod per GPU node), exposed as config says."""
+    assert cfg.ray is not None
+    v, ray = cfg.vllm, cfg.ray
+    load_balancer = cfg.endpoint.kind == "loadBalancer"
+    opts = pulumi.ResourceOptions(provider=platform.provider)
+    server = RayVllmServer(
+        f"{cfg.name}-vllm",
+        RayVllmArgs(
+            namespace=namespace.name,
+            image=v.image,
+            served_model_name=cfg.model.name,
+            source=source,
+            placement=platform.placement,
+            api_key_secret_name=namespace.api_key_secret_name,
+            nodes=nodes,
+            gpus_per_node=gpus_per_node,
+            tensor_parallel_size=v.tensor_parallel_size,
+            pipeline_parallel_size=ray.pipeline_parallel(nodes),
+            ray_version=ray.ray_version,
+            max_model_len=v.max_model_len,
+            gpu_memory_utilization=v.gpu_memory_utilization,
+            dtype=v.dtype,
+            quantization=v.quantization,
+            extra_args=list(v.extra_args),
+            cpu=ray.cpu,
+            memory=ray.memory,
+            shm_size_gi=v.shm_size_gi,
+            startup_timeout_seconds=ray.startup_timeout_seconds,
+            termination_grace_period_seconds=v.termination_grace_period_seconds,
+            nccl_env={**nccl_env, "NCCL_DEBUG": ray.nccl_debug},
+            rdma=rdma,
+            run_as_user=platform.run_as_user,
+            image_pull_secrets=platform.image_pull_secrets,
+            service_type="LoadBalancer" if load_balancer else "ClusterIP",
+            service_port=80 if load_balancer else 8000,
+            service_annotations=platform.service_annotations if load_balancer else {},
+            load_balancer_source_ranges=list(cfg.endpoint.allowed_cidrs),
+            operator=operator.release if operator is not None else None,
+            wait_for=list(depends_on or []),
+        ),
+        opts=opts,
+    )
+    export_endpoint(cfg, namespace, server.service_name, server.service_port, server.load_balancer_address, opts)
+    pulumi.export("rayClusterName", server.cluster_name)
     return server

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from tools.mocks_base import MockBase
 from tools.mocks_do import DigitalOceanMocks, RandomMocks
+from tools.mocks_oci import OciMocks
+from tools.mocks_oci_rdma import OciRdmaMocks
 
 
-class CloudMocks(DigitalOceanMocks, RandomMocks, MockBase):
+class CloudMocks(DigitalOceanMocks, OciMocks, OciRdmaMocks, RandomMocks, MockBase):
     pass

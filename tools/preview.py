@@ -26,8 +26,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from stacks import capacity  # noqa: E402
 from stacks.errors import ConfigError  # noqa: E402
-from tools import manifests  # noqa: E402
+from tools import estimates, manifests  # noqa: E402
 from tools.engine import ProgramRun, ResourceRecord, config_map, run_program  # noqa: E402
 from tools.mocks import CloudMocks  # noqa: E402
 
@@ -82,6 +83,15 @@ KEY_PROPERTIES: dict[str, list[str]] = {
     "Job": ["spec.template.spec.nodeSelector"],
     "Release": ["chart", "version", "repositoryOpts.repo"],
 }  # fmt: skip
+# The RDMA stack (oci-h100-rdma): what each RDMA worker mode and the Ray cluster amount to.
+KEY_PROPERTIES.update({
+    "InstanceConfiguration": ["instanceDetails.launchDetails.shape", "instanceDetails.launchDetails.sourceDetails.imageId"],
+    "ClusterNetwork": ["instancePools[0].size", "placementConfiguration.availabilityDomain"],
+    "ComputeCluster": ["availabilityDomain"],
+    "Policy": ["statements"],
+    "Bucket": ["name", "accessType", "versioning"],
+    "RayCluster": ["spec.workerGroupSpecs[0].replicas", "spec.headGroupSpec.rayStartParams"],
+})  # fmt: skip
 
 
 def _lookup(data: Any, path: str) -> Any:
@@ -130,6 +140,7 @@ def summary(run: ProgramRun, extra_lines: list[str] | None = None) -> str:
     for key, value in sorted(run.outputs.items()):
         shown = value if isinstance(value, str) else json.dumps(value)
         lines.append(f"  {key}: {shown if len(shown) < 160 else shown[:157] + '...'}")
+    lines += estimates.summary_lines(run)
     lines += extra_lines or []
     return "\n".join(lines)
 
@@ -163,6 +174,7 @@ def preview(stack: str, out: Path, config_file: Path | None) -> int:
     for name, issues in invalid.items():
         extra += [f"  INVALID {name}: {issue}" for issue in issues]
     extra.append(f"Plan: {target / 'plan.json'}")
+    extra += capacity.headroom_lines(load_stack_config(stack, config_file))  # issue 6: the plan's GPU headroom
     print(summary(run, extra))
     print()
     return 1 if invalid else 0

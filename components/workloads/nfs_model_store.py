@@ -33,6 +33,7 @@ class NfsModelStoreArgs:
     mount_options: list[str] = field(default_factory=list)
     download: bool = True
     download_timeout_minutes: int = 60
+    run_as_user: int | None = 1000
     volume_name: str = "models"
 
 
@@ -85,6 +86,7 @@ class NfsModelStore(pulumi.ComponentResource):
                 job_node_selector=args.job_node_selector,
                 download=args.download,
                 download_timeout_minutes=args.download_timeout_minutes,
+                run_as_user=args.run_as_user,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

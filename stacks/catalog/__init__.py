@@ -38,3 +38,28 @@ _do = _load("digitalocean.yaml")
 DO_GPU_SIZES: dict[str, GpuShape] = {name: GpuShape(name=name, **row) for name, row in _do["gpu_sizes"].items()}
 DO_REGIONS_WITH_GPU_AND_NFS: dict[str, list[str]] = _do["regions_with_gpu_and_nfs"]
 DOKS_GATEWAY_API_MIN_VERSION: str = _do["gateway_api_min_version"]
+
+# RDMA multi-node serving (oci-h100-rdma): per-shape NCCL env, KubeRay chart, agent plugins, S3 uploader.
+_nccl = _load("nccl.yaml")
+NCCL_ENV: dict[str, dict[str, str]] = {shape: dict(row["env"]) for shape, row in _nccl["shapes"].items()}
+_rdma = _load("rdma.yaml")
+KUBERAY_CHART: dict[str, str] = {k: str(v) for k, v in _rdma["kuberay"].items()}
+RDMA_AGENT_PLUGINS: dict[str, str] = dict(_rdma["agent_plugins"]["plugins"])
+RDMA_BOOT_VOLUME_GB: int = _rdma["boot_volume"]["size_gb"]
+RDMA_BOOT_VOLUME_VPUS_PER_GB: int = _rdma["boot_volume"]["vpus_per_gb"]
+S3_UPLOADER_IMAGE: str = _rdma["s3_uploader_image"]
+
+_oci = _load("oci.yaml")
+OCI_GPU_SHAPES: dict[str, GpuShape] = {name: GpuShape(name=name, **row) for name, row in _oci["gpu_shapes"].items()}
+# Region identifier -> region key; OCIR is <key>.ocir.io.
+OCI_REGION_KEYS: dict[str, str] = _oci["region_keys"]
+
+
+def ocir_host(region: str) -> str:
+    return f"{OCI_REGION_KEYS[region]}.ocir.io"
+
+
+# The existing-cluster stack: NVIDIA GPU Operator chart and NCCL's TCP-socket settings.
+_existing = _load("existing.yaml")
+GPU_OPERATOR_CHART: dict[str, str] = {k: str(v) for k, v in _existing["gpu_operator"].items()}
+NCCL_TCP_ENV: dict[str, str] = dict(_existing["nccl_tcp_env"])

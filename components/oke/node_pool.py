@@ -1,0 +1,223 @@
+"""An OKE managed node pool for any shape: CPU system pools and GPU pools alike.
+
+- Image: from args, or the newest OKE image for the pool's Kubernetes version from the node pool
+  options, matched exactly on `OKE-<version>-` (`OKE-1.33.1` would also match `OKE-1.33.10`,
+  an image newer than the control plane: NVIDIA-NeMo/Nemotron PR #267), a GPU image ("names of
+  compatible images include 'GPU'", Oracle "Running Applications on GPU-based Nodes",
+  https://docs.oracle.com/en-us/iaas/Content/ContEng/Tasks/contengrunninggpunodes.htm) for GPU shapes.
+- Boot volume: grown to its full size at first boot by the cloud-init of Oracle's "Using Custom
+  Cloud-init Initialization Scripts" Example 5 (oci-growfs, then the OKE init script),
+  https://docs.oracle.com/en-us/iaas/Content/ContEng/Tasks/contengusingcustomcloudinitscripts.htm.
+  Without it the root filesystem stays at the image's ~47 GB whatever the volume size
+  (vllm-project/production-stack deployment_on_cloud/oci README, "Key Gotchas").
+- Taints: a managed node pool has no taint argument (pulumi_oci 5.5.0 NodePool: only
+  VirtualNodePool has `taints`), so taints are registered by the kubelet, passed through the OKE
+  init script's `--kubelet-extra-args` (same Oracle page: "bash /var/run/oke-init.sh
+  --kubelet-extra-args ..."), as `--register-with-taints=<key>=<value>:<effect>`.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_oci as oci
+
+from components.oke.network import CniType
+from components.oke.placement import ad_by_number
+
+GPU_TAINT_KEY = "nvidia.com/gpu"
+
+_OKE_INIT = (
+    'curl --fail -H "Authorization: Bearer Oracle" -L0 '
+    "http://169.254.169.254/opc/v2/instance/metadata/oke_init_script | base64 --decode >/var/run/oke-init.sh"
+)
+
+
+@dataclass(frozen=True)
+class NodeTaint:
+    key: str
+    value: str = "present"
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+
+    def flag(self) -> str:
+        return f"{self.key}={self.value}:{self.effect}"
+
+
+@dataclass(frozen=True)
+class OkeNodePoolArgs:
+    cluster_id: pulumi.Input[str]
+    compartment_id: pulumi.Input[str]
+    kubernetes_version: str
+    """"v1.33.1": the cluster's version (managed nodes may not be newer than the control plane)."""
+    shape: str
+    size: int
+    subnet_id: pulumi.Input[str]
+    nsg_ids: list[pulumi.Input[str]] = field(default_factory=list)
+    gpu: bool = False
+    """Pick a GPU image (CUDA preinstalled) when looking the image up."""
+    ocpus: float | None = None
+    """Flex shapes only."""
+    memory_gbs: float | None = None
+    """Flex shapes only."""
+    image_id: pulumi.Input[str] | None = None
+    """An OKE image OCID; looked up for `kubernetes_version` when None."""
+    boot_volume_gb: int = 100
+    availability_domains: list[int] | None = None
+    """AD numbers (1-3) to place nodes in; the tenancy-specific AD names are looked up. None: all."""
+    fault_domains: list[str] = field(default_factory=list)
+    """e.g. ["FAULT-DOMAIN-1", "FAULT-DOMAIN-2"]; empty lets OCI spread nodes."""
+    labels: dict[str, str] = field(default_factory=dict)
+    taints: list[NodeTaint] = field(default_factory=list)
+    ssh_public_key: str | None = None
+    cni_type: CniType = "FLANNEL_OVERLAY"
+    pod_subnet_ids: list[pulumi.Input[str]] = field(default_factory=list)
+    pod_nsg_ids: list[pulumi.Input[str]] = field(default_factory=list)
+    max_pods_per_node: int | None = None
+    pv_encryption_in_transit: bool = True
+    """In-transit encryption of paravirtualized boot and block volume attachments (Oracle: node pools
+    must set isPvEncryptionInTransitEnabled for the CSI in-transit encryption to apply). VM shapes only."""
+    kubelet_extra_args: list[str] = field(default_factory=list)
+    freeform_tags: dict[str, str] = field(default_factory=dict)
+    compute_cluster_id: pulumi.Input[str] | None = None
+    """Place the nodes in this compute cluster (RDMA; NodePoolNodeConfigDetailsArgs.compute_cluster_id)."""
+    cloud_init: pulumi.Input[str] | None = None
+    """A start-up script replacing the default one (components/oke/rdma.py); it must join the node and
+    register `taints` itself."""
+
+
+def cloud_init(taints: list[NodeTaint], kubelet_extra_args: list[str]) -> str:
+    """Oracle's Example 5 (grow the root filesystem, then join), plus kubelet flags."""
+    flags = [f"--register-with-taints={','.join(t.flag() for t in taints)}"] if taints else []
+    flags += kubelet_extra_args
+    if any(c in flag for flag in flags for c in '"$`\\'):
+        raise ValueError(f"kubelet flags may not contain quotes, $, backquotes or backslashes: {flags}")
+    join = "bash /var/run/oke-init.sh"
+    if flags:
+        join += f' --kubelet-extra-args "{" ".join(flags)}"'
+    return "\n".join(
+        [
+            "#!/bin/bash",
+            _OKE_INIT,
+            # A failed grow must not keep the node out of the cluster; the kubelet still reports the
+            # real ephemeral-storage size, so a too-small disk shows up as DiskPressure, not a hang.
+            'bash /usr/libexec/oci-growfs -y || echo "oci-growfs failed; continuing with the image-sized root" >&2',
+            join,
+            "",
+        ]
+    )
+
+
+def _natural(text: str) -> list:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def pick_image(sources: list, kubernetes_version: str, gpu: bool) -> str:
+    """The newest OKE image for this exact Kubernetes version (x86_64; GPU or not)."""
+    version = kubernetes_version.removeprefix("v")
+    marker = f"-OKE-{version}-"
+    candidates = [
+        s
+        for s in sources
+        if (s.source_type or "").upper() == "IMAGE"
+        and marker in (s.source_name or "")
+        and "aarch64" not in s.source_name
+        and ("-GPU-" in s.source_name) == gpu
+    ]
+    if not candidates:
+        kind = "GPU" if gpu else "non-GPU"
+        raise ValueError(f"no {kind} OKE image named *{marker}* in the node pool options; set the image id explicitly")
+    return max(candidates, key=lambda s: _natural(s.source_name)).image_id
+
+
+class OkeNodePool(pulumi.ComponentResource):
+    pool_id: pulumi.Output[str]
+    pool_name: pulumi.Output[str]
+    image_id: pulumi.Output[str]
+    labels: dict[str, str]
+    taint_keys: list[str]
+    shape: str
+
+    def __init__(self, name: str, args: OkeNodePoolArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-serving:oke:NodePool", name, None, opts)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+
+        if args.image_id is not None:
+            image_id = pulumi.Output.from_input(args.image_id)
+        else:
+            options = oci.containerengine.get_node_pool_option_output(
+                node_pool_option_id="all", compartment_id=args.compartment_id, opts=invoke
+            )
+            image_id = options.sources.apply(lambda s: pick_image(list(s or []), args.kubernetes_version, args.gpu))
+
+        domains = oci.identity.get_availability_domains_output(compartment_id=args.compartment_id, opts=invoke)
+        wanted = args.availability_domains
+
+        def placements(ads: list) -> list[oci.containerengine.NodePoolNodeConfigDetailsPlacementConfigArgs]:
+            names = sorted(a.name for a in ads)
+            if wanted is not None:
+                names = [ad_by_number(names, n) for n in wanted]
+            return [
+                oci.containerengine.NodePoolNodeConfigDetailsPlacementConfigArgs(
+                    availability_domain=ad, subnet_id=args.subnet_id, fault_domains=args.fault_domains or None
+                )
+                for ad in names
+            ]
+
+        native = args.cni_type == "OCI_VCN_IP_NATIVE"
+        pod_network = oci.containerengine.NodePoolNodeConfigDetailsNodePoolPodNetworkOptionDetailsArgs(
+            cni_type=args.cni_type,
+            pod_subnet_ids=args.pod_subnet_ids if native else None,
+            pod_nsg_ids=args.pod_nsg_ids if native else None,
+            max_pods_per_node=args.max_pods_per_node if native else None,
+        )
+
+        script = args.cloud_init if args.cloud_init is not None else cloud_init(args.taints, args.kubelet_extra_args)
+        user_data = pulumi.Output.from_input(script).apply(lambda s: base64.b64encode(s.encode()).decode())
+        shape_config = (
+            oci.containerengine.NodePoolNodeShapeConfigArgs(ocpus=args.ocpus, memory_in_gbs=args.memory_gbs)
+            if args.ocpus is not None or args.memory_gbs is not None
+            else None
+        )
+        pool = oci.containerengine.NodePool(
+            f"{name}-pool",
+            name=name,
+            cluster_id=args.cluster_id,
+            compartment_id=args.compartment_id,
+            kubernetes_version=args.kubernetes_version,
+            node_shape=args.shape,
+            node_shape_config=shape_config,
+            node_source_details=oci.containerengine.NodePoolNodeSourceDetailsArgs(
+                source_type="IMAGE",
+                image_id=image_id,
+                boot_volume_size_in_gbs=str(args.boot_volume_gb),
+            ),
+            node_config_details=oci.containerengine.NodePoolNodeConfigDetailsArgs(
+                size=args.size,
+                placement_configs=domains.availability_domains.apply(placements),
+                nsg_ids=args.nsg_ids,
+                # "Bare Metal instances do not support paravirtualized volumes" (terraform-oci-oke
+                # examples, worker_pv_transit_encryption; its module never enables it on BM shapes).
+                is_pv_encryption_in_transit_enabled=args.pv_encryption_in_transit and not args.shape.startswith("BM."),
+                node_pool_pod_network_option_details=pod_network,
+                compute_cluster_id=args.compute_cluster_id,
+                freeform_tags=args.freeform_tags,
+            ),
+            initial_node_labels=[
+                oci.containerengine.NodePoolInitialNodeLabelArgs(key=k, value=v) for k, v in sorted(args.labels.items())
+            ],
+            node_metadata={"user_data": user_data},
+            ssh_public_key=args.ssh_public_key,
+            freeform_tags=args.freeform_tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.pool_id = pool.id
+        self.pool_name = pool.name
+        self.image_id = image_id
+        self.labels = dict(args.labels)
+        self.taint_keys = [t.key for t in args.taints]
+        self.shape = args.shape
+        self.register_outputs({"poolId": self.pool_id, "poolName": self.pool_name, "imageId": self.image_id})

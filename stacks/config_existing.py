@@ -1,0 +1,155 @@
+"""Config of platform `existing`: the same workloads on a Kubernetes cluster someone else runs
+(OpenShift on ESXi, RHOAI, on-prem). No cloud resources; the provider comes from a kubeconfig."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field, model_validator
+
+from stacks import catalog
+from stacks.catalog import GpuShape
+from stacks.config_base import DnsLabel, Section, check_replicas_fit
+
+if TYPE_CHECKING:
+    from stacks.capacity import GpuPlan
+    from stacks.config import StackConfig
+
+LabelMap = dict[str, str]
+
+
+class ExistingGpuNodes(Section):
+    """The GPU nodes vLLM may use, as the cluster labels them."""
+
+    node_selector: LabelMap = Field(
+        default_factory=lambda: {"nvidia.com/gpu.present": "true"},
+        description="Labels of the GPU nodes (the GPU Operator's feature discovery sets nvidia.com/gpu.present; "
+        "seed 002 labels them by hand). Default: nvidia.com/gpu.present=true.",
+    )
+    taint_keys: list[str] = Field(
+        default_factory=lambda: ["nvidia.com/gpu"],
+        description="Taints on the GPU nodes to tolerate (NoSchedule). Default: nvidia.com/gpu.",
+    )
+    count: int = Field(1, ge=1, le=256, description="GPU nodes vLLM may use. Default: 1.")
+    gpus_per_node: int = Field(1, ge=1, le=16, description="GPUs on each of those nodes. Default: 1.")
+    gpu_model: str = Field(
+        "unknown", max_length=40, description="GPU model, for the plan summary (e.g. L4, A100). Default: unknown."
+    )
+    gpu_memory_gb: int | None = Field(
+        None,
+        ge=1,
+        le=1024,
+        description="Memory of one GPU in GB; given, the capacity planner checks the fit. Default: not checked.",
+    )
+
+
+class ExistingClusterConfig(Section):
+    kubeconfig: Literal["ambient", "secret"] = Field(
+        "ambient",
+        description="Where the cluster credentials come from: the ambient kubeconfig ($KUBECONFIG or "
+        "~/.kube/config) or `secrets.kubeconfig`. Default: ambient.",
+    )
+    context: str | None = Field(None, max_length=253, description="kubeconfig context. Default: the current one.")
+    gpu_nodes: ExistingGpuNodes = Field(default_factory=ExistingGpuNodes)  # type: ignore[arg-type]
+    system_node_selector: LabelMap = Field(
+        default_factory=dict, description="Labels of the nodes for the model download Job. Default: any node."
+    )
+    openshift: bool = Field(
+        False,
+        description="OpenShift: pods get their UID from the restricted SCC (no fixed runAsUser), no hostPath, "
+        "no privileged pods. Default: false.",
+    )
+    install_gpu_operator: bool = Field(
+        False,
+        description=f"Install the NVIDIA GPU Operator (chart {catalog.GPU_OPERATOR_CHART['version']}); on OpenShift "
+        "install NVIDIA's certified operator from OperatorHub instead. Default: false (assume present).",
+    )
+    gpu_operator_driver: bool = Field(
+        True, description="With installGpuOperator: let the operator install the driver. Default: true."
+    )
+    nccl_socket_ifname: str = Field(
+        "eth0",
+        pattern=r"^[\^=]?[A-Za-z0-9_.,-]+$",
+        description="NCCL_SOCKET_IFNAME for multi-node over TCP (no RDMA on this platform). Default: eth0.",
+    )
+    service_account: DnsLabel | None = Field(
+        None,
+        description="Service account for the vLLM pods (e.g. one bound to an SCC). Default: the namespace default.",
+    )
+
+    @model_validator(mode="after")
+    def _no_operator_on_openshift(self) -> ExistingClusterConfig:
+        if self.openshift and self.install_gpu_operator:
+            raise ValueError(
+                "installGpuOperator: on OpenShift install NVIDIA's certified GPU Operator from OperatorHub "
+                "(the Helm chart is for other distributions)"
+            )
+        return self
+
+    def shape(self) -> GpuShape:
+        nodes = self.gpu_nodes
+        return GpuShape(
+            name=f"{nodes.gpus_per_node}x{nodes.gpu_model}",
+            gpus_per_node=nodes.gpus_per_node,
+            gpu_model=nodes.gpu_model,
+            gpu_memory_gb=nodes.gpu_memory_gb or 0,
+            source="stack config (existing.gpuNodes)",
+        )
+
+    def multi_node(self, root: StackConfig) -> bool:
+        return root.ray is not None
+
+    def check_fit(self, root: StackConfig) -> None:
+        nodes = self.gpu_nodes
+        if self.kubeconfig == "secret" and root.secrets.kubeconfig is None:
+            raise ValueError("secrets.kubeconfig: existing.kubeconfig is `secret` but no secrets.kubeconfig is set")
+        if root.model_store.kind == "nfs" and (root.model_store.server is None or root.model_store.path is None):
+            raise ValueError("modelStore.server: on an existing cluster give the NFS share's server and path")
+        if root.model_store.kind == "s3":
+            if root.model_store.endpoint is None:
+                raise ValueError(
+                    "modelStore.endpoint: on an existing cluster give the S3-compatible endpoint (e.g. MinIO)"
+                )
+            if root.secrets.s3_access_key_id is None or root.secrets.s3_secret_access_key is None:
+                raise ValueError(
+                    "secrets.s3AccessKeyId: set secrets.s3AccessKeyId and secrets.s3SecretAccessKey for the S3 endpoint"
+                )
+        if root.ray is None:
+            check_replicas_fit(
+                root.vllm.replicas, root.vllm.tensor_parallel_size, nodes.gpus_per_node, nodes.count,
+                "existing.gpuNodes",
+            )  # fmt: skip
+            return
+        tp, pp = root.vllm.tensor_parallel_size, root.ray.pipeline_parallel(nodes.count)
+        total = nodes.gpus_per_node * nodes.count
+        if tp * pp != total:
+            raise ValueError(
+                f"ray.pipelineParallelSize: tensor parallel {tp} x pipeline parallel {pp} = {tp * pp} GPUs, but "
+                f"existing.gpuNodes has {nodes.count} nodes x {nodes.gpus_per_node} GPUs = {total}; they must be equal"
+            )
+        # Seed 002 runs TP=16 over 8 two-GPU nodes: tensor parallelism may span nodes when it covers them whole.
+        if tp > nodes.gpus_per_node and tp % nodes.gpus_per_node:
+            raise ValueError(
+                f"vllm.tensorParallelSize: {tp} spans nodes, so it must be a multiple of the {nodes.gpus_per_node} "
+                "GPUs per node"
+            )
+        if root.ray.worker_replicas is not None and root.ray.worker_replicas != nodes.count - 1:
+            raise ValueError(
+                f"ray.workerReplicas: {root.ray.worker_replicas} Ray workers + 1 head must equal existing.gpuNodes.count "
+                f"{nodes.count} (one Ray pod per node); use {nodes.count - 1}"
+            )
+        if root.vllm.replicas != 1:
+            raise ValueError("vllm.replicas: a multi-node deployment is one vLLM replica across the Ray cluster; use 1")
+
+    def gpu_plan(self, root: StackConfig) -> GpuPlan | None:
+        from stacks.capacity import GpuPlan
+
+        if self.gpu_nodes.gpu_memory_gb is None:
+            return None
+        pp = root.ray.pipeline_parallel(self.gpu_nodes.count) if root.ray is not None else 1
+        return GpuPlan.from_shape(
+            self.shape(), self.gpu_nodes.count, root.vllm.tensor_parallel_size, pp,
+            nodes_key="existing.gpuNodes.count",
+            pipeline_key="ray.pipelineParallelSize" if root.ray is not None else "",
+            cross_node_tensor_parallel=root.ray is not None,
+        )  # fmt: skip

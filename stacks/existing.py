@@ -1,0 +1,137 @@
+"""The `existing-cluster` stack: the workload half of this program on a cluster you already run.
+
+No cloud resources. Seed 002 (OpenShift 4 on VMware ESXi: 8 workers x 2 GPUs, KubeRay, vLLM across
+all 16 GPUs, a PV model store) and seed 004 (RHOAI: weights in S3/MinIO) are its two shapes: one
+replica per GPU node when the model fits a node, or one replica over a Ray cluster when `ray` is set.
+Multi-node traffic goes over TCP sockets (no RDMA here), with NCCL told so.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.existing import ExistingCluster, ExistingClusterArgs, NvidiaGpuOperator, NvidiaGpuOperatorArgs
+from components.workloads import (
+    ClaimModelStore,
+    ClaimModelStoreArgs,
+    GpuPlacement,
+    ModelSource,
+)
+from components.workloads.namespace import ServingNamespace
+from stacks import catalog
+from stacks.config import StackConfig
+from stacks.workload import (
+    ServingPlatform,
+    kuberay_operator,
+    nfs_model_store,
+    s3_model_store,
+    secret_or_none,
+    serve,
+    serve_on_ray,
+    serving_namespace,
+)
+
+
+def build(cfg: StackConfig) -> None:
+    assert cfg.existing is not None
+    e = cfg.existing
+    uid = None if e.openshift else 1000  # OpenShift's restricted SCC assigns the UID from the namespace range
+
+    cluster = ExistingCluster(
+        f"{cfg.name}-cluster",
+        ExistingClusterArgs(
+            kubeconfig=secret_or_none(cfg.secrets.kubeconfig) if e.kubeconfig == "secret" else None,
+            context=e.context,
+        ),
+    )
+    provider = cluster.provider
+    opts = pulumi.ResourceOptions(provider=provider)
+    gpu_ready: list[pulumi.Resource] = []
+    if e.install_gpu_operator:
+        gpu_ready.append(
+            NvidiaGpuOperator(
+                f"{cfg.name}-gpu-operator",
+                NvidiaGpuOperatorArgs(
+                    chart_version=catalog.GPU_OPERATOR_CHART["version"],
+                    repository=catalog.GPU_OPERATOR_CHART["repo"],
+                    driver_enabled=e.gpu_operator_driver,
+                ),
+                opts=opts,
+            )
+        )
+
+    namespace = serving_namespace(cfg, provider)
+    source = _model_source(cfg, namespace, opts, uid)
+    placement = GpuPlacement(node_selector=dict(e.gpu_nodes.node_selector), taint_keys=list(e.gpu_nodes.taint_keys))
+    platform = ServingPlatform(provider=provider, placement=placement, run_as_user=uid)
+
+    if cfg.ray is None:
+        serve(cfg, platform, namespace, source, depends_on=gpu_ready)
+    else:
+        serve_on_ray(
+            cfg,
+            platform,
+            namespace,
+            source,
+            nodes=e.gpu_nodes.count,
+            gpus_per_node=e.gpu_nodes.gpus_per_node,
+            # TCP sockets between nodes: no RDMA devices, no host network (a restricted SCC allows neither).
+            nccl_env={**catalog.NCCL_TCP_ENV, "NCCL_SOCKET_IFNAME": e.nccl_socket_ifname},
+            rdma=None,
+            operator=kuberay_operator(cfg, provider, dict(e.system_node_selector)),
+            depends_on=gpu_ready,
+        )
+    pulumi.export("platform", "existing")
+
+
+def _model_source(
+    cfg: StackConfig, namespace: ServingNamespace, opts: pulumi.ResourceOptions, uid: int | None
+) -> ModelSource:
+    assert cfg.existing is not None
+    store, model = cfg.model_store, cfg.model
+    common = {
+        "model_id": model.id,
+        "model_revision": model.revision,
+        "model_directory": model.directory,
+        "downloader_image": catalog.DOWNLOADER_IMAGE,
+        "huggingface_hub_version": catalog.HUGGINGFACE_HUB_VERSION,
+        "hf_token_secret_name": namespace.hf_token_secret_name,
+        "job_node_selector": dict(cfg.existing.system_node_selector),
+    }
+    if store.kind == "existingClaim":
+        claim = ClaimModelStore(
+            f"{cfg.name}-model-store",
+            ClaimModelStoreArgs(
+                namespace=namespace.name,
+                claim_name=store.claim_name,
+                download=store.download,
+                download_timeout_minutes=store.download_timeout_minutes,
+                run_as_user=uid,
+                **common,
+            ),
+            opts=opts,
+        )
+        pulumi.export("modelPath", claim.model_path)
+        return claim.source
+    if store.kind == "nfs":
+        assert store.server is not None and store.path is not None  # checked by existing.check_fit
+        nfs = nfs_model_store(cfg, namespace, store.server, store.path, dict(cfg.existing.system_node_selector), opts,
+                              run_as_user=uid)  # fmt: skip
+        pulumi.export("modelPath", nfs.model_path)
+        return nfs.source
+    keys = (secret_or_none(cfg.secrets.s3_access_key_id), secret_or_none(cfg.secrets.s3_secret_access_key))
+    assert store.endpoint is not None and keys[0] is not None and keys[1] is not None  # existing.check_fit
+    s3 = s3_model_store(
+        cfg,
+        namespace,
+        endpoint=store.endpoint.rstrip("/"),
+        bucket=store.bucket or f"{cfg.name}-models",
+        region=store.region or "us-east-1",  # MinIO's default signing region
+        access_key_id=keys[0],
+        secret_access_key=keys[1],
+        job_node_selector=dict(cfg.existing.system_node_selector),
+        opts=opts,
+        run_as_user=uid,
+    )
+    pulumi.export("modelUri", s3.model_uri)
+    return s3.source

@@ -1,0 +1,302 @@
+"""The `oke` stacks (oci-a10, ...): an OKE enhanced cluster in its own VCN, a CPU system pool and a
+tainted GPU pool, OCI File Storage for weights, vLLM behind an OCI load balancer.
+
+Phase 1 and 3 of the production-stack OCI proposal (deployment_on_cloud/oci, PRs #794/#811) as
+typed components: the shape and tensor-parallel size come from config alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pulumi
+
+from components.oke import (
+    GPU_TAINT_KEY,
+    NodeTaint,
+    OciFileStorage,
+    OciFileStorageArgs,
+    OciStorageClasses,
+    OciStorageClassesArgs,
+    OkeCluster,
+    OkeClusterArgs,
+    OkeGpuEnablement,
+    OkeGpuEnablementArgs,
+    OkeNetwork,
+    OkeNetworkArgs,
+    OkeNodePool,
+    OkeNodePoolArgs,
+    OkeSubnetCidrs,
+    availability_domain,
+    service_annotations,
+    short_name,
+)
+from components.workloads import GpuPlacement
+from components.workloads.registry_secret import RegistryPullSecret, RegistryPullSecretArgs
+from components.workloads.types import LABEL_PREFIX
+from stacks import catalog
+from stacks.config import PROJECT, StackConfig
+from stacks.config_oke import PLACEHOLDER_COMPARTMENT
+from stacks.errors import ConfigError
+from stacks.workload import ServingPlatform, nfs_model_store, secret_or_none, serve, serving_namespace
+
+POOL_LABEL = f"{LABEL_PREFIX}/pool"
+LB_LISTENER_PORT = 80  # stacks/workload.py serves a loadBalancer endpoint on port 80
+
+
+@dataclass(frozen=True)
+class OkeFoundation:
+    """What every OKE stack stands on: the VCN, the enhanced cluster, the CPU system pool and GPU enablement."""
+
+    network: OkeNetwork
+    cluster: OkeCluster
+    system_pool: OkeNodePool
+    gpu_plugin: OkeGpuEnablement
+    cni_type: str
+    pod_subnet_ids: list[pulumi.Input[str]]
+    pod_nsg_ids: list[pulumi.Input[str]]
+    tags: dict[str, str]
+
+
+def oke_foundation(cfg: StackConfig, *, file_storage: bool) -> OkeFoundation:
+    """Network, cluster, system pool and GPU device plugin from the `oke` section (any OKE stack)."""
+    assert cfg.oke is not None  # guaranteed by config validation
+    o, net = cfg.oke, cfg.oke.network
+    # The OCI provider creates everything in `oci:region`; oke.region names the OCIR host and the checks.
+    provider_region = pulumi.Config("oci").get("region")
+    if provider_region != o.region:
+        raise ConfigError(
+            "oci:region",
+            f"is {provider_region!r} but {PROJECT}:oke.region is {o.region!r}; set both to the same region "
+            f"(pulumi config set oci:region {o.region})",
+        )
+    if o.compartment_id == PLACEHOLDER_COMPARTMENT:
+        pulumi.log.warn(
+            "oke.compartmentId is the committed placeholder; set yours with "
+            "`pulumi config set --path 'oke.compartmentId' ocid1.compartment.oc1..<id>` before `pulumi up`"
+        )
+    tags = {"app": cfg.name, "managed-by": "llm-serving"}
+    native = net.cni == "vcnNative"
+    cni_type = "OCI_VCN_IP_NATIVE" if native else "FLANNEL_OVERLAY"
+    load_balancer = cfg.endpoint.kind == "loadBalancer"
+
+    network = OkeNetwork(
+        f"{cfg.name}-net",
+        OkeNetworkArgs(
+            compartment_id=o.compartment_id,
+            vcn_cidr=net.vcn_cidr,
+            subnets=OkeSubnetCidrs(
+                api=net.api_subnet,
+                workers=net.worker_subnet,
+                load_balancers=net.load_balancer_subnet,
+                file_storage=net.file_storage_subnet if file_storage else None,
+                pods=net.pod_subnet if native else None,
+            ),
+            cni_type=cni_type,
+            api_public=o.api_endpoint.public,
+            api_allowed_cidrs=list(o.api_endpoint.allowed_cidrs),
+            lb_allowed_cidrs=list(cfg.endpoint.allowed_cidrs) if load_balancer else [],
+            lb_listener_ports=[LB_LISTENER_PORT],
+            lb_preserves_client_ip=o.load_balancer.type == "nlb",
+            ssh_allowed_cidrs=list(net.ssh_allowed_cidrs),
+            dns_label=(re.sub(r"[^a-z0-9]", "", cfg.name) or "oke")[:15],
+            freeform_tags=tags,
+        ),
+    )
+    # Enhanced cluster (OkeCluster's default type): self-managed RDMA nodes can only join one of those
+    # (Oracle, "Working with Self-Managed Nodes").
+    cluster = OkeCluster(
+        cfg.name,
+        OkeClusterArgs(
+            compartment_id=o.compartment_id,
+            kubernetes_version=o.kubernetes_version,
+            vcn_id=network.vcn_id,
+            api_subnet_id=network.api_subnet_id,
+            api_nsg_ids=[network.api_nsg_id],
+            api_public=o.api_endpoint.public,
+            service_lb_subnet_ids=[network.lb_subnet_id],
+            cni_type=cni_type,
+            pods_cidr=net.pods_cidr,
+            services_cidr=net.services_cidr,
+            freeform_tags=tags,
+        ),
+    )
+    pod_subnet_ids: list[pulumi.Input[str]] = [network.pod_subnet_id] if network.pod_subnet_id is not None else []
+    pod_nsg_ids: list[pulumi.Input[str]] = [network.pod_nsg_id] if network.pod_nsg_id is not None else []
+    # CPU nodes first: CoreDNS, operators and the model download need an untainted home (production-stack
+    # PR #811 found CoreDNS blocked by the GPU taint).
+    sp = o.system_pool
+    system_pool = OkeNodePool(
+        f"{cfg.name}-system",
+        OkeNodePoolArgs(
+            cluster_id=cluster.cluster_id,
+            compartment_id=o.compartment_id,
+            kubernetes_version=o.kubernetes_version,
+            shape=sp.shape,
+            ocpus=sp.shape_ocpus,
+            memory_gbs=sp.shape_memory_gbs,
+            size=sp.node_count,
+            image_id=sp.image_id,
+            boot_volume_gb=sp.boot_volume_gb,
+            subnet_id=network.worker_subnet_id,
+            nsg_ids=[network.worker_nsg_id],
+            labels={POOL_LABEL: "system"},
+            cni_type=cni_type,  # type: ignore[arg-type]
+            pod_subnet_ids=pod_subnet_ids,
+            pod_nsg_ids=pod_nsg_ids,
+            freeform_tags=tags,
+        ),
+    )
+    gpu_plugin = OkeGpuEnablement(
+        f"{cfg.name}-gpu-enablement",
+        OkeGpuEnablementArgs(cluster_id=cluster.cluster_id, version=o.gpu_plugin_version),
+        opts=pulumi.ResourceOptions(depends_on=[system_pool]),
+    )
+    return OkeFoundation(network, cluster, system_pool, gpu_plugin, cni_type, pod_subnet_ids, pod_nsg_ids, tags)
+
+
+def export_foundation(cfg: StackConfig, base: OkeFoundation) -> None:
+    assert cfg.oke is not None
+    cluster, network = base.cluster, base.network
+    pulumi.export("clusterId", cluster.cluster_id)
+    pulumi.export("clusterName", cluster.cluster_name)
+    pulumi.export("kubernetesVersion", cfg.oke.kubernetes_version)
+    pulumi.export("kubernetesPrivateEndpoint", cluster.kubernetes_private_endpoint)
+    pulumi.export("kubernetesPublicEndpoint", cluster.kubernetes_public_endpoint)
+    pulumi.export("kubeconfig", cluster.kubeconfig)
+    pulumi.export("vcnId", network.vcn_id)
+    pulumi.export("apiSubnetId", network.api_subnet_id)
+    pulumi.export("workerSubnetId", network.worker_subnet_id)
+    pulumi.export("loadBalancerSubnetId", network.lb_subnet_id)
+    if network.pod_subnet_id is not None:
+        pulumi.export("podSubnetId", network.pod_subnet_id)
+    pulumi.export("workerNsgId", network.worker_nsg_id)
+    pulumi.export("systemNodePoolId", base.system_pool.pool_id)
+
+
+def build(cfg: StackConfig) -> None:
+    assert cfg.oke is not None  # guaranteed by config validation
+    assert cfg.model_store.kind == "nfs"  # the oke stack keeps weights on File Storage over NFS
+    o, net = cfg.oke, cfg.oke.network
+    shape = catalog.OCI_GPU_SHAPES[o.gpu_pool.shape]
+    if cfg.vllm.tensor_parallel_size < shape.gpus_per_node:
+        idle = shape.gpus_per_node - cfg.vllm.tensor_parallel_size
+        pulumi.log.warn(
+            f"vllm.tensorParallelSize {cfg.vllm.tensor_parallel_size} on {shape.name} ({shape.gpus_per_node} GPUs): "
+            f"{idle} GPU(s) per node stay idle (one replica per node)"
+        )
+    base = oke_foundation(cfg, file_storage=True)
+    network, cluster, system_pool, tags = base.network, base.cluster, base.system_pool, base.tags
+    native = net.cni == "vcnNative"
+    gp = o.gpu_pool
+    gpu_pool = OkeNodePool(
+        f"{cfg.name}-gpu",
+        OkeNodePoolArgs(
+            cluster_id=cluster.cluster_id,
+            compartment_id=o.compartment_id,
+            kubernetes_version=o.kubernetes_version,
+            shape=gp.shape,
+            gpu=True,
+            size=gp.node_count,
+            image_id=gp.image_id,
+            boot_volume_gb=gp.boot_volume_gb,
+            availability_domains=list(gp.availability_domains) if gp.availability_domains else None,
+            fault_domains=list(gp.fault_domains),
+            subnet_id=network.worker_subnet_id,
+            nsg_ids=[network.worker_nsg_id],
+            labels={POOL_LABEL: "gpu"},
+            taints=[NodeTaint(GPU_TAINT_KEY)],
+            ssh_public_key=gp.ssh_public_key,
+            freeform_tags=tags,
+            cni_type=base.cni_type,  # type: ignore[arg-type]
+            pod_subnet_ids=base.pod_subnet_ids,
+            pod_nsg_ids=base.pod_nsg_ids,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[system_pool]),
+    )
+    gpu_plugin = base.gpu_plugin
+
+    fss_ad = availability_domain(o.compartment_id, o.file_storage_availability_domain)
+    assert network.fss_subnet_id is not None and network.fss_nsg_id is not None
+    nfs_clients = [net.worker_subnet, *([net.pod_subnet] if native else [])]
+    share = OciFileStorage(
+        f"{cfg.name}-models",
+        OciFileStorageArgs(
+            compartment_id=o.compartment_id,
+            availability_domain=fss_ad,
+            subnet_id=network.fss_subnet_id,
+            nsg_ids=[network.fss_nsg_id],
+            client_cidrs=nfs_clients,
+            export_path="/models",
+            retain_on_delete=cfg.model_store.retain_on_delete,
+            freeform_tags=tags,
+        ),
+    )
+
+    k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
+    storage = OciStorageClasses(
+        f"{cfg.name}-storage",
+        OciStorageClassesArgs(
+            fss_availability_domain=fss_ad.apply(short_name),
+            fss_mount_target_id=share.mount_target_id,
+            fss_client_cidrs=nfs_clients,
+        ),
+        opts=k8s_opts,
+    )
+    namespace = serving_namespace(cfg, cluster.provider)
+
+    pull_secrets: list[pulumi.Input[str]] = []
+    token = secret_or_none(cfg.secrets.ocir_auth_token)
+    if o.ocir is not None and token is not None:
+        registry = RegistryPullSecret(
+            f"{cfg.name}-ocir",
+            RegistryPullSecretArgs(
+                namespace=namespace.name,
+                server=o.ocir_host,
+                username=f"{o.ocir.tenancy_namespace}/{o.ocir.username}",
+                password=token,
+                name="ocir-pull",
+            ),
+            opts=k8s_opts,
+        )
+        pull_secrets.append(registry.secret_name)
+
+    store = nfs_model_store(
+        cfg,
+        namespace,
+        # The download Job runs on the system pool: the volume (and so the Job) waits for it.
+        server=pulumi.Output.all(share.server, system_pool.pool_id).apply(lambda v: v[0]),
+        path=share.export_path,
+        # On the system pool: the download runs while the GPU nodes are still provisioning.
+        job_node_selector={POOL_LABEL: "system"},
+        opts=k8s_opts,
+    )
+    lb = o.load_balancer
+    serve(
+        cfg,
+        ServingPlatform(
+            provider=cluster.provider,
+            placement=GpuPlacement(node_selector={POOL_LABEL: "gpu"}, taint_keys=gpu_pool.taint_keys),
+            service_annotations=service_annotations(
+                lb.type, min_mbps=lb.min_mbps, max_mbps=lb.max_mbps, idle_timeout_seconds=lb.idle_timeout_seconds
+            ),
+            image_pull_secrets=pull_secrets,
+        ),
+        namespace,
+        store.source,
+        depends_on=[gpu_pool, gpu_plugin],
+    )
+
+    export_foundation(cfg, base)
+    pulumi.export("fileStorageSubnetId", network.fss_subnet_id)
+    pulumi.export("gpuNodePoolId", gpu_pool.pool_id)
+    pulumi.export("gpuNodeImageId", gpu_pool.image_id)
+    pulumi.export("gpuShape", gp.shape)
+    pulumi.export("fileSystemId", share.file_system_id)
+    pulumi.export("mountTargetId", share.mount_target_id)
+    pulumi.export("exportId", share.export_id)
+    pulumi.export("nfsServer", share.server)
+    pulumi.export("nfsExportPath", share.export_path)
+    pulumi.export("modelPath", store.model_path)
+    pulumi.export("storageClasses", [storage.block_volume_class, storage.fss_class])

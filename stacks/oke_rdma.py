@@ -1,0 +1,188 @@
+"""The `oke-rdma` stacks (oci-h100-rdma): one vLLM replica across several bare-metal GPU nodes on OCI's
+RDMA cluster network, on Ray, with the weights streamed from an S3-compatible bucket.
+
+The OKE half (network, enhanced cluster, CPU system pool, GPU device plugin) is the same components
+the `oke` stacks use; the GPU nodes are RDMA workers (components/oke/rdma.py) in the mode config
+picks; the workload is the KubeRay operator and a RayCluster whose head runs `vllm serve` with
+tensor parallel inside each node and pipeline parallel across nodes (components/workloads/ray_vllm.py).
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_oci as oci
+
+from components.oci import OciModelBucket, OciModelBucketArgs
+from components.oke import (
+    GPU_TAINT_KEY,
+    NodeTaint,
+    OciStorageClasses,
+    OciStorageClassesArgs,
+    service_annotations,
+)
+from components.oke.rdma import OkeRdmaWorkers, OkeRdmaWorkersArgs, RdmaIamArgs
+from components.workloads import GpuPlacement
+from components.workloads.ray_vllm import (
+    RdmaPodAccess,
+)
+from components.workloads.types import LABEL_PREFIX
+from stacks import catalog
+from stacks.config import StackConfig
+from stacks.config_rdma import PLACEHOLDER_IMAGE, PLACEHOLDER_TENANCY
+from stacks.oke import export_foundation, oke_foundation
+from stacks.workload import (
+    ServingPlatform,
+    kuberay_operator,
+    s3_model_store,
+    secret_or_none,
+    serve_on_ray,
+    serving_namespace,
+)
+
+POOL_LABEL = f"{LABEL_PREFIX}/pool"
+
+
+def build(cfg: StackConfig) -> None:
+    assert cfg.oke is not None and cfg.rdma is not None and cfg.ray is not None  # config validation
+    assert cfg.model_store.kind == "s3"  # MODEL_STORE_KINDS (stacks/config.py)
+    o, r, ray, store = cfg.oke, cfg.rdma, cfg.ray, cfg.model_store
+    for value, placeholder, key in [
+        (r.image_id, PLACEHOLDER_IMAGE, "rdma.imageId"),
+        (r.iam.tenancy_id, PLACEHOLDER_TENANCY, "rdma.iam.tenancyId"),
+    ]:
+        if value == placeholder:
+            pulumi.log.warn(
+                f"{key} is the committed placeholder; set yours with `pulumi config set --path '{key}' ...`"
+            )
+    if cfg.secrets.hf_token is None:
+        pulumi.log.warn(
+            f"secrets.hfToken is not set: the upload Job cannot download gated models such as {cfg.model.id} "
+            "(pulumi config set --secret --path 'secrets.hfToken' hf_...)"
+        )
+    base = oke_foundation(cfg, file_storage=False)
+    network, cluster, system_pool, gpu_plugin, tags = (
+        base.network, base.cluster, base.system_pool, base.gpu_plugin, base.tags,
+    )  # fmt: skip
+    shape = catalog.OCI_GPU_SHAPES[r.shape]
+    network_name = r.network_name(cfg)
+
+    # IAM changes go to the home region.
+    home = r.iam.home_region
+    iam_provider = (
+        oci.Provider(f"{cfg.name}-home-region", region=home) if home is not None and home != o.region else None
+    )
+    workers = OkeRdmaWorkers(
+        f"{cfg.name}-rdma",
+        OkeRdmaWorkersArgs(
+            mode=r.mode,
+            compartment_id=o.compartment_id,
+            cluster_id=cluster.cluster_id,
+            kubernetes_version=o.kubernetes_version,
+            shape=r.shape,
+            shape_has_rdma=shape.rdma,
+            node_count=r.node_count,
+            image_id=r.image_id,
+            availability_domain=r.availability_domain,
+            subnet_id=network.worker_subnet_id,
+            nsg_ids=[network.worker_nsg_id],
+            cluster_network_name=network_name,
+            apiserver_private_ip=cluster.private_endpoint_ip,
+            cluster_ca_cert=cluster.ca_certificate,
+            boot_volume_gb=r.boot_volume_gb,
+            boot_volume_vpus_per_gb=catalog.RDMA_BOOT_VOLUME_VPUS_PER_GB,
+            agent_plugins=dict(catalog.RDMA_AGENT_PLUGINS),
+            labels={POOL_LABEL: "gpu"},
+            taints=[NodeTaint(GPU_TAINT_KEY)],
+            ssh_public_key=r.ssh_public_key,
+            cni_type=base.cni_type,  # type: ignore[arg-type]
+            pod_subnet_ids=base.pod_subnet_ids,
+            pod_nsg_ids=base.pod_nsg_ids,
+            iam=RdmaIamArgs(
+                create=r.iam.create,
+                tenancy_id=r.iam.tenancy_id or "",
+                dynamic_group_name=r.iam.dynamic_group_name or f"{cfg.name}-rdma-nodes",
+                provider=iam_provider,
+            ),
+            freeform_tags=tags,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[system_pool]),
+    )
+
+    # The bucket: OCI Object Storage made here, or a bring-your-own S3-compatible endpoint.
+    if store.endpoint is None:
+        bucket = OciModelBucket(
+            f"{cfg.name}-models",
+            OciModelBucketArgs(
+                compartment_id=store.compartment_id or o.compartment_id,
+                region=o.region,
+                bucket_name=store.bucket or f"{cfg.name}-models",
+                versioning=store.versioning,
+                namespace=store.namespace,
+                key_user_id=store.key_user_id,
+                retain_on_delete=store.retain_on_delete,
+                identity_provider=iam_provider,
+                freeform_tags=tags,
+            ),
+        )
+        endpoint: pulumi.Output[str] = bucket.endpoint
+        bucket_name: pulumi.Input[str] = bucket.bucket_name
+        region = store.region or o.region
+        access_key_id = bucket.access_key_id or secret_or_none(cfg.secrets.s3_access_key_id)
+        secret_access_key = bucket.secret_access_key or secret_or_none(cfg.secrets.s3_secret_access_key)
+        pulumi.export("objectStorageNamespace", bucket.namespace)
+    else:
+        endpoint = pulumi.Output.from_input(store.endpoint.rstrip("/"))
+        bucket_name = store.bucket or f"{cfg.name}-models"
+        region = store.region or o.region
+        access_key_id = secret_or_none(cfg.secrets.s3_access_key_id)
+        secret_access_key = secret_or_none(cfg.secrets.s3_secret_access_key)
+    assert access_key_id is not None and secret_access_key is not None  # RdmaConfig.check_fit
+
+    k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
+    storage = OciStorageClasses(f"{cfg.name}-storage", OciStorageClassesArgs(fss_name=None), opts=k8s_opts)
+    # hostNetwork, /dev/infiniband from the host and privileged pods are beyond Pod Security "baseline".
+    namespace = serving_namespace(cfg, cluster.provider, pod_security="privileged")
+    operator = kuberay_operator(cfg, cluster.provider, {POOL_LABEL: "system"}, depends_on=[system_pool])
+    model_store = s3_model_store(
+        cfg,
+        namespace,
+        endpoint=endpoint,
+        bucket=bucket_name,
+        region=region,
+        access_key_id=access_key_id,
+        secret_access_key=secret_access_key,
+        # On the system pool: the upload runs while the GPU nodes are still provisioning.
+        job_node_selector={POOL_LABEL: "system"},
+        scratch_storage_class=storage.block_volume_class,
+        opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[system_pool, storage]),
+    )
+    lb = o.load_balancer
+    serve_on_ray(
+        cfg,
+        ServingPlatform(
+            provider=cluster.provider,
+            placement=GpuPlacement(node_selector=dict(workers.labels), taint_keys=workers.taint_keys),
+            service_annotations=service_annotations(
+                lb.type, min_mbps=lb.min_mbps, max_mbps=lb.max_mbps, idle_timeout_seconds=lb.idle_timeout_seconds
+            ),
+        ),
+        namespace,
+        model_store.source,
+        nodes=r.node_count,
+        gpus_per_node=shape.gpus_per_node,
+        nccl_env=dict(catalog.NCCL_ENV[r.shape]),
+        rdma=RdmaPodAccess(privileged=ray.privileged),
+        operator=operator,
+        depends_on=[*workers.ready, gpu_plugin],
+    )
+    pulumi.export("modelUri", model_store.model_uri)
+    export_foundation(cfg, base)
+    pulumi.export("rdmaMode", r.mode)
+    pulumi.export("rdmaNodeLabel", f"cluster-network={network_name}")
+    pulumi.export("rdmaPolicyStatements", workers.policy_statements)
+    if workers.cluster_network_id is not None:
+        pulumi.export("clusterNetworkId", workers.cluster_network_id)
+        pulumi.export("instancePoolId", workers.instance_pool_id)
+    if workers.compute_cluster_id is not None:
+        pulumi.export("computeClusterId", workers.compute_cluster_id)
+        pulumi.export("rdmaNodePoolId", workers.node_pool_id)
