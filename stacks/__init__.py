@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import pulumi
-
 
 def run() -> None:
     """Validate the stack config (raising ConfigError before anything is registered), then build."""
-    from stacks import config, doks, oke
+    from stacks import config, doks, existing, oke, oke_rdma
     from stacks.config_source import read_project_config
 
+    builders = {"doks": doks.build, "oke": oke.build, "oke-rdma": oke_rdma.build, "existing": existing.build}
     values, secret_keys = read_project_config(config.PROJECT)
     cfg = config.parse(values, secret_keys)
-    builders = {"doks": doks.build}
-    builders["oke"] = oke.build
-    from stacks import oke_rdma
-
-    builders["oke-rdma"] = oke_rdma.build
-    from stacks import existing
-
-    builders["existing"] = existing.build
     builders[cfg.platform](cfg)
-    pulumi.log.debug(f"built platform {cfg.platform}")

@@ -5,6 +5,7 @@ call the endpoint."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 
@@ -71,42 +72,56 @@ def serve(
     depends_on: list[pulumi.Resource] | None = None,
 ) -> VllmServer:
     """Deploy vLLM and expose it as config says; export the endpoint outputs."""
-    v, endpoint = cfg.vllm, cfg.endpoint
+    v = cfg.vllm
     opts = pulumi.ResourceOptions(provider=platform.provider)
-    load_balancer = endpoint.kind == "loadBalancer"
     server = VllmServer(
         f"{cfg.name}-vllm",
         VllmServerArgs(
-            namespace=namespace.name,
-            image=v.image,
-            served_model_name=cfg.model.name,
-            source=source,
-            placement=platform.placement,
-            api_key_secret_name=namespace.api_key_secret_name,
+            **_server_args(cfg, platform, namespace, source, depends_on),
             replicas=v.replicas,
-            tensor_parallel_size=v.tensor_parallel_size,
-            max_model_len=v.max_model_len,
-            gpu_memory_utilization=v.gpu_memory_utilization,
-            dtype=v.dtype,
-            quantization=v.quantization,
-            extra_args=list(v.extra_args),
             cpu=v.cpu,
             memory=v.memory,
-            shm_size_gi=v.shm_size_gi,
             startup_timeout_seconds=v.startup_timeout_seconds,
-            termination_grace_period_seconds=v.termination_grace_period_seconds,
-            image_pull_secrets=platform.image_pull_secrets,
-            service_type="LoadBalancer" if load_balancer else "ClusterIP",
-            service_port=80 if load_balancer else 8000,
-            service_annotations=platform.service_annotations if load_balancer else {},
-            load_balancer_source_ranges=list(endpoint.allowed_cidrs),
-            run_as_user=platform.run_as_user,
-            wait_for=list(depends_on or []),
         ),
         opts=opts,
     )
     export_endpoint(cfg, namespace, server.service_name, server.service_port, server.load_balancer_address, opts)
     return server
+
+
+def _server_args(
+    cfg: StackConfig,
+    platform: ServingPlatform,
+    namespace: ServingNamespace,
+    source: ModelSource,
+    depends_on: list[pulumi.Resource] | None,
+) -> dict[str, Any]:
+    """What every vLLM server takes from the stack, single-node or on Ray: engine flags, scheduling, exposure."""
+    v, endpoint = cfg.vllm, cfg.endpoint
+    load_balancer = endpoint.kind == "loadBalancer"
+    return {
+        "namespace": namespace.name,
+        "image": v.image,
+        "served_model_name": cfg.model.name,
+        "source": source,
+        "placement": platform.placement,
+        "api_key_secret_name": namespace.api_key_secret_name,
+        "tensor_parallel_size": v.tensor_parallel_size,
+        "max_model_len": v.max_model_len,
+        "gpu_memory_utilization": v.gpu_memory_utilization,
+        "dtype": v.dtype,
+        "quantization": v.quantization,
+        "extra_args": list(v.extra_args),
+        "shm_size_gi": v.shm_size_gi,
+        "termination_grace_period_seconds": v.termination_grace_period_seconds,
+        "image_pull_secrets": platform.image_pull_secrets,
+        "run_as_user": platform.run_as_user,
+        "service_type": "LoadBalancer" if load_balancer else "ClusterIP",
+        "service_port": 80 if load_balancer else 8000,
+        "service_annotations": platform.service_annotations if load_balancer else {},
+        "load_balancer_source_ranges": list(endpoint.allowed_cidrs),
+        "wait_for": list(depends_on or []),
+    }
 
 
 def export_endpoint(
@@ -281,43 +296,22 @@ def serve_on_ray(
 ) -> RayVllmServer:
     """One vLLM replica over a RayCluster (one pod per GPU node), exposed as config says."""
     assert cfg.ray is not None
-    v, ray = cfg.vllm, cfg.ray
-    load_balancer = cfg.endpoint.kind == "loadBalancer"
+    ray = cfg.ray
     opts = pulumi.ResourceOptions(provider=platform.provider)
     server = RayVllmServer(
         f"{cfg.name}-vllm",
         RayVllmArgs(
-            namespace=namespace.name,
-            image=v.image,
-            served_model_name=cfg.model.name,
-            source=source,
-            placement=platform.placement,
-            api_key_secret_name=namespace.api_key_secret_name,
+            **_server_args(cfg, platform, namespace, source, depends_on),
             nodes=nodes,
             gpus_per_node=gpus_per_node,
-            tensor_parallel_size=v.tensor_parallel_size,
             pipeline_parallel_size=ray.pipeline_parallel(nodes),
             ray_version=ray.ray_version,
-            max_model_len=v.max_model_len,
-            gpu_memory_utilization=v.gpu_memory_utilization,
-            dtype=v.dtype,
-            quantization=v.quantization,
-            extra_args=list(v.extra_args),
             cpu=ray.cpu,
             memory=ray.memory,
-            shm_size_gi=v.shm_size_gi,
             startup_timeout_seconds=ray.startup_timeout_seconds,
-            termination_grace_period_seconds=v.termination_grace_period_seconds,
             nccl_env={**nccl_env, "NCCL_DEBUG": ray.nccl_debug},
             rdma=rdma,
-            run_as_user=platform.run_as_user,
-            image_pull_secrets=platform.image_pull_secrets,
-            service_type="LoadBalancer" if load_balancer else "ClusterIP",
-            service_port=80 if load_balancer else 8000,
-            service_annotations=platform.service_annotations if load_balancer else {},
-            load_balancer_source_ranges=list(cfg.endpoint.allowed_cidrs),
             operator=operator.release if operator is not None else None,
-            wait_for=list(depends_on or []),
         ),
         opts=opts,
     )

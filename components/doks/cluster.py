@@ -8,6 +8,8 @@ import pulumi
 import pulumi_digitalocean as do
 import pulumi_kubernetes as k8s
 
+from components.kubernetes_provider import cluster_provider
+
 
 @dataclass(frozen=True)
 class NodePoolSpec:
@@ -87,13 +89,7 @@ class DoksCluster(pulumi.ComponentResource):
         self.version = cluster.version
         self.vpc_id = vpc.id
         self.kubeconfig = pulumi.Output.secret(cluster.kube_configs[0].raw_config)
-        self.provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=self.kubeconfig,
-            # Objects are sent as written: no server-side defaults folded into the diff.
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self.provider = cluster_provider(name, self, self.kubeconfig)
         self.register_outputs(
             {
                 "clusterId": self.cluster_id,

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.kubernetes_provider import cluster_provider
+
 
 @dataclass(frozen=True)
 class ExistingClusterArgs:
@@ -20,11 +22,5 @@ class ExistingCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ExistingClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:existing:Cluster", name, None, opts)
-        self.provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=pulumi.Output.secret(args.kubeconfig) if args.kubeconfig is not None else None,
-            context=args.context,
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self.provider = cluster_provider(name, self, args.kubeconfig, args.context)
         self.register_outputs({})

@@ -10,6 +10,7 @@ import pulumi_kubernetes as k8s
 import pulumi_oci as oci
 import yaml
 
+from components.kubernetes_provider import cluster_provider
 from components.oke.network import CniType
 
 # The kubeconfig's auth token format; pulumi_oci documents "2.0.0" as the supported value
@@ -104,13 +105,7 @@ class OkeCluster(pulumi.ComponentResource):
         self.private_endpoint_ip = self.kubernetes_private_endpoint.apply(lambda e: e.rsplit(":", 1)[0])
         self.ca_certificate = raw.apply(_ca_data)
         self.kubeconfig = pulumi.Output.secret(raw)
-        self.provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=self.kubeconfig,
-            # Objects are sent as written: no server-side defaults folded into the diff.
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self.provider = cluster_provider(name, self, self.kubeconfig)
         self.register_outputs(
             {
                 "clusterId": self.cluster_id,

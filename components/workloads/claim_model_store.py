@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.workloads.types import LABEL_PREFIX, ModelSource, pod_security_context
+from components.workloads.types import LABEL_PREFIX, ModelSource, hugging_face_env, pod_security_context
 
 MOUNT_PATH = "/models"
 COMPLETE_MARKER = ".download-complete"
@@ -81,21 +81,10 @@ class ClaimModelStore(pulumi.ComponentResource):
     def _download_job(self, name: str, args: ClaimModelStoreArgs) -> k8s.batch.v1.Job:
         claim_name = args.claim_name
         digest = hashlib.sha256(f"{args.model_id}@{args.model_revision}".encode()).hexdigest()[:10]
-        env: list[k8s.core.v1.EnvVarArgsDict] = [
-            {"name": "MODEL_ID", "value": args.model_id},
-            {"name": "MODEL_REVISION", "value": args.model_revision},
+        env = [
+            *hugging_face_env(args.model_id, args.model_revision, args.hf_token_secret_name),
             {"name": "MODEL_DIR", "value": args.model_directory},
-            {"name": "HOME", "value": "/tmp"},
-            {"name": "HF_HOME", "value": "/tmp/hf"},
-            {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
         ]
-        if args.hf_token_secret_name is not None:
-            env.append(
-                {
-                    "name": "HF_TOKEN",
-                    "value_from": {"secret_key_ref": {"name": args.hf_token_secret_name, "key": "token"}},
-                }
-            )
         job = k8s.batch.v1.Job(
             f"{name}-download",
             metadata={

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.workloads.types import LABEL_PREFIX, ModelSource, pod_security_context
+from components.workloads.types import LABEL_PREFIX, ModelSource, hugging_face_env, pod_security_context
 
 COMPLETE_MARKER = ".upload-complete"
 SCRATCH = "/scratch"
@@ -155,20 +155,7 @@ class S3ModelStore(pulumi.ComponentResource):
             from_secret(ACCESS_KEY_ID_KEY),
             from_secret(SECRET_ACCESS_KEY_KEY),
         ]
-        hf_env: list[k8s.core.v1.EnvVarArgsDict] = [
-            {"name": "MODEL_ID", "value": args.model_id},
-            {"name": "MODEL_REVISION", "value": args.model_revision},
-            {"name": "HOME", "value": "/tmp"},
-            {"name": "HF_HOME", "value": "/tmp/hf"},
-            {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
-        ]
-        if args.hf_token_secret_name is not None:
-            hf_env.append(
-                {
-                    "name": "HF_TOKEN",
-                    "value_from": {"secret_key_ref": {"name": args.hf_token_secret_name, "key": "token"}},
-                }
-            )
+        hf_env = hugging_face_env(args.model_id, args.model_revision, args.hf_token_secret_name)
         security: k8s.core.v1.SecurityContextArgsDict = {
             "allow_privilege_escalation": False,
             "capabilities": {"drop": ["ALL"]},

@@ -46,3 +46,21 @@ def pod_security_context(uid: int | None) -> k8s.core.v1.PodSecurityContextArgsD
     if uid is not None:
         context.update({"run_as_user": uid, "run_as_group": uid, "fs_group": uid})
     return context
+
+
+def hugging_face_env(
+    model_id: str, revision: str, hf_token_secret_name: pulumi.Input[str] | None
+) -> list[k8s.core.v1.EnvVarArgsDict]:
+    """What a Job that downloads from the Hugging Face Hub needs: the model, a writable home, the token."""
+    env: list[k8s.core.v1.EnvVarArgsDict] = [
+        {"name": "MODEL_ID", "value": model_id},
+        {"name": "MODEL_REVISION", "value": revision},
+        {"name": "HOME", "value": "/tmp"},
+        {"name": "HF_HOME", "value": "/tmp/hf"},
+        {"name": "HF_HUB_DISABLE_TELEMETRY", "value": "1"},
+    ]
+    if hf_token_secret_name is not None:
+        env.append(
+            {"name": "HF_TOKEN", "value_from": {"secret_key_ref": {"name": hf_token_secret_name, "key": "token"}}}
+        )
+    return env

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.workloads.api_service import openai_api_service
 from components.workloads.namespace import API_KEY_SECRET_KEY
 from components.workloads.types import GpuPlacement, ModelSource, pod_security_context
 
@@ -192,35 +193,20 @@ class VllmServer(pulumi.ComponentResource):
             spec={"max_unavailable": 1, "selector": {"match_labels": labels}},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        service_spec: k8s.core.v1.ServiceSpecArgsDict = {
-            "type": args.service_type,
-            "selector": labels,
-            "ports": [{"name": "http", "port": args.service_port, "target_port": "http", "protocol": "TCP"}],
-        }
-        if args.service_type == "LoadBalancer":
-            service_spec["load_balancer_source_ranges"] = args.load_balancer_source_ranges
-            service_spec["external_traffic_policy"] = "Local"
-        service = k8s.core.v1.Service(
+        service, self.load_balancer_address = openai_api_service(
             f"{name}-service",
-            metadata={
-                "name": args.name,
-                "namespace": args.namespace,
-                "labels": labels,
-                "annotations": args.service_annotations,
-            },
-            spec=service_spec,
-            opts=pulumi.ResourceOptions(parent=self),
+            parent=self,
+            namespace=args.namespace,
+            service_name=args.name,
+            labels=labels,
+            selector=labels,
+            service_type=args.service_type,
+            port=args.service_port,
+            annotations=args.service_annotations,
+            source_ranges=args.load_balancer_source_ranges,
         )
 
         self.deployment_name = deployment.metadata.apply(lambda m: m.name or args.name)
         self.service_name = service.metadata.apply(lambda m: m.name or args.name)
         self.service_port = args.service_port
-        self.load_balancer_address = None
-        if args.service_type == "LoadBalancer":
-            self.load_balancer_address = service.status.apply(_ingress_address)
         self.register_outputs({"deploymentName": self.deployment_name, "serviceName": self.service_name})
-
-
-def _ingress_address(status: Any) -> str:
-    ingress = (status.load_balancer.ingress if status and status.load_balancer else None) or []
-    return (ingress[0].ip or ingress[0].hostname or "") if ingress else ""
