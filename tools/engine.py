@@ -87,6 +87,18 @@ class ProgramRun:
         return [r for r in self.resources if r.type != STACK_TYPE]
 
 
+def lookup(data: Any, path: str) -> Any:
+    """The value at a dotted path with list indexes (`spec.containers[0].image`) in wire-form inputs, or None."""
+    for part in path.replace("]", "").replace("[", ".").split("."):
+        if isinstance(data, list):
+            data = data[int(part)] if part.isdigit() and int(part) < len(data) else None
+        elif isinstance(data, dict):
+            data = data.get(part)
+        else:
+            return None
+    return data
+
+
 def wire_to_plain(value: Any) -> Any:
     """Turn a wire-form value (already a dict from protobuf) into JSON, masking secrets."""
     if isinstance(value, dict):

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from tools.engine import ProgramRun, ResourceRecord
+from tools.engine import ProgramRun, ResourceRecord, lookup
 
 CATALOG = Path(__file__).resolve().parent.parent / "stacks" / "catalog"
 PRICES_FILE = CATALOG / "prices.yaml"
@@ -53,17 +53,6 @@ def prices() -> dict[str, Any]:
 @cache
 def durations() -> dict[str, Any]:
     return yaml.safe_load(DURATIONS_FILE.read_text())
-
-
-def _lookup(data: Any, path: str) -> Any:
-    for part in path.replace("]", "").replace("[", ".").split("."):
-        if isinstance(data, list):
-            data = data[int(part)] if part.isdigit() and int(part) < len(data) else None
-        elif isinstance(data, dict):
-            data = data.get(part)
-        else:
-            return None
-    return data
 
 
 def _short_source(url: str) -> str:
@@ -164,7 +153,7 @@ def _load_balancer_key(resource: ResourceRecord, platform: str | None) -> str | 
     if platform == "digitalocean":
         return "digitalocean"
     if platform == "oci":
-        annotations = _lookup(resource.inputs, "metadata.annotations") or {}
+        annotations = lookup(resource.inputs, "metadata.annotations") or {}
         lb_type = (
             str(annotations.get("oci.oraclecloud.com/load-balancer-type", "")) if isinstance(annotations, dict) else ""
         )
@@ -205,11 +194,11 @@ def _cost_lines(run: ProgramRun) -> Iterator[CostLine]:
                 CostLine(r.name, f"control plane {key}", 1, "cluster"), table["control_planes"].get(key), platform
             )
         elif r.type == OKE_NODE_POOL:
-            count = int(_lookup(i, "nodeConfigDetails.size") or 0)
+            count = int(lookup(i, "nodeConfigDetails.size") or 0)
             yield _compute_line(r, i.get("nodeShape"), count, "", platform)
         elif r.type == OCI_CLUSTER_NETWORK:
             shapes = [
-                _lookup(by_urn[d].inputs, "instanceDetails.launchDetails.shape")
+                lookup(by_urn[d].inputs, "instanceDetails.launchDetails.shape")
                 for d in r.dependencies
                 if d in by_urn and by_urn[d].type == OCI_INSTANCE_CONFIGURATION
             ]
@@ -221,7 +210,7 @@ def _cost_lines(run: ProgramRun) -> Iterator[CostLine]:
             yield CostLine(r.name, "File Storage file system", 0, "GB", note="billed on GB stored")
         elif r.type == OCI_BUCKET:
             yield CostLine(r.name, "Object Storage bucket", 0, "GB", note="billed on GB stored")
-        elif r.type == K8S_GATEWAY or (r.type == K8S_SERVICE and _lookup(i, "spec.type") == "LoadBalancer"):
+        elif r.type == K8S_GATEWAY or (r.type == K8S_SERVICE and lookup(i, "spec.type") == "LoadBalancer"):
             key = _load_balancer_key(r, platform)
             what = "Gateway" if r.type == K8S_GATEWAY else "Service type LoadBalancer"
             line = CostLine(r.name, f"load balancer ({what})", 1, "load balancer")
@@ -280,13 +269,13 @@ def _matches(rule: dict[str, Any], r: ResourceRecord) -> bool:
     when = rule.get("when") or {}
     if "input_prefix" in when:
         cond = when["input_prefix"]
-        value = _lookup(r.inputs, cond["path"])
+        value = lookup(r.inputs, cond["path"])
         wanted = cond["prefix"] if isinstance(cond["prefix"], list) else [cond["prefix"]]
         if not (isinstance(value, str) and any(value.startswith(p) for p in wanted)):
             return False
     if "name_contains" in when and when["name_contains"] not in r.name:
         return False
-    return not ("requests_gpu" in when and _has_gpu_request(_lookup(r.inputs, "spec")) != bool(when["requests_gpu"]))
+    return not ("requests_gpu" in when and _has_gpu_request(lookup(r.inputs, "spec")) != bool(when["requests_gpu"]))
 
 
 def model_of(run: ProgramRun) -> str | None:
@@ -295,7 +284,7 @@ def model_of(run: ProgramRun) -> str | None:
     if isinstance(model, str) and "/" in model:
         return model
     for job in run.of_type(K8S_JOB):
-        for container in _lookup(job.inputs, "spec.template.spec.containers") or []:
+        for container in lookup(job.inputs, "spec.template.spec.containers") or []:
             for env in container.get("env") or []:
                 if env.get("name") == "MODEL_ID" and isinstance(env.get("value"), str):
                     return env["value"]
@@ -347,7 +336,7 @@ def model_size_gb(model_id: str | None) -> tuple[float | None, str]:
 
 def _serving_nodes(r: ResourceRecord) -> int:
     """Nodes that load weights in parallel: a RayCluster's head plus its workers, else one."""
-    groups = _lookup(r.inputs, "spec.workerGroupSpecs")
+    groups = lookup(r.inputs, "spec.workerGroupSpecs")
     if not isinstance(groups, list):
         return 1
     return 1 + sum(int(g.get("replicas") or 0) for g in groups if isinstance(g, dict))

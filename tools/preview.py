@@ -29,7 +29,7 @@ if str(REPO) not in sys.path:
 from stacks import capacity  # noqa: E402
 from stacks.errors import ConfigError  # noqa: E402
 from tools import estimates, manifests  # noqa: E402
-from tools.engine import ProgramRun, ResourceRecord, config_map, run_program  # noqa: E402
+from tools.engine import ProgramRun, ResourceRecord, config_map, lookup, run_program  # noqa: E402
 from tools.mocks import CloudMocks  # noqa: E402
 
 
@@ -94,17 +94,6 @@ KEY_PROPERTIES.update({
 })  # fmt: skip
 
 
-def _lookup(data: Any, path: str) -> Any:
-    for part in path.replace("]", "").replace("[", ".").split("."):
-        if isinstance(data, list):
-            data = data[int(part)] if part.isdigit() and int(part) < len(data) else None
-        elif isinstance(data, dict):
-            data = data.get(part)
-        else:
-            return None
-    return data
-
-
 def _describe(r: ResourceRecord) -> str:
     suffix = r.type.rsplit(":", 1)[-1]
     parts = []
@@ -112,7 +101,7 @@ def _describe(r: ResourceRecord) -> str:
         meta = r.inputs["metadata"]
         parts.append(f"{meta.get('namespace', '-')}/{meta.get('name')}")
     for path in KEY_PROPERTIES.get(suffix, []):
-        value = _lookup(r.inputs, path)
+        value = lookup(r.inputs, path)
         if value not in (None, [], {}):
             parts.append(f"{path.rsplit('.', 1)[-1]}={json.dumps(value, separators=(',', ':'))}")
     return "  ".join(parts)
