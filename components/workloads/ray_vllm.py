@@ -37,8 +37,8 @@ import pulumi_kubernetes as k8s
 from components.workloads.api_service import openai_api_service
 from components.workloads.namespace import API_KEY_SECRET_KEY
 from components.workloads.types import LABEL_PREFIX, GpuPlacement, ModelSource
+from components.workloads.vllm import PORT, vllm_args
 
-PORT = 8000
 RAY_PORTS = [("gcs-server", 6379), ("dashboard", 8265), ("client", 10001)]
 ROLE_LABEL = f"{LABEL_PREFIX}/ray-node"
 
@@ -172,21 +172,9 @@ def _camel_key(key: str) -> str:
 
 
 def serve_flags(args: RayVllmArgs) -> list[pulumi.Input[str]]:
-    flags: list[pulumi.Input[str]] = [
-        args.source.model,
-        "--served-model-name", args.served_model_name,
-        "--host", "0.0.0.0",
-        "--port", str(PORT),
-        "--tensor-parallel-size", str(args.tensor_parallel_size),
-        "--pipeline-parallel-size", str(args.pipeline_parallel_size),
-        "--distributed-executor-backend", "ray",
-        "--max-model-len", str(args.max_model_len),
-        "--gpu-memory-utilization", str(args.gpu_memory_utilization),
-        "--dtype", args.dtype,
-    ]  # fmt: skip
-    if args.quantization:
-        flags += ["--quantization", args.quantization]
-    return flags + list(args.source.args) + list(args.extra_args)
+    """`vllm serve` on the head: tensor parallel inside each node, pipeline parallel across nodes, on Ray."""
+    parallel = ("--pipeline-parallel-size", str(args.pipeline_parallel_size), "--distributed-executor-backend", "ray")
+    return vllm_args(args, parallel)
 
 
 class RayVllmServer(pulumi.ComponentResource):

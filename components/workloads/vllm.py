@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -12,6 +12,12 @@ import pulumi_kubernetes as k8s
 from components.workloads.api_service import openai_api_service
 from components.workloads.namespace import API_KEY_SECRET_KEY
 from components.workloads.types import GpuPlacement, ModelSource, pod_security_context
+
+if TYPE_CHECKING:
+    from components.workloads.ray_vllm import RayVllmArgs
+
+if TYPE_CHECKING:
+    from components.workloads.ray_vllm import RayVllmArgs
 
 PORT = 8000
 
@@ -62,13 +68,15 @@ class VllmServerArgs:
     name: str = "vllm"
 
 
-def vllm_args(args: VllmServerArgs) -> list[pulumi.Input[str]]:
+def vllm_args(args: VllmServerArgs | RayVllmArgs, parallel: tuple[str, ...] = ()) -> list[pulumi.Input[str]]:
+    """`vllm serve` arguments for either server; `parallel` adds flags such as pipeline parallelism."""
     flags: list[pulumi.Input[str]] = [
         args.source.model,
         "--served-model-name", args.served_model_name,
         "--host", "0.0.0.0",
         "--port", str(PORT),
         "--tensor-parallel-size", str(args.tensor_parallel_size),
+        *parallel,
         "--max-model-len", str(args.max_model_len),
         "--gpu-memory-utilization", str(args.gpu_memory_utilization),
         "--dtype", args.dtype,
