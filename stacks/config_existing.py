@@ -96,9 +96,6 @@ class ExistingClusterConfig(Section):
             source="stack config (existing.gpuNodes)",
         )
 
-    def multi_node(self, root: StackConfig) -> bool:
-        return root.ray is not None
-
     def check_fit(self, root: StackConfig) -> None:
         nodes = self.gpu_nodes
         if self.kubeconfig == "secret" and root.secrets.kubeconfig is None:

@@ -23,6 +23,7 @@ from stacks.config import StackConfig
 from stacks.workload import (
     ServingPlatform,
     kuberay_operator,
+    model_download_args,
     nfs_model_store,
     s3_model_store,
     secret_or_none,
@@ -88,16 +89,8 @@ def _model_source(
     cfg: StackConfig, namespace: ServingNamespace, opts: pulumi.ResourceOptions, uid: int | None
 ) -> ModelSource:
     assert cfg.existing is not None
-    store, model = cfg.model_store, cfg.model
-    common = {
-        "model_id": model.id,
-        "model_revision": model.revision,
-        "model_directory": model.directory,
-        "downloader_image": catalog.DOWNLOADER_IMAGE,
-        "huggingface_hub_version": catalog.HUGGINGFACE_HUB_VERSION,
-        "hf_token_secret_name": namespace.hf_token_secret_name,
-        "job_node_selector": dict(cfg.existing.system_node_selector),
-    }
+    store = cfg.model_store
+    common = model_download_args(cfg, namespace, dict(cfg.existing.system_node_selector))
     if store.kind == "existingClaim":
         claim = ClaimModelStore(
             f"{cfg.name}-model-store",

@@ -39,10 +39,16 @@ from stacks import catalog
 from stacks.config import PROJECT, StackConfig
 from stacks.config_oke import PLACEHOLDER_COMPARTMENT
 from stacks.errors import ConfigError
-from stacks.workload import ServingPlatform, nfs_model_store, secret_or_none, serve, serving_namespace
+from stacks.workload import (
+    LOAD_BALANCER_PORT,
+    ServingPlatform,
+    nfs_model_store,
+    secret_or_none,
+    serve,
+    serving_namespace,
+)
 
 POOL_LABEL = f"{LABEL_PREFIX}/pool"
-LB_LISTENER_PORT = 80  # stacks/workload.py serves a loadBalancer endpoint on port 80
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,7 @@ def oke_foundation(cfg: StackConfig, *, file_storage: bool) -> OkeFoundation:
             api_public=o.api_endpoint.public,
             api_allowed_cidrs=list(o.api_endpoint.allowed_cidrs),
             lb_allowed_cidrs=list(cfg.endpoint.allowed_cidrs) if load_balancer else [],
-            lb_listener_ports=[LB_LISTENER_PORT],
+            lb_listener_ports=[LOAD_BALANCER_PORT],
             lb_preserves_client_ip=o.load_balancer.type == "nlb",
             ssh_allowed_cidrs=list(net.ssh_allowed_cidrs),
             dns_label=(re.sub(r"[^a-z0-9]", "", cfg.name) or "oke")[:15],

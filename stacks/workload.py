@@ -32,6 +32,10 @@ from components.workloads.s3_model_store import S3ModelStore, S3ModelStoreArgs
 from stacks import catalog
 from stacks.config import StackConfig
 
+# A loadBalancer endpoint listens on 80 (cloud firewalls open exactly this); in-cluster clients use vLLM's 8000.
+LOAD_BALANCER_PORT = 80
+IN_CLUSTER_PORT = 8000
+
 
 def secret_or_none(value) -> pulumi.Output[str] | None:
     return pulumi.Output.secret(value.get_secret_value()) if value is not None else None
@@ -117,7 +121,7 @@ def _server_args(
         "image_pull_secrets": platform.image_pull_secrets,
         "run_as_user": platform.run_as_user,
         "service_type": "LoadBalancer" if load_balancer else "ClusterIP",
-        "service_port": 80 if load_balancer else 8000,
+        "service_port": LOAD_BALANCER_PORT if load_balancer else IN_CLUSTER_PORT,
         "service_annotations": platform.service_annotations if load_balancer else {},
         "load_balancer_source_ranges": list(endpoint.allowed_cidrs),
         "wait_for": list(depends_on or []),
@@ -176,6 +180,21 @@ def export_endpoint(
 # --------------------------------------------------------------------------------------------
 
 
+def model_download_args(
+    cfg: StackConfig, namespace: ServingNamespace, job_node_selector: dict[str, str]
+) -> dict[str, Any]:
+    """What every model store's Hugging Face download takes: the model, the pinned downloader, the token."""
+    return {
+        "model_id": cfg.model.id,
+        "model_revision": cfg.model.revision,
+        "model_directory": cfg.model.directory,
+        "downloader_image": catalog.DOWNLOADER_IMAGE,
+        "huggingface_hub_version": catalog.HUGGINGFACE_HUB_VERSION,
+        "hf_token_secret_name": namespace.hf_token_secret_name,
+        "job_node_selector": job_node_selector,
+    }
+
+
 def nfs_model_store(
     cfg: StackConfig,
     namespace: ServingNamespace,
@@ -196,13 +215,7 @@ def nfs_model_store(
             server=server,
             path=path,
             capacity_gb=store.size_gb,
-            model_id=cfg.model.id,
-            model_revision=cfg.model.revision,
-            model_directory=cfg.model.directory,
-            downloader_image=catalog.DOWNLOADER_IMAGE,
-            huggingface_hub_version=catalog.HUGGINGFACE_HUB_VERSION,
-            hf_token_secret_name=namespace.hf_token_secret_name,
-            job_node_selector=job_node_selector,
+            **model_download_args(cfg, namespace, job_node_selector),
             mount_options=list(mount_options or []),
             download_timeout_minutes=store.download_timeout_minutes,
             run_as_user=run_as_user,
@@ -237,14 +250,8 @@ def s3_model_store(
             bucket=bucket,
             access_key_id=access_key_id,
             secret_access_key=secret_access_key,
-            model_id=cfg.model.id,
-            model_revision=cfg.model.revision,
-            model_directory=cfg.model.directory,
-            downloader_image=catalog.DOWNLOADER_IMAGE,
-            huggingface_hub_version=catalog.HUGGINGFACE_HUB_VERSION,
+            **model_download_args(cfg, namespace, job_node_selector),
             uploader_image=catalog.S3_UPLOADER_IMAGE,
-            hf_token_secret_name=namespace.hf_token_secret_name,
-            job_node_selector=job_node_selector,
             scratch_size_gi=store.scratch_size_gb,
             scratch_storage_class=store.scratch_storage_class or scratch_storage_class,
             create_bucket=store.create_bucket,
