@@ -259,6 +259,12 @@ class DoksConfig(Section):
     cluster_subnet: Cidr = Field("172.16.0.0/20", description="Pod network. Default: 172.16.0.0/20.")
     service_subnet: Cidr = Field("192.168.0.0/22", description="Service network. Default: 192.168.0.0/22.")
     ha_control_plane: bool = Field(False, description="Highly available control plane. Default: false.")
+    surge_upgrade: bool = Field(
+        False,
+        description="Surge upgrades: DOKS adds nodes to a pool before upgrading it. Off by default, as in "
+        "DigitalOcean's vLLM reference architecture: a GPU quota usually has no spare node to surge into. "
+        "Default: false.",
+    )
     api_allowed_cidrs: list[Cidr] = Field(
         default_factory=list,
         description="CIDRs allowed to reach the Kubernetes API (DOKS control-plane firewall). Default: "

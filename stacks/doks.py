@@ -40,6 +40,7 @@ def build(cfg: StackConfig) -> None:
             cluster_subnet=d.cluster_subnet,
             service_subnet=d.service_subnet,
             ha=d.ha_control_plane,
+            surge_upgrade=d.surge_upgrade,
             api_allowed_cidrs=list(d.api_allowed_cidrs),
             tags=tags,
             system_pool=NodePoolSpec(
@@ -79,8 +80,9 @@ def build(cfg: StackConfig) -> None:
         path=share.mount_path,
         # On the system pool: the download runs while the GPU nodes are still provisioning.
         job_node_selector={POOL_LABEL: "system"},
-        # digitalocean/scale-with-simplicity vllm-nfs mounts the share with nconnect=8.
-        mount_options=["nconnect=8"],
+        # No mount options: the NFS defaults, as digitalocean/scale-with-simplicity
+        # reference-architectures/vllm-nfs k8s/pv.yaml mounts the share (no mountOptions there, and no
+        # DigitalOcean document says Managed NFS takes nconnect).
         opts=k8s_opts,
     )
     serve(

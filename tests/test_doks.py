@@ -42,6 +42,13 @@ def test_gpu_pool_is_tainted_and_labelled(run):
     assert pool.inputs["labels"] == {"llm-serving.dev/pool": "gpu"}
 
 
+def test_surge_upgrades_are_off_unless_asked_for(run):
+    # A GPU quota has no spare node to surge into (the reference defaults surge_upgrade = false).
+    assert one(run, "kubernetesCluster:KubernetesCluster").inputs["surgeUpgrade"] is False
+    surging = preview(STACK, doks={"surgeUpgrade": True})
+    assert one(surging, "kubernetesCluster:KubernetesCluster").inputs["surgeUpgrade"] is True
+
+
 def test_ha_control_plane_and_api_allow_list_by_config():
     run = preview(STACK, doks={"haControlPlane": True, "apiAllowedCidrs": ["203.0.113.0/24"]})
     cluster = one(run, "kubernetesCluster:KubernetesCluster")
@@ -79,7 +86,8 @@ def test_persistent_volume_points_at_the_share(run):
     assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
     assert pv["spec"]["nfs"]["server"] == "10.200.0.2"
     assert re.fullmatch(r"/\d+/[0-9a-f-]{36}", pv["spec"]["nfs"]["path"])
-    assert pv["spec"]["mountOptions"] == ["nconnect=8"]
+    # The reference architecture's pv.yaml sets no mount options; nothing sourced says the share takes nconnect.
+    assert pv["spec"].get("mountOptions", []) == []
     pvc = k8s_object(run, "PersistentVolumeClaim")
     assert pvc["spec"]["volumeName"] == pv["metadata"]["name"]
     assert pvc["spec"]["storageClassName"] == ""

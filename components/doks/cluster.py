@@ -29,6 +29,9 @@ class DoksClusterArgs:
     service_subnet: str
     system_pool: NodePoolSpec
     ha: bool = False
+    surge_upgrade: bool = False
+    """Extra nodes during upgrades; digitalocean/scale-with-simplicity reference-architectures/vllm-nfs
+    terraform/1-infra/variables.tf defaults doks_surge_upgrade = false: GPU quotas leave no node to surge into."""
     api_allowed_cidrs: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
 
@@ -68,7 +71,7 @@ class DoksCluster(pulumi.ComponentResource):
             ha=args.ha,
             # Load balancers and volumes created through the Kubernetes API go with the cluster.
             destroy_all_associated_resources=True,
-            surge_upgrade=True,
+            surge_upgrade=args.surge_upgrade,
             auto_upgrade=False,
             control_plane_firewall=firewall,
             tags=args.tags,
