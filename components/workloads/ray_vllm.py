@@ -177,6 +177,20 @@ def serve_flags(args: RayVllmArgs) -> list[pulumi.Input[str]]:
     return vllm_args(args, parallel)
 
 
+def socket_env(nccl_env: dict[str, str]) -> dict[str, str]:
+    """The NCCL variables plus GLOO_SOCKET_IFNAME on the same interface as NCCL_SOCKET_IFNAME.
+
+    vLLM also opens gloo process groups (vllm/distributed/parallel_state.py, backend="gloo"), and gloo
+    picks its interface from GLOO_SOCKET_IFNAME, not NCCL's variable (PyTorch "Distributed communication
+    package", Common environment variables: https://docs.pytorch.org/docs/stable/distributed.html); on a
+    host with many interfaces it may otherwise bind to one the other nodes cannot reach.
+    """
+    env = dict(nccl_env)
+    if "NCCL_SOCKET_IFNAME" in env:
+        env.setdefault("GLOO_SOCKET_IFNAME", env["NCCL_SOCKET_IFNAME"])
+    return env
+
+
 class RayVllmServer(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     service_name: pulumi.Output[str]
@@ -211,10 +225,12 @@ class RayVllmServer(pulumi.ComponentResource):
             env: list[dict[str, Any]] = [
                 {"name": "VLLM_HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
                 {"name": "HOME", "value": "/tmp"},
+                # An arbitrary UID has no /etc/passwd entry; getpass.getuser() (vllm/config/vllm.py) reads USER first.
+                {"name": "USER", "value": "vllm"},
                 # Weights come from the model store only; never reach out to the Hub at start.
                 {"name": "HF_HUB_OFFLINE", "value": "1"},
                 {"name": "VLLM_NO_USAGE_STATS", "value": "1"},
-                *({"name": k, "value": v} for k, v in sorted(args.nccl_env.items())),
+                *({"name": k, "value": v} for k, v in sorted(socket_env(args.nccl_env).items())),
                 *camel(list(args.source.env)),
             ]
             mounts: list[dict[str, Any]] = [
@@ -356,6 +372,16 @@ class RayVllmServer(pulumi.ComponentResource):
                     *args.wait_for,
                 ],
             ),
+        )
+
+        # One replica spans every Ray pod: evicting any of them kills it. maxUnavailable 0 makes a node
+        # drain wait and report this budget instead of silently taking the endpoint down; the operator
+        # decides (scale down or delete the RayCluster) when the node really must go.
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-pdb",
+            metadata={"name": f"{args.name}-ray", "namespace": args.namespace, "labels": labels},
+            spec={"max_unavailable": 0, "selector": {"match_labels": labels}},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster]),
         )
 
         service, self.load_balancer_address = openai_api_service(
