@@ -173,15 +173,16 @@ class S3ModelStore(pulumi.ComponentResource):
         }
 
         def container(
-            role: str, image: str, script: str, env: list[k8s.core.v1.EnvVarArgsDict], memory: str
+            role: str, image: str, script: str, env: list[k8s.core.v1.EnvVarArgsDict], memory: tuple[str, str]
         ) -> k8s.core.v1.ContainerArgsDict:
+            request, limit = memory  # the API server rejects a request above the limit
             return {
                 "name": role,
                 "image": image,
                 "command": ["/bin/sh", "-c"],
                 "args": [script.format(**fmt)],
                 "env": env,
-                "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": memory}},
+                "resources": {"requests": {"cpu": "500m", "memory": request}, "limits": {"memory": limit}},
                 "security_context": security,
                 "volume_mounts": mounts,
             }
@@ -219,11 +220,13 @@ class S3ModelStore(pulumi.ComponentResource):
                         "security_context": pod_security_context(args.run_as_user),
                         # check (marker present?) -> download (HF) -> upload (sync, then the marker).
                         "init_containers": [
-                            container("check", args.uploader_image, _CHECK_SCRIPT, s3_env, "512Mi"),
-                            container("download", args.downloader_image, _DOWNLOAD_SCRIPT, hf_env, "4Gi"),
+                            container("check", args.uploader_image, _CHECK_SCRIPT, s3_env, ("256Mi", "512Mi")),
+                            container("download", args.downloader_image, _DOWNLOAD_SCRIPT, hf_env, ("1Gi", "4Gi")),
                         ],
                         "containers": [
-                            container("upload", args.uploader_image, _UPLOAD_SCRIPT, [*s3_env, *hf_env[:2]], "2Gi")
+                            container(
+                                "upload", args.uploader_image, _UPLOAD_SCRIPT, [*s3_env, *hf_env[:2]], ("1Gi", "2Gi")
+                            )
                         ],
                         "volumes": [scratch, {"name": "tmp", "empty_dir": {"size_limit": "10Gi"}}],
                     },

@@ -1,0 +1,271 @@
+"""What a real API server and its controllers would reject or never run, beyond the schemas: every
+stack's plan passes every rule, and every rule catches a known-bad object."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.harness import STACKS, default_run, k8s_objects, stack_config
+from tools import k8s_semantics
+from tools.k8s_semantics import Obj
+
+NS = "serving"
+LABELS = {"app.kubernetes.io/name": "vllm"}
+
+
+def external_objects(stack: str) -> dict[k8s_semantics.Ref, str]:
+    """Objects a stack refers to without creating them, from the config keys that name them."""
+    config = stack_config(stack)
+    namespace = config.get("llm-serving:namespace", "vllm")
+    store = config.get("llm-serving:modelStore") or {}
+    external: dict[k8s_semantics.Ref, str] = {}
+    if store.get("kind") == "existingClaim":
+        external[("PersistentVolumeClaim", namespace, store["claimName"])] = (
+            "modelStore.claimName: the user's existing claim holding the weights"
+        )
+    return external
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_object_of_every_stack_passes_the_api_server_rules(stack):
+    objects = k8s_objects(default_run(stack))
+    findings = k8s_semantics.check(objects, external_objects(stack))
+    assert [str(f) for f in findings] == []
+
+
+def test_pod_templates_inside_custom_resources_are_checked():
+    """The Ray head and worker templates of a RayCluster are pod templates like a Deployment's."""
+    plan = k8s_semantics.Plan(k8s_objects(default_run("oci-h100-rdma")))
+    paths = sorted(t.path for t in plan.templates if t.owner["kind"] == "RayCluster")
+    assert paths == ["spec.headGroupSpec.template", "spec.workerGroupSpecs[0].template"]
+
+
+# ------------------------------------------------------------------------------------------------
+# Each rule on a known-bad and a known-good example.
+
+
+def container(name: str = "vllm", **fields: Any) -> Obj:
+    return {"name": name, "image": "vllm/vllm-openai:v0.33.0", "ports": [{"name": "http", "containerPort": 8000}],
+            **fields}  # fmt: skip
+
+
+def deployment(*containers: Obj, init: list[Obj] | None = None, volumes: list[Obj] | None = None,
+               labels: dict[str, str] | None = None, selector: dict[str, str] | None = None,
+               name: str = "vllm") -> Obj:  # fmt: skip
+    spec: Obj = {"containers": list(containers) or [container()], "volumes": volumes or []}
+    if init:
+        spec["initContainers"] = init
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": NS},
+        "spec": {"selector": {"matchLabels": selector or LABELS},
+                 "template": {"metadata": {"labels": labels or LABELS}, "spec": spec}},
+    }  # fmt: skip
+
+
+def service(selector: dict[str, str] | None = None, target: Any = "http", name: str = "vllm") -> Obj:
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": NS},
+            "spec": {"selector": selector or LABELS, "ports": [{"name": "http", "port": 80, "targetPort": target}]}}  # fmt: skip
+
+
+def secret(name: str = "api", **data: str) -> Obj:
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": NS}, "stringData": data}
+
+
+def pv(**spec: Any) -> Obj:
+    base = {"capacity": {"storage": "100Gi"}, "accessModes": ["ReadWriteMany"], "storageClassName": "",
+            "nfs": {"server": "10.0.0.2", "path": "/share"}}  # fmt: skip
+    return {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "models-pv"}, "spec": {**base, **spec}}
+
+
+def pvc(**spec: Any) -> Obj:
+    base = {"accessModes": ["ReadWriteMany"], "storageClassName": "", "volumeName": "models-pv",
+            "resources": {"requests": {"storage": "100Gi"}}}  # fmt: skip
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "models", "namespace": NS},
+            "spec": {**base, **spec}}  # fmt: skip
+
+
+def job(restart: str = "Never", name: str = "model-download-1", resources: Obj | None = None) -> Obj:
+    c = container("download", resources=resources or {})
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "namespace": NS},
+            "spec": {"template": {"spec": {"restartPolicy": restart, "initContainers": [c],
+                                           "containers": [container("main")]}}}}  # fmt: skip
+
+
+def ray_cluster(head_labels: dict[str, str], worker_mounts: list[Obj]) -> Obj:
+    head = {"metadata": {"labels": head_labels}, "spec": {"containers": [container("ray-head")]}}
+    worker = {"spec": {"containers": [container("ray-worker", volumeMounts=worker_mounts)], "volumes": []}}
+    return {"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": {"name": "vllm", "namespace": NS},
+            "spec": {"headGroupSpec": {"template": head},
+                     "workerGroupSpecs": [{"groupName": "gpu", "replicas": 1, "minReplicas": 1, "maxReplicas": 1,
+                                           "template": worker}]}}  # fmt: skip
+
+
+Example = tuple[list[Obj], list[Obj]]
+
+EXAMPLES: dict[str, Example] = {
+    "requests-within-limits": (
+        # The S3 model store's check init container, as first written: 1Gi requested, 512Mi limit.
+        [job(resources={"requests": {"memory": "1Gi"}, "limits": {"memory": "512Mi"}})],
+        [job(resources={"requests": {"memory": "256Mi"}, "limits": {"memory": "0.5Gi"}})],
+    ),
+    "object-names": (
+        [job(name="model-download-" + "a" * 60)],
+        [job(name="model-download-" + "a" * 40)],
+    ),
+    "labels": (
+        [deployment(labels={**LABELS, "model": "meta-llama/Llama-3.1-8B-Instruct"})],
+        [deployment(labels={**LABELS, "model": "Llama-3.1-8B-Instruct"})],
+    ),
+    "pod-field-names": (
+        [deployment(container("vllm", ports=[{"name": "vllm-openai-http", "containerPort": 8000}]))],
+        [deployment(container("vllm", ports=[{"name": "openai-api", "containerPort": 8000}]))],
+    ),
+    "data-keys": (
+        [secret(**{"api key": "x"})],
+        [secret(**{"api-key": "x"})],
+    ),
+    "unique-names": (
+        [deployment(container("vllm"), init=[container("vllm")])],
+        [deployment(container("vllm"), init=[container("download")])],
+    ),
+    "selector-matches-template": (
+        [deployment(selector={"app.kubernetes.io/name": "other"})],
+        [deployment(selector=LABELS)],
+    ),
+    "selectors-reach-pods": (
+        [deployment(), service(selector={"app.kubernetes.io/name": "vllm", "role": "head"})],
+        [deployment(), service()],
+    ),
+    "volume-mounts-name-volumes": (
+        [ray_cluster(LABELS, [{"name": "models", "mountPath": "/models"}])],
+        [ray_cluster(LABELS, [])],
+    ),
+    "named-ports-exist": (
+        [deployment(), service(target="api")],
+        [deployment(), service(target="http")],
+    ),
+    "references-exist": (
+        [
+            deployment(
+                container(
+                    env=[{"name": "VLLM_API_KEY", "valueFrom": {"secretKeyRef": {"name": "api", "key": "token"}}}]
+                )
+            ),
+            secret(**{"api-key": "x"}),
+        ],
+        [
+            deployment(
+                container(
+                    env=[{"name": "VLLM_API_KEY", "valueFrom": {"secretKeyRef": {"name": "api", "key": "api-key"}}}]
+                )
+            ),
+            secret(**{"api-key": "x"}),
+        ],
+    ),
+    "pvc-pv-binding": (
+        [pv(accessModes=["ReadWriteOnce"]), pvc()],
+        [pv(), pvc()],
+    ),
+    "workload-specs": (
+        [job(restart="Always")],
+        [job(restart="OnFailure")],
+    ),
+}
+
+
+def test_every_rule_has_a_failing_and_a_passing_example():
+    assert sorted(EXAMPLES) == sorted(rule.name for rule in k8s_semantics.RULES)
+
+
+@pytest.mark.parametrize("rule", sorted(EXAMPLES))
+def test_rule_rejects_the_bad_example_and_accepts_the_good_one(rule):
+    bad, good = EXAMPLES[rule]
+    assert [f.rule for f in k8s_semantics.check(bad)] and {f.rule for f in k8s_semantics.check(bad)} == {rule}
+    assert k8s_semantics.check(good) == []
+
+
+def test_every_rule_cites_what_it_mirrors():
+    for rule in k8s_semantics.RULES:
+        assert any(word in rule.mirrors for word in ("Validate", "validate", "kubelet", "controller", "KubeRay"))
+
+
+# ------------------------------------------------------------------------------------------------
+# The details that are easy to get wrong.
+
+
+def test_quantities_compare_across_units():
+    q = k8s_semantics.quantity
+    assert q("1Gi") > q("512Mi") and q("0.5Gi") == q("512Mi") and q("1500m") == q("1.5") and q("1e3") == q("1k")
+
+
+def test_gpus_must_be_requested_exactly_at_their_limit():
+    gpu = {"requests": {"nvidia.com/gpu": "1"}, "limits": {"nvidia.com/gpu": "2"}}
+    assert [f.rule for f in k8s_semantics.check([job(resources=gpu)])] == ["requests-within-limits"]
+
+
+def test_a_secret_outside_the_plan_passes_only_when_documented():
+    pod = deployment(container(env=[{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf", "key": "t"}}}]))
+    assert [f.rule for f in k8s_semantics.check([pod])] == ["references-exist"]
+    assert k8s_semantics.check([pod], {("Secret", NS, "hf"): "created by the cluster admin"}) == []
+
+
+def test_ray_pods_carry_kuberay_labels_a_service_can_select():
+    """KubeRay adds ray.io/node-type to the pods it makes from a template (labelPod)."""
+    objects = [ray_cluster({}, []), service(selector={"ray.io/node-type": "head"})]
+    findings = k8s_semantics.check(objects)
+    assert [f for f in findings if f.rule == "selectors-reach-pods"] == []
+
+
+# ------------------------------------------------------------------------------------------------
+# Immutable fields between two configs (the day-2 diff uses this).
+
+
+def changed(before: list[Obj], edit: Callable[[list[Obj]], None]) -> list[str]:
+    after = copy.deepcopy(before)
+    edit(after)
+    return [f"{c.kind} {c.path}" for c in k8s_semantics.immutable_changes(before, after)]
+
+
+def test_a_job_template_cannot_change_under_the_same_name():
+    def bump_image(objs: list[Obj]) -> None:
+        objs[0]["spec"]["template"]["spec"]["containers"][0]["image"] = "vllm/vllm-openai:v0.34.0"
+
+    assert changed([job()], bump_image) == ["Job spec.template"]
+
+
+def test_a_deployment_selector_cannot_change_but_its_template_can():
+    def relabel(objs: list[Obj]) -> None:
+        objs[0]["spec"]["selector"]["matchLabels"]["tier"] = "gpu"
+
+    def new_image(objs: list[Obj]) -> None:
+        objs[0]["spec"]["template"]["spec"]["containers"][0]["image"] = "vllm/vllm-openai:v0.34.0"
+
+    assert changed([deployment()], relabel) == ["Deployment spec.selector"]
+    assert changed([deployment()], new_image) == []
+
+
+def test_a_claim_may_grow_but_not_change_class_and_a_volume_keeps_its_source():
+    def grow(objs: list[Obj]) -> None:
+        objs[1]["spec"]["resources"]["requests"]["storage"] = "200Gi"
+
+    def reclass(objs: list[Obj]) -> None:
+        objs[1]["spec"]["storageClassName"] = "oci-fss"
+
+    def move_share(objs: list[Obj]) -> None:
+        objs[0]["spec"]["nfs"]["path"] = "/other"
+
+    assert changed([pv(), pvc()], grow) == []
+    assert changed([pv(), pvc()], reclass) == ["PersistentVolumeClaim spec.storageClassName"]
+    assert changed([pv(), pvc()], move_share) == ["PersistentVolume spec.nfs"]
+
+
+def test_a_renamed_object_is_a_new_object_not_an_update():
+    def rename(objs: list[Obj]) -> None:
+        objs[0]["metadata"]["name"] = "model-download-2"
+        objs[0]["spec"]["template"]["spec"]["containers"][0]["image"] = "other:1"
+
+    assert changed([job()], rename) == []
