@@ -2,8 +2,8 @@
 two modes, plus the IAM they need.
 
 1. `clusterNetwork`: self-managed nodes. An InstanceConfiguration (shape, RDMA GPU image, boot volume,
-   the Compute HPC RDMA Authentication and Auto-Configuration agent plugins, a cloud-init that joins
-   the node to the cluster) and a ClusterNetwork whose one instance pool has `node_count` instances in
+   the Compute HPC RDMA Authentication and Auto-Configuration agent plugins, the first-boot script of
+   `bootstrap_script` that joins the node to the cluster) and a ClusterNetwork whose one instance pool has `node_count` instances in
    one AD. What the seed (../shared/seeds/001) does with the OCI CLI, and oracle-quickstart/oci-hpc-oke's
    `oke-rdma` pool (`mode = "cluster-network"`, terraform/oke-workers.tf; the upstream module's
    terraform-oci-oke modules/workers/instanceconfig.tf and clusternetworks.tf).
@@ -14,7 +14,7 @@ two modes, plus the IAM they need.
 
 IAM (created here, or returned as statements for an administrator when `iam.create` is false):
 - self-managed nodes need a dynamic group and `Allow dynamic-group <dg> to {CLUSTER_JOIN} in compartment
-  ...` (Oracle, "Creating a Dynamic Group and a Policy for Self-Managed Nodes",
+  ... where target.cluster.id = '<cluster OCID>'` (scoped to this cluster; Oracle, "Creating a Dynamic Group and a Policy for Self-Managed Nodes",
   https://docs.oracle.com/en-us/iaas/Content/ContEng/Tasks/contengdynamicgrouppolicyforselfmanagednodes.htm).
   Without it nodes never join ("Forbidden. node not authorized", oracle-quickstart/oci-hpc-oke#6).
   Dynamic group matching rule and statement as oci-hpc-oke terraform/iam.tf @6bac725c writes them.
@@ -53,61 +53,230 @@ CLUSTER_NETWORK_LABEL = "cluster-network"
 CREATE_TIMEOUT = "2h"
 
 # RDMA pins memory with ibv_reg_mr, which fails under the container runtime's default 8 MB memlock
-# limit: oci-hpc-oke's files/oke-ubuntu-cloud-init.sh (@0d961f8c) starts every container on GPU nodes
-# with an unlimited memlock through this CRI-O drop-in.
+# limit: oci-hpc-oke's files/oke-ubuntu-cloud-init.sh (@61d210a, lines 94-104) starts every container on
+# GPU nodes with an unlimited memlock through this CRI-O drop-in.
 _MEMLOCK = """\
-mkdir -p /etc/crio/crio.conf.d
-cat >/etc/crio/crio.conf.d/12-memlock.conf <<'EOF'
+mkdir -p "$ROOT/etc/crio/crio.conf.d"
+cat >"$ROOT/etc/crio/crio.conf.d/12-memlock.conf" <<'EOF'
 [crio.runtime]
 default_ulimits = [
     "memlock=-1:-1"
 ]
 EOF"""
 
-_IMDS = 'curl --fail -H "Authorization: Bearer Oracle" -L0 http://169.254.169.254/opc/v2/instance/metadata'
+# CRI-O enforces short image names from Kubernetes 1.34 on (oci-hpc-oke files/oke-ubuntu-cloud-init.sh
+# configure_crio_defaults, lines 43-55; terraform-oci-oke modules/workers/cloudinit.tf "50-crio-config.yml").
+_SHORT_NAMES = """\
+cat >"$ROOT/etc/crio/crio.conf.d/11-default.conf" <<'EOF'
+[crio.image]
+short_name_mode = "disabled"
+EOF"""
+
+# Ubuntu releases OKE publishes node packages for (terraform-oci-oke modules/workers/locals.tf
+# `ubuntu_supported_versions`: 22.04 jammy, 24.04 noble).
+UBUNTU_CODENAMES = ("jammy", "noble")
+# OKE's Ubuntu node package repository, one per release codename and Kubernetes minor version
+# (terraform-oci-oke modules/workers/cloudinit-ubuntu.sh.tftpl line 12; the second URI of oci-hpc-oke
+# files/oke-ubuntu-cloud-init.sh line 178).
+OKE_APT_REPO = (
+    "https://odx-oke.objectstorage.us-sanjose-1.oci.customer-oci.com/n/odx-oke/b/okn-repositories/o/prod/"
+    "ubuntu-$codename/kubernetes-$series"
+)
+
+# Everything after the generated variables. `$ROOT` is empty on a node (cloud-init runs the script as
+# root, without our environment); tests run it in a fake root through OKE_BOOTSTRAP_ROOT.
+_BODY = r"""
+log() { echo "oke-rdma-bootstrap: $*" >&2; }
+fail() {
+  log "FATAL: $*"
+  exit 1
+}
+
+# retry <attempts> <seconds between> <command...> (oci-hpc-oke run_with_retry: 20 x 15 s for the join)
+retry() {
+  local attempts=$1 delay=$2 i
+  shift 2
+  for ((i = 1; i <= attempts; i++)); do
+    if "$@"; then
+      return 0
+    fi
+    log "attempt $i/$attempts failed: $*"
+    if ((i < attempts)); then
+      sleep "$delay"
+    fi
+  done
+  return 1
+}
+
+# Grow the root filesystem to the boot volume's size on every path (the image's root stays ~47 GB
+# whatever the volume). Oracle Linux: oci-growfs (terraform-oci-oke cloudinit.tf "10-growpart.yml"
+# bootcmd); elsewhere growpart + resize2fs, what cloud-init's growpart and resize_rootfs modules run.
+# A failed grow must not keep the node out of the cluster: the kubelet reports the real size.
+grow_root() {
+  if [[ -x "$ROOT/usr/libexec/oci-growfs" ]]; then
+    "$ROOT/usr/libexec/oci-growfs" -y || log "oci-growfs failed; continuing with the image-sized root"
+    return 0
+  fi
+  local source disk part
+  source=$(findmnt -n -o SOURCE /) || source=""
+  disk=$(lsblk -n -o PKNAME "$source" 2>/dev/null) || disk=""
+  part=$(cat "$ROOT/sys/class/block/${source##*/}/partition" 2>/dev/null) || part=""
+  if [[ -z "$disk" || -z "$part" ]]; then
+    log "root filesystem ${source:-?} is not a partition of a disk; not growing it"
+    return 0
+  fi
+  # growpart exits 1 (NOCHANGE) when cloud-init already grew the partition: resize anyway.
+  growpart "/dev/$disk" "$part" || log "growpart /dev/$disk $part changed nothing"
+  resize2fs "$source" || log "resize2fs $source failed; continuing with the image-sized root"
+}
+
+install_package() {
+  # DPkg::Lock::Timeout waits for a running unattended-upgrades instead of failing on the dpkg lock.
+  apt-get -o DPkg::Lock::Timeout=300 -y update || true
+  apt-get -o DPkg::Lock::Timeout=300 -y install "$1"
+}
+
+# Ubuntu images without the oke binary: OKE's apt repository for this release and the cluster's
+# Kubernetes minor version, then oci-oke-node-all-<version> (terraform-oci-oke
+# modules/workers/cloudinit-ubuntu.sh.tftpl; oci-hpc-oke files/oke-ubuntu-cloud-init.sh lines 172-217,
+# which prefers a repository baked into the image under /opt/oke-node-client-packages).
+install_oke_ubuntu() {
+  local codename=${VERSION_CODENAME:-} version=${KUBERNETES_VERSION#v} series package uri local_repo
+  series=${version%.*}
+  package="oci-oke-node-all-$version"
+  case "$codename" in
+    __CODENAMES__) ;;
+    *)
+      log "Ubuntu '${codename:-?}' has no OKE node packages (OKE publishes them for: __CODENAMES_TEXT__)"
+      return 1
+      ;;
+  esac
+  uri="__REPO__"
+  local_repo="/opt/oke-node-client-packages/ubuntu-$codename/kubernetes-$series"
+  if [[ -d "$ROOT$local_repo/dists" ]]; then
+    uri="file://$local_repo"
+  fi
+  mkdir -p "$ROOT/etc/apt/sources.list.d"
+  cat >"$ROOT/etc/apt/sources.list.d/oke-node-client.sources" <<EOF
+Enabled: yes
+Types: deb
+URIs: $uri
+Suites: stable
+Components: main
+Trusted: yes
+EOF
+  log "installing $package from $uri"
+  retry 5 30 install_package "$package"
+}
+
+join_with_oke_bootstrap() {
+  log "joining: oke bootstrap"
+  retry 20 15 oke bootstrap --kubelet-extra-args "$KUBELET_EXTRA_ARGS"
+}
+
+# Oracle Linux OKE images, in the order of terraform-oci-oke modules/workers/cloudinit-oke.sh
+# run_oke_init: the image's oke-init service, else /etc/oke/oke-install.sh with the API endpoint and CA
+# (Oracle, "Creating Cloud-init Scripts for Self-managed Nodes"), else OKE's init script from the
+# instance metadata (managed nodes; Oracle, "Using Custom Cloud-init Initialization Scripts").
+join_oracle_linux() {
+  if [[ -f "$ROOT/etc/systemd/system/oke-init.service" ]]; then
+    log "joining: oke-init.service (node labels from the instance metadata oke-initial-node-labels)"
+    systemctl --no-block enable --now oke-init.service
+    return
+  fi
+  if [[ -f "$ROOT/etc/oke/oke-install.sh" ]]; then
+    log "joining: /etc/oke/oke-install.sh --apiserver-endpoint $APISERVER_HOST"
+    retry 20 15 bash "$ROOT/etc/oke/oke-install.sh" --apiserver-endpoint "$APISERVER_HOST" \
+      --kubelet-ca-cert "$CLUSTER_CA_B64" --kubelet-extra-args "$KUBELET_EXTRA_ARGS"
+    return
+  fi
+  mkdir -p "$ROOT/var/run"
+  if curl -sSf -m 30 -H "Authorization: Bearer Oracle" -L0 \
+    http://169.254.169.254/opc/v2/instance/metadata/oke_init_script | base64 --decode >"$ROOT/var/run/oke-init.sh" &&
+    [[ -s "$ROOT/var/run/oke-init.sh" ]]; then
+    log "joining: OKE's oke_init_script from the instance metadata"
+    retry 20 15 bash "$ROOT/var/run/oke-init.sh" --kubelet-extra-args "$KUBELET_EXTRA_ARGS"
+    return
+  fi
+  fail "no way to join OKE on this Oracle Linux image: no oke binary, no oke-init.service, no /etc/oke/oke-install.sh and no oke_init_script in the instance metadata; use an OKE node image"
+}
+
+if [[ ! -r "$ROOT/etc/os-release" ]]; then
+  fail "no /etc/os-release: cannot tell the OS, so there is no way to join OKE"
+fi
+# shellcheck disable=SC1091
+. "$ROOT/etc/os-release"
+ID=${ID:-}
+log "OS ${ID:-?} ${VERSION_ID:-?}, Kubernetes $KUBERNETES_VERSION"
+
+__CRIO__
+
+# Where oke bootstrap and oke-install.sh read the API endpoint and CA of a self-managed node
+# (terraform-oci-oke cloudinit.tf "50-oke-config.yml"; oci-hpc-oke oke-workers.tf write_files).
+mkdir -p "$ROOT/etc/oke" "$ROOT/etc/kubernetes"
+printf '%s' "$APISERVER_HOST" >"$ROOT/etc/oke/oke-apiserver"
+printf '%s' "$CLUSTER_CA_B64" | base64 --decode >"$ROOT/etc/kubernetes/ca.crt"
+
+grow_root
+
+if command -v oke >/dev/null 2>&1; then
+  join_with_oke_bootstrap || fail "oke bootstrap failed; see /var/log/messages (a missing CLUSTER_JOIN policy shows as 'node not authorized')"
+else
+  case "$ID" in
+    ubuntu)
+      install_oke_ubuntu || fail "could not install the OKE node package for Kubernetes $KUBERNETES_VERSION on Ubuntu ${VERSION_CODENAME:-?}: no way to join OKE"
+      command -v oke >/dev/null 2>&1 || fail "the OKE node package installed no oke binary: no way to join OKE"
+      join_with_oke_bootstrap || fail "oke bootstrap failed; see /var/log/messages (a missing CLUSTER_JOIN policy shows as 'node not authorized')"
+      ;;
+    ol)
+      join_oracle_linux || fail "joining OKE failed on Oracle Linux; see /var/log/messages"
+      ;;
+    *)
+      fail "unsupported OS '${ID:-?}': OKE nodes run Oracle Linux or Ubuntu (__CODENAMES_TEXT__); no way to join OKE"
+      ;;
+  esac
+fi
+log "node bootstrap done"
+"""
 
 
 def bootstrap_script(
-    mode: RdmaMode,
+    kubernetes_version: str,
     kubelet_extra_args: list[str],
-    apiserver_ip: str = "",
-    ca_cert_b64: str = "",
+    apiserver_ip: str,
+    ca_cert_b64: str,
 ) -> str:
-    """The first-boot script that joins an RDMA node to OKE with our labels and taints.
+    """The first-boot script that joins an RDMA GPU node to OKE with our labels and taints, for both
+    `rdma.mode` values (self-managed cluster-network instances and managed node-pool nodes).
 
-    - Images with the `oke` binary (oci-hpc-oke's Ubuntu GPU/RDMA images): `oke bootstrap
-      --kubelet-extra-args` (files/oke-ubuntu-cloud-init.sh); a self-managed node first gets the API
-      endpoint and CA in /etc/oke/oke-apiserver and /etc/kubernetes/ca.crt, where oke bootstrap reads them.
-    - Oracle Linux OKE images, self-managed: `/etc/oke/oke-install.sh --apiserver-endpoint <private IP,
-      no port> --kubelet-ca-cert <base64 CA>` (Oracle, "Creating Cloud-init Scripts for Self-managed
-      Nodes", https://docs.cloud.oracle.com/Content/ContEng/Tasks/contengcloudinitforselfmanagednodes.htm).
-    - Oracle Linux OKE images, managed: OKE's own init script from the instance metadata
-      (Oracle, "Using Custom Cloud-init Initialization Scripts to Set Up Managed Nodes").
+    It reads /etc/os-release and takes the first join path the image offers: an `oke` binary
+    (`oke bootstrap`); on Ubuntu without one, OKE's apt repository for the release codename and the
+    cluster's minor version, `oci-oke-node-all-<version>` with retries, then `oke bootstrap`; on Oracle
+    Linux, oke-init.service, /etc/oke/oke-install.sh or the metadata's oke_init_script. When none
+    exists it exits non-zero with a `FATAL:` log line, so cloud-init reports the failure instead of a
+    node that silently never joins. The root filesystem is grown first, on every path.
     """
-    extra = shlex.quote(" ".join(kubelet_extra_args))
-    lines = ["#!/bin/bash", "set -u", _MEMLOCK, f"KUBELET_EXTRA_ARGS={extra}"]
-    if mode == "clusterNetwork":
-        lines += [
-            "mkdir -p /etc/oke /etc/kubernetes",
-            f"printf '%s' {shlex.quote(apiserver_ip)} > /etc/oke/oke-apiserver",
-            f"printf '%s' {shlex.quote(ca_cert_b64)} | base64 --decode > /etc/kubernetes/ca.crt",
-            "if command -v oke >/dev/null 2>&1; then",
-            '  oke bootstrap --kubelet-extra-args "$KUBELET_EXTRA_ARGS"',
-            "else",
-            f"  bash /etc/oke/oke-install.sh --apiserver-endpoint {shlex.quote(apiserver_ip)} "
-            f'--kubelet-ca-cert {shlex.quote(ca_cert_b64)} --kubelet-extra-args "$KUBELET_EXTRA_ARGS"',
-            "fi",
-        ]
-    else:
-        lines += [
-            "if command -v oke >/dev/null 2>&1; then",
-            '  oke bootstrap --kubelet-extra-args "$KUBELET_EXTRA_ARGS"',
-            "else",
-            f"  {_IMDS}/oke_init_script | base64 --decode >/var/run/oke-init.sh",
-            '  bash /var/run/oke-init.sh --kubelet-extra-args "$KUBELET_EXTRA_ARGS"',
-            "fi",
-        ]
-    return "\n".join([*lines, ""])
+    if any(c in flag for flag in kubelet_extra_args for c in "'\\"):
+        raise ValueError(f"kubelet flags may not contain quotes or backslashes: {kubelet_extra_args}")
+    minor = int(kubernetes_version.removeprefix("v").split(".")[1])
+    crio = _MEMLOCK + ("\n" + _SHORT_NAMES if minor >= 34 else "")
+    head = [
+        "#!/bin/bash",
+        "# First boot of an RDMA GPU node: grow the root filesystem, then join OKE (components/oke/rdma.py).",
+        "set -uo pipefail",
+        'ROOT="${OKE_BOOTSTRAP_ROOT:-}"',
+        f"KUBERNETES_VERSION={shlex.quote(kubernetes_version)}",
+        f"KUBELET_EXTRA_ARGS={shlex.quote(' '.join(kubelet_extra_args))}",
+        f"APISERVER_HOST={shlex.quote(apiserver_ip)}",
+        f"CLUSTER_CA_B64={shlex.quote(ca_cert_b64)}",
+    ]
+    body = (
+        _BODY.replace("__CRIO__", crio)
+        .replace("__CODENAMES__", "|".join(UBUNTU_CODENAMES))
+        .replace("__CODENAMES_TEXT__", ", ".join(UBUNTU_CODENAMES))
+        .replace("__REPO__", OKE_APT_REPO)
+    )
+    return "\n".join(head) + "\n" + body.lstrip("\n")
 
 
 def kubelet_flags(labels: dict[str, str], taints: list[NodeTaint]) -> list[str]:
@@ -119,18 +288,20 @@ def kubelet_flags(labels: dict[str, str], taints: list[NodeTaint]) -> list[str]:
     return flags
 
 
-def iam_statements(
-    mode: RdmaMode, dynamic_group_name: str, compartment_id: pulumi.Input[str]
-) -> pulumi.Output[list[str]]:
-    def render(compartment: str) -> list[str]:
-        if mode == "clusterNetwork":
-            return [f"Allow dynamic-group {dynamic_group_name} to {{CLUSTER_JOIN}} in compartment id {compartment}"]
+def iam_statements(mode: RdmaMode, dynamic_group_name: str, compartment_id: str, cluster_id: str) -> list[str]:
+    """The policy statements RDMA nodes need. CLUSTER_JOIN is scoped to this one cluster (least privilege:
+    the dynamic group matches every instance in the compartment): Oracle's self-managed node policy
+    condition `where target.cluster.id = '<cluster OCID>'`, as terraform-oci-oke modules/iam/group-workers.tf
+    (`cluster_join_where_clause`) and its examples/rms/oke-workers-only/schema.yaml write it."""
+    if mode == "clusterNetwork":
         return [
-            f"Allow any-user to {{COMPUTE_CLUSTER_LAUNCH_INSTANCE}} in compartment id {compartment} "
-            "where request.principal.type = 'nodepool'"
+            f"Allow dynamic-group {dynamic_group_name} to {{CLUSTER_JOIN}} in compartment id {compartment_id} "
+            f"where target.cluster.id = '{cluster_id}'"
         ]
-
-    return pulumi.Output.from_input(compartment_id).apply(render)
+    return [
+        f"Allow any-user to {{COMPUTE_CLUSTER_LAUNCH_INSTANCE}} in compartment id {compartment_id} "
+        "where request.principal.type = 'nodepool'"
+    ]
 
 
 @dataclass(frozen=True)
@@ -213,7 +384,9 @@ class OkeRdmaWorkers(pulumi.ComponentResource):
         # IAM first: a node that boots before its policy exists never joins.
         iam_resources: list[pulumi.Resource] = []
         dg_name = args.iam.dynamic_group_name if args.iam is not None else f"{name}-rdma-nodes"
-        statements = iam_statements(args.mode, dg_name, args.compartment_id)
+        statements = pulumi.Output.all(args.compartment_id, args.cluster_id).apply(
+            lambda v: iam_statements(args.mode, dg_name, v[0], v[1])
+        )
         self.dynamic_group_name = dg_name if args.mode == "clusterNetwork" else None
         if args.iam is not None and args.iam.create:
             iam_opts = pulumi.ResourceOptions(parent=self, provider=args.iam.provider)
@@ -253,10 +426,11 @@ class OkeRdmaWorkers(pulumi.ComponentResource):
         self.instance_pool_id = None
         self.compute_cluster_id = None
         self.node_pool_id = None
+        # One first-boot script for both modes: it also carries the endpoint and CA a self-managed node needs.
+        script = pulumi.Output.all(args.apiserver_private_ip, args.cluster_ca_cert).apply(
+            lambda v: bootstrap_script(args.kubernetes_version, flags, v[0], v[1])
+        )
         if args.mode == "clusterNetwork":
-            script = pulumi.Output.all(args.apiserver_private_ip, args.cluster_ca_cert).apply(
-                lambda v: bootstrap_script("clusterNetwork", flags, v[0], v[1])
-            )
             metadata: dict[str, pulumi.Input[str]] = {
                 "user_data": script.apply(lambda s: base64.b64encode(s.encode()).decode()),
                 # Keys the upstream module sets for self-managed workers (modules/workers/instanceconfig.tf).
@@ -370,7 +544,7 @@ class OkeRdmaWorkers(pulumi.ComponentResource):
                     max_pods_per_node=args.max_pods_per_node if args.cni_type == "OCI_VCN_IP_NATIVE" else None,
                     freeform_tags=args.freeform_tags,
                     compute_cluster_id=compute_cluster.id,
-                    cloud_init=bootstrap_script("computeCluster", flags),
+                    cloud_init=script,
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[compute_cluster, *iam_resources]),
             )
