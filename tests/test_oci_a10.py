@@ -186,6 +186,15 @@ def test_vcn_native_pods_get_their_subnet_and_nsg():
     assert {("all", PODS)} <= {(r["protocol"], r["source"]) for r in rules(run, "pods") if r["direction"] == "INGRESS"}
 
 
+def test_vcn_native_pods_reach_hostnetwork_pods_on_workers_and_do_path_discovery_both_ways():
+    # terraform-oci-oke modules/network/nsg-pods.tf: pods -> workers for NodePorts and hostNetwork pods
+    # (the KubeRay operator reaching a hostNetwork Ray head), ICMP 3/4 in and out.
+    pods = {(r["direction"], r["protocol"], peer(r), str(r.get("icmpOptions"))) for r in rules(h100(), "pods")}
+    assert ("EGRESS", "all", WORKERS, "None") in pods
+    assert ("INGRESS", "1", "0.0.0.0/0", str({"type": 3, "code": 4})) in pods
+    assert ("EGRESS", "1", "0.0.0.0/0", str({"type": 3, "code": 4})) in pods
+
+
 # --- cluster ---------------------------------------------------------------------------------
 
 

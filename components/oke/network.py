@@ -398,6 +398,13 @@ class OkeNetwork(pulumi.ComponentResource):
                 _Rule("INGRESS", _ALL, workers, "workers to pods"),
                 _Rule("INGRESS", _ALL, pods, "pod to pod"),
                 _Rule("EGRESS", _ALL, pods, "pod to pod"),
+                # Pods reach NodePorts and hostNetwork pods on the workers (the KubeRay operator -> a
+                # hostNetwork Ray head), and ICMP 3/4 path discovery both ways: terraform-oci-oke
+                # modules/network/nsg-pods.tf "Allow ALL egress from pods for cross-node pod communication
+                # when using NodePorts or hostNetwork: true" and "Allow ICMP egress/ingress ... for path discovery".
+                _Rule("EGRESS", _ALL, workers, "pods to workers (NodePorts, hostNetwork pods)"),
+                _path_discovery("INGRESS", ANYWHERE, "from anywhere"),
+                _path_discovery("EGRESS", ANYWHERE, "to anywhere"),
                 _Rule("EGRESS", _ICMP, osn_cidr, "path discovery to OCI services", "SERVICE_CIDR_BLOCK", icmp=(3, 4)),
                 _Rule("EGRESS", _TCP, osn_cidr, "pods to OCI services", "SERVICE_CIDR_BLOCK"),
                 _Rule("EGRESS", _TCP, api, "pods to the Kubernetes API", ports=_port(API_PORT)),
