@@ -260,6 +260,10 @@ class OkeConfig(Section):
                 "endpoint.kind: the oke stack exposes vLLM through an OCI load balancer; use loadBalancer "
                 "(or clusterIP), not gateway"
             )
+        self.check_ocir(root)
+
+    def check_ocir(self, root: StackConfig) -> None:
+        """An image from OCIR needs the login (`oke.ocir`) for its region and the auth token (both OKE platforms)."""
         image_host = root.vllm.image.split("/", 1)[0]
         if image_host.endswith(".ocir.io"):
             if self.ocir is None:

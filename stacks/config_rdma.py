@@ -111,8 +111,7 @@ class RdmaConfig(Section):
             )
         if "gpu_pool" in root.oke.model_fields_set:
             raise ValueError("oke.gpuPool: platform oke-rdma runs its GPUs as rdma workers; remove oke.gpuPool")
-        if root.oke.ocir is not None:
-            raise ValueError("oke.ocir: not supported by platform oke-rdma yet; pull vllm.image from a public registry")
+        root.oke.check_ocir(root)
         if self.iam.create and self.mode == "clusterNetwork" and self.iam.tenancy_id is None:
             raise ValueError(
                 "rdma.iam.tenancyId: creating the dynamic group for self-managed nodes needs the tenancy OCID"

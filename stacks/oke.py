@@ -32,7 +32,7 @@ from components.oke import (
     service_annotations,
     short_name,
 )
-from components.workloads import GpuPlacement
+from components.workloads import GpuPlacement, ServingNamespace
 from components.workloads.registry_secret import RegistryPullSecret, RegistryPullSecretArgs
 from components.workloads.types import LABEL_PREFIX
 from stacks import catalog
@@ -181,6 +181,30 @@ def export_foundation(cfg: StackConfig, base: OkeFoundation) -> None:
     pulumi.export("systemNodePoolId", base.system_pool.pool_id)
 
 
+def ocir_pull_secrets(
+    cfg: StackConfig, namespace: ServingNamespace, opts: pulumi.ResourceOptions
+) -> list[pulumi.Input[str]]:
+    """The OCIR pull secret for `oke.ocir` (login <tenancy namespace>/<user>, the auth token), as the
+    image_pull_secrets of the serving pods; none without `oke.ocir` (any OKE stack)."""
+    assert cfg.oke is not None
+    o = cfg.oke
+    token = secret_or_none(cfg.secrets.ocir_auth_token)
+    if o.ocir is None or token is None:
+        return []
+    registry = RegistryPullSecret(
+        f"{cfg.name}-ocir",
+        RegistryPullSecretArgs(
+            namespace=namespace.name,
+            server=o.ocir_host,
+            username=f"{o.ocir.tenancy_namespace}/{o.ocir.username}",
+            password=token,
+            name="ocir-pull",
+        ),
+        opts=opts,
+    )
+    return [registry.secret_name]
+
+
 def build(cfg: StackConfig) -> None:
     assert cfg.oke is not None  # guaranteed by config validation
     assert cfg.model_store.kind == "nfs"  # the oke stack keeps weights on File Storage over NFS
@@ -252,21 +276,7 @@ def build(cfg: StackConfig) -> None:
     )
     namespace = serving_namespace(cfg, cluster.provider)
 
-    pull_secrets: list[pulumi.Input[str]] = []
-    token = secret_or_none(cfg.secrets.ocir_auth_token)
-    if o.ocir is not None and token is not None:
-        registry = RegistryPullSecret(
-            f"{cfg.name}-ocir",
-            RegistryPullSecretArgs(
-                namespace=namespace.name,
-                server=o.ocir_host,
-                username=f"{o.ocir.tenancy_namespace}/{o.ocir.username}",
-                password=token,
-                name="ocir-pull",
-            ),
-            opts=k8s_opts,
-        )
-        pull_secrets.append(registry.secret_name)
+    pull_secrets = ocir_pull_secrets(cfg, namespace, k8s_opts)
 
     store = nfs_model_store(
         cfg,

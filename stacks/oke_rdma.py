@@ -29,7 +29,7 @@ from components.workloads.types import LABEL_PREFIX
 from stacks import catalog
 from stacks.config import StackConfig
 from stacks.config_rdma import PLACEHOLDER_IMAGE, PLACEHOLDER_TENANCY
-from stacks.oke import export_foundation, oke_foundation
+from stacks.oke import export_foundation, ocir_pull_secrets, oke_foundation
 from stacks.workload import (
     ServingPlatform,
     kuberay_operator,
@@ -142,6 +142,7 @@ def build(cfg: StackConfig) -> None:
     storage = OciStorageClasses(f"{cfg.name}-storage", OciStorageClassesArgs(fss_name=None), opts=k8s_opts)
     # hostNetwork, /dev/infiniband from the host and privileged pods are beyond Pod Security "baseline".
     namespace = serving_namespace(cfg, cluster.provider, pod_security="privileged")
+    pull_secrets = ocir_pull_secrets(cfg, namespace, k8s_opts)
     operator = kuberay_operator(cfg, cluster.provider, {POOL_LABEL: "system"}, depends_on=[system_pool])
     model_store = s3_model_store(
         cfg,
@@ -165,6 +166,7 @@ def build(cfg: StackConfig) -> None:
             service_annotations=service_annotations(
                 lb.type, min_mbps=lb.min_mbps, max_mbps=lb.max_mbps, idle_timeout_seconds=lb.idle_timeout_seconds
             ),
+            image_pull_secrets=pull_secrets,
         ),
         namespace,
         model_store.source,

@@ -455,3 +455,32 @@ def test_the_created_customer_secret_key_is_secret():
     value = hashlib.sha256(f"secret/{key.name}".encode()).hexdigest()[:44]
     assert value not in json.dumps(run.to_plan())
     assert run.outputs["apiKey"] == "[secret]" and run.outputs["kubeconfig"] == "[secret]"
+
+
+# ---------------------------------------------------------------------------------------------
+# OCIR: a vLLM image from Oracle's registry works on oke-rdma as on oke
+# ---------------------------------------------------------------------------------------------
+
+OCIR_IMAGE = "iad.ocir.io/axaxnpcrorw5/vllm-openai:v0.33.0"
+
+
+def test_ocir_pull_secret_reaches_every_ray_pod():
+    run = preview(
+        STACK,
+        secrets={"secrets": {"hfToken": "hf_known_token_value", "ocirAuthToken": "an-auth-token"}},
+        oke={"ocir": {"tenancyNamespace": "axaxnpcrorw5", "username": "jane@example.com"}},
+        vllm={"image": OCIR_IMAGE},
+    )
+    assert run.error is None, run.error
+    secret = k8s_object(run, "Secret", "ocir-pull")
+    assert secret["type"] == "kubernetes.io/dockerconfigjson"
+    cluster = k8s_object(run, "RayCluster", "vllm")["spec"]
+    templates = [cluster["headGroupSpec"]["template"], *[g["template"] for g in cluster["workerGroupSpecs"]]]
+    assert [t["spec"]["imagePullSecrets"] for t in templates] == [[{"name": "ocir-pull"}]] * len(templates)
+    assert {c["image"] for c in containers(k8s_object(run, "RayCluster", "vllm"))} == {OCIR_IMAGE}
+    assert "an-auth-token" not in str(run.to_plan())
+
+
+def test_an_ocir_image_without_the_login_is_refused_on_oke_rdma_too():
+    message = config_error(preview(STACK, vllm={"image": OCIR_IMAGE}))
+    assert "oke.ocir" in message
