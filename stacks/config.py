@@ -251,9 +251,11 @@ class DoksConfig(Section):
     region: str = Field(
         "nyc2", description="DigitalOcean region; must offer the GPU size and Managed NFS. Default: nyc2."
     )
-    kubernetes_version: KubernetesMinorVersion = Field(
-        "1.33",
-        description="DOKS minor version (`1.33`); the newest patch is looked up at deploy time. Default: 1.33.",
+    kubernetes_version: KubernetesMinorVersion | None = Field(
+        None,
+        description="DOKS minor version (`1.34`): the newest patch of it that DOKS offers is used, and a minor "
+        "DOKS no longer offers is an error. Default: the newest version DOKS offers when the cluster is created "
+        "(later runs keep the cluster's version; set this key to upgrade).",
     )
     vpc_cidr: Cidr = Field("10.200.0.0/22", description="VPC range. Default: 10.200.0.0/22.")
     cluster_subnet: Cidr = Field("172.16.0.0/20", description="Pod network. Default: 172.16.0.0/20.")
@@ -297,7 +299,9 @@ class DoksConfig(Section):
             "doks.gpuPool",
         )  # fmt: skip
         minimum = catalog.DOKS_GATEWAY_API_MIN_VERSION
-        if root.endpoint.kind == "gateway" and _minor(self.kubernetes_version) < _minor(minimum):
+        # An unset version is the newest offered; stacks/doks.py checks it once it is looked up.
+        version = self.kubernetes_version
+        if root.endpoint.kind == "gateway" and version is not None and _minor(version) < _minor(minimum):
             raise ValueError(
                 f"doks.kubernetesVersion: DOKS enables the Cilium Gateway API from {minimum}; use >= {minimum} "
                 "or endpoint.kind loadBalancer"

@@ -6,7 +6,10 @@ Terraform stacks, in one Pulumi stack.
 
 from __future__ import annotations
 
+import re
+
 import pulumi
+import pulumi_digitalocean as do
 
 from components.doks import (
     DoksCluster,
@@ -19,10 +22,40 @@ from components.doks import (
 )
 from components.workloads import GpuPlacement
 from components.workloads.types import LABEL_PREFIX
-from stacks.config import StackConfig
+from stacks import catalog
+from stacks.config import PROJECT, StackConfig
+from stacks.errors import ConfigError
 from stacks.workload import ServingPlatform, nfs_model_store, serve, serving_namespace
 
 POOL_LABEL = f"{LABEL_PREFIX}/pool"
+VERSION_KEY = f"{PROJECT}:doks.kubernetesVersion"
+
+
+def _release(slug: str) -> tuple[int, ...]:
+    """ "1.34.1-do.2" -> (1, 34, 1, 2): DOKS slugs are the Kubernetes version plus a -do.N revision."""
+    return tuple(int(n) for n in re.findall(r"\d+", slug))
+
+
+def pick_version(offered: list[str], prefix: str | None, gateway: bool) -> str:
+    """The DOKS version slug to create the cluster with: the newest offered (of the `prefix` minor).
+
+    `get_kubernetes_versions` filters by string prefix and answers an empty `latest_version` when
+    nothing matches (terraform-provider-digitalocean digitalocean/kubernetes/datasource_kubernetes_versions.go),
+    which would surface only at `pulumi up`; here it is a config error naming the key.
+    """
+    matching = [v for v in offered if prefix is None or v.startswith(f"{prefix}.")]
+    if not matching:
+        minors = sorted({".".join(v.split(".")[:2]) for v in offered}, key=_release)
+        wanted = f"version {prefix}" if prefix else "any version"
+        hint = " (or leave it unset for the newest)" if prefix else ""
+        raise ConfigError(VERSION_KEY, f"DOKS does not offer {wanted}; offered: {', '.join(minors) or 'none'}{hint}")
+    newest = max(matching, key=_release)
+    minimum = catalog.DOKS_GATEWAY_API_MIN_VERSION
+    if gateway and _release(newest)[:2] < _release(minimum):
+        raise ConfigError(
+            VERSION_KEY, f"{newest} has no Cilium Gateway API (DOKS >= {minimum}); use endpoint.kind loadBalancer"
+        )
+    return newest
 
 
 def build(cfg: StackConfig) -> None:
@@ -30,12 +63,16 @@ def build(cfg: StackConfig) -> None:
     assert cfg.model_store.kind == "nfs"  # MODEL_STORE_KINDS (stacks/config.py)
     d = cfg.doks
     tags = [cfg.name, "llm-serving"]
+    # Validation, before any resource: what DOKS offers today (a plain invoke, answered at preview too).
+    offered = list(do.get_kubernetes_versions().valid_versions)
+    version = pick_version(offered, d.kubernetes_version, gateway=cfg.endpoint.kind == "gateway")
 
     cluster = DoksCluster(
         cfg.name,
         DoksClusterArgs(
             region=d.region,
-            version_prefix=d.kubernetes_version,
+            version=version,
+            keep_version=d.kubernetes_version is None,
             vpc_cidr=d.vpc_cidr,
             cluster_subnet=d.cluster_subnet,
             service_subnet=d.service_subnet,
@@ -103,4 +140,6 @@ def build(cfg: StackConfig) -> None:
     pulumi.export("nfsHost", share.host)
     pulumi.export("nfsMountPath", share.mount_path)
     pulumi.export("modelPath", store.model_path)
-    pulumi.export("kubeconfig", cluster.kubeconfig)
+    pulumi.export("kubernetesVersion", version)
+    # No kubeconfig output: its token would expire in state; this command fetches a fresh one.
+    pulumi.export("kubeconfigCommand", cluster.kubeconfig_command)

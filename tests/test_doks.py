@@ -4,10 +4,17 @@ architecture does, in one stack, and hardens what it leaves open."""
 from __future__ import annotations
 
 import re
+import runpy
 
 import pytest
 
-from tests.harness import all_of, containers, default_run, env_of, k8s_object, one, preview
+from stacks.doks import _release, pick_version
+from stacks.errors import ConfigError
+from tests.harness import all_of, config_error, containers, default_run, env_of, k8s_object, one, preview
+from tools.engine import config_map, run_program
+from tools.mocks import CloudMocks
+from tools.mocks_do import DOKS_OFFERED_VERSIONS, FETCHED_TOKEN_PREFIX
+from tools.preview import REPO, load_stack_config
 
 STACK = "doks"
 
@@ -23,7 +30,7 @@ def test_vpc_cluster_and_pools_follow_config(run):
 
     cluster = one(run, "kubernetesCluster:KubernetesCluster")
     assert cluster.inputs["region"] == "nyc2"
-    assert cluster.inputs["version"] == "1.33.5-do.0", "newest patch of the configured minor, looked up"
+    assert cluster.inputs["version"] == max(DOKS_OFFERED_VERSIONS, key=_release), "the newest DOKS offers"
     assert cluster.inputs["clusterSubnet"] == "172.16.0.0/20"
     assert cluster.inputs["serviceSubnet"] == "192.168.0.0/22"
     assert cluster.inputs["ha"] is False
@@ -40,6 +47,82 @@ def test_gpu_pool_is_tainted_and_labelled(run):
     assert pool.inputs["nodeCount"] == 1
     assert {"key": "nvidia.com/gpu", "value": "", "effect": "NoSchedule"} in pool.inputs["taints"]
     assert pool.inputs["labels"] == {"llm-serving.dev/pool": "gpu"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Kubernetes version: the newest DOKS offers, or the newest patch of a configured minor
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_configured_minor_takes_its_newest_patch_and_pins_upgrades_to_config():
+    run = preview(STACK, doks={"kubernetesVersion": "1.34"})
+    cluster = one(run, "kubernetesCluster:KubernetesCluster")
+    assert cluster.inputs["version"] == max((v for v in DOKS_OFFERED_VERSIONS if v.startswith("1.34.")), key=_release)
+    assert cluster.ignore_changes == [], "a configured version is applied (an upgrade) when it changes"
+
+
+def test_the_default_version_is_kept_after_create(run):
+    # "Newest offered" moves; a routine `pulumi up` must not upgrade the cluster because DOKS offers more.
+    assert one(run, "kubernetesCluster:KubernetesCluster").ignore_changes == ["version"]
+
+
+def test_a_minor_doks_no_longer_offers_is_a_config_error_before_any_resource():
+    message = config_error(preview(STACK, doks={"kubernetesVersion": "1.33"}))
+    assert message.startswith("invalid stack config: llm-serving:doks.kubernetesVersion: DOKS does not offer")
+    assert "1.35" in message, "says what is offered"
+
+
+def test_version_pick_is_by_release_not_by_string_order():
+    offered = ["1.34.10-do.0", "1.34.9-do.3", "1.35.0-do.0"]
+    assert pick_version(offered, "1.34", gateway=True) == "1.34.10-do.0"
+    assert pick_version(offered, None, gateway=True) == "1.35.0-do.0"
+    with pytest.raises(ConfigError, match=r"DOKS >= 1\.33"):
+        pick_version(["1.32.5-do.0"], None, gateway=True)
+    assert pick_version(["1.32.5-do.0"], None, gateway=False) == "1.32.5-do.0"
+
+
+# ---------------------------------------------------------------------------------------------
+# Credentials: fetched on every run, never a stale kubeconfig in state
+# ---------------------------------------------------------------------------------------------
+
+
+class _Recording(CloudMocks):
+    """The mocked cloud, plus what the program asked of it (invokes) and gave it (unmasked inputs)."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, dict]] = []
+        self.created: dict[str, dict] = {}
+
+    def call(self, args):
+        result = super().call(args)
+        self.calls.append((args.token, dict(args.args)))
+        return result
+
+    def new_resource(self, args):
+        resource_id, state = super().new_resource(args)
+        self.created[args.typ] = state
+        return resource_id, state
+
+
+def test_the_kubernetes_provider_uses_credentials_fetched_on_this_run():
+    mocks = _Recording()
+    values, secret_keys = config_map("llm-serving", load_stack_config(STACK))
+    run = run_program(
+        lambda: runpy.run_path(str(REPO / "__main__.py"), run_name="__main__"),
+        project="llm-serving", stack=STACK, config=values, secret_keys=secret_keys, mocks=mocks,
+    )  # fmt: skip
+    assert run.error is None, run.error
+    cluster = mocks.created["digitalocean:index/kubernetesCluster:KubernetesCluster"]
+    reads = [args for token, args in mocks.calls if token.endswith("getKubernetesCluster")]
+    assert [r["name"] for r in reads] == [cluster["name"]], "the cluster is read again on every run"
+    secret = mocks.created["pulumi:providers:kubernetes"]["kubeconfig"]  # a secret, as the wire carries it
+    kubeconfig = secret["value"]
+    assert kubeconfig != cluster["kubeConfigs"][0]["rawConfig"], "the kubeconfig stored with the cluster expires"
+    assert f"token: {FETCHED_TOKEN_PREFIX}" in kubeconfig
+    # Fresh credentials update the provider; only another cluster replaces it (and everything on it).
+    record = one(run, "providers:kubernetes")
+    assert record.inputs["clusterIdentifier"] == run.outputs["clusterId"]
+    assert record.inputs["kubeconfig"] == "[secret]"
 
 
 def test_surge_upgrades_are_off_unless_asked_for(run):
@@ -221,5 +304,7 @@ def test_outputs_tell_the_user_how_to_call_the_endpoint(run):
     assert out["endpoint"].endswith("/v1")
     assert out["curlModels"].startswith("curl -s ") and "/v1/models" in out["curlModels"]
     assert "pulumi stack output apiKey --show-secrets" in out["curlModels"]
-    assert out["apiKey"] == "[secret]" and out["kubeconfig"] == "[secret]"
+    assert out["apiKey"] == "[secret]"
+    assert "kubeconfig" not in out, "a kubeconfig in state goes stale when its token expires"
+    assert out["kubeconfigCommand"] == f"doctl kubernetes cluster kubeconfig save {out['clusterName']}"
     assert "kubectl get gateway" in out["gatewayAddressCommand"]

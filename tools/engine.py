@@ -42,6 +42,7 @@ class ResourceRecord:
     protect: bool = False
     retain_on_delete: bool = False
     delete_before_replace: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -165,6 +166,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 delete_before_replace=bool(request.deleteBeforeReplace),
+                ignore_changes=list(request.ignoreChanges),
             )
         )
         if request.type == STACK_TYPE:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 
 from tools.mocks_base import kubeconfig, stable_uuid
 
+# What the DOKS options API offers in the mock, newest first, in its slug form `<kubernetes>-do.<n>`
+# (example slug in the provider's docs: "1.22.8-do.1"). Illustrative values, not a claim about today's
+# offer; 1.33 is absent: it reached end of life on 2026-06-28.
+DOKS_OFFERED_VERSIONS = ["1.35.2-do.0", "1.35.1-do.1", "1.34.6-do.0", "1.34.5-do.2"]
+FETCHED_TOKEN_PREFIX = "offline-mock-token-fetched-"
+
 
 class DigitalOceanMocks:
+    _tokens = itertools.count(1)
+
     def _digitalocean_index_vpc_Vpc(self, name: str, state: dict) -> tuple[str, dict]:
         vpc_id = stable_uuid("vpc", name)
         return vpc_id, {"urn": f"do:vpc:{vpc_id}", "default": False}
@@ -46,13 +55,37 @@ class DigitalOceanMocks:
         }
 
     def _call_getKubernetesVersions(self, args: dict) -> dict:
-        prefix = args.get("versionPrefix") or "1.33."
-        versions = [f"{prefix}{patch}-do.0" for patch in (5, 4, 1)]
+        # As terraform-provider-digitalocean digitalocean/kubernetes/datasource_kubernetes_versions.go answers:
+        # the API's slugs in its order (newest first) that start with versionPrefix; latestVersion only if any.
+        prefix = args.get("versionPrefix") or ""
+        valid = [v for v in DOKS_OFFERED_VERSIONS if v.startswith(prefix)]
         return {
             "id": "versions",
-            "latestVersion": versions[0],
-            "validVersions": versions,
+            "validVersions": valid,
             "versionPrefix": prefix,
+            **({"latestVersion": valid[0]} if valid else {}),
+        }
+
+    def _call_getKubernetesCluster(self, args: dict) -> dict:
+        # The cluster read again, as the data source does: the same cluster, a kubeconfig with a token minted now.
+        name = args["name"]
+        cluster_id = stable_uuid("doks", name)
+        host = f"{cluster_id}.k8s.ondigitalocean.com"
+        token = f"{FETCHED_TOKEN_PREFIX}{next(self._tokens)}"
+        return {
+            "id": cluster_id,
+            "name": name,
+            "endpoint": f"https://{host}",
+            "status": "running",
+            "kubeConfigs": [
+                {
+                    "rawConfig": kubeconfig(f"do-nyc2-{name}", host).replace("offline-mock-token", token),
+                    "host": f"https://{host}",
+                    "token": token,
+                    "clusterCaCertificate": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCm9mZmxpbmUKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=",
+                    "expiresAt": "2026-12-09T00:00:00Z",
+                }
+            ],
         }
 
 

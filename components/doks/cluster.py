@@ -1,4 +1,15 @@
-"""A DOKS cluster in its own VPC, with an autoscaling system pool and a Kubernetes provider."""
+"""A DOKS cluster in its own VPC, with an autoscaling system pool and a Kubernetes provider.
+
+Credentials: DigitalOcean expires the token of a DOKS kubeconfig after 7 days by default
+(kubeconfig API: "If not set or 0, then the token will have a 7 day expiry"), so the cluster
+resource's `kube_configs` in state go stale and a later `pulumi up` sees the cluster as unreachable
+(pulumi/pulumi-digitalocean#312). The provider is built instead from the cluster read again on every
+run (`get_kubernetes_cluster`), as digitalocean/scale-with-simplicity reference-architectures/vllm-nfs
+does with `data "digitalocean_kubernetes_cluster"` (terraform/2-vllm/terraform.tf). `pulumi refresh`
+and `pulumi destroy` reuse the provider config recorded in state unless run with `--run-program`
+(https://www.pulumi.com/docs/iac/operations/stack-management/run-program/). No kubeconfig is exported:
+`kubeconfig_command` fetches a fresh one.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +33,8 @@ class NodePoolSpec:
 @dataclass(frozen=True)
 class DoksClusterArgs:
     region: str
-    version_prefix: str
-    """DOKS minor version such as "1.33"; the newest patch slug is looked up."""
+    version: str
+    """An exact DOKS version slug such as "1.34.1-do.0", as `get_kubernetes_versions` offers it."""
     vpc_cidr: str
     cluster_subnet: str
     service_subnet: str
@@ -34,6 +45,9 @@ class DoksClusterArgs:
     terraform/1-infra/variables.tf defaults doks_surge_upgrade = false: GPU quotas leave no node to surge into."""
     api_allowed_cidrs: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    keep_version: bool = False
+    """Ignore later changes of `version`: a version picked as "the newest offered" is the one the cluster
+    was created with; a newer offer never upgrades it on a routine `pulumi up`."""
 
 
 class DoksCluster(pulumi.ComponentResource):
@@ -44,7 +58,8 @@ class DoksCluster(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     version: pulumi.Output[str]
     vpc_id: pulumi.Output[str]
-    kubeconfig: pulumi.Output[str]
+    kubeconfig_command: pulumi.Output[str]
+    """`doctl kubernetes cluster kubeconfig save <name>`: a kubeconfig with fresh credentials."""
     provider: k8s.Provider
 
     def __init__(self, name: str, args: DoksClusterArgs, opts: pulumi.ResourceOptions | None = None):
@@ -53,9 +68,6 @@ class DoksCluster(pulumi.ComponentResource):
 
         vpc = do.Vpc(f"{name}-vpc", region=args.region, ip_range=args.vpc_cidr, opts=child)
 
-        versions = do.get_kubernetes_versions_output(
-            version_prefix=f"{args.version_prefix}.", opts=pulumi.InvokeOutputOptions(parent=self)
-        )
         firewall = (
             do.KubernetesClusterControlPlaneFirewallArgs(enabled=True, allowed_addresses=args.api_allowed_cidrs)
             if args.api_allowed_cidrs
@@ -64,7 +76,7 @@ class DoksCluster(pulumi.ComponentResource):
         cluster = do.KubernetesCluster(
             f"{name}-cluster",
             region=args.region,
-            version=versions.latest_version,
+            version=args.version,
             vpc_uuid=vpc.id,
             cluster_subnet=args.cluster_subnet,
             service_subnet=args.service_subnet,
@@ -83,22 +95,29 @@ class DoksCluster(pulumi.ComponentResource):
                 max_nodes=args.system_pool.max_nodes,
                 labels=args.system_pool.labels,
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["version"] if args.keep_version else None),
         )
+
+        # Read on every run, after the cluster exists: kube_configs with a token minted now.
+        current = do.get_kubernetes_cluster_output(
+            name=cluster.name, opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[cluster])
+        )
+        kubeconfig = pulumi.Output.secret(current.kube_configs[0].raw_config)
 
         self.cluster_id = cluster.id
         self.cluster_name = cluster.name
         self.endpoint = cluster.endpoint
         self.version = cluster.version
         self.vpc_id = vpc.id
-        self.kubeconfig = pulumi.Output.secret(cluster.kube_configs[0].raw_config)
-        self.provider = cluster_provider(name, self, self.kubeconfig)
+        # doctl syntax: digitalocean/scale-with-simplicity reference-architectures/vllm-nfs README.
+        self.kubeconfig_command = cluster.name.apply(lambda n: f"doctl kubernetes cluster kubeconfig save {n}")
+        self.provider = cluster_provider(name, self, kubeconfig, cluster_identifier=cluster.id)
         self.register_outputs(
             {
                 "clusterId": self.cluster_id,
                 "clusterName": self.cluster_name,
                 "endpoint": self.endpoint,
                 "vpcId": self.vpc_id,
-                "kubeconfig": self.kubeconfig,
+                "kubeconfigCommand": self.kubeconfig_command,
             }
         )
