@@ -24,12 +24,14 @@ PORT = 8000
 # preStop: wait until vLLM reports no running and no waiting requests (its Prometheus gauges
 # vllm:num_requests_running / vllm:num_requests_waiting on /metrics, which needs no API key), so a
 # rolling update or a node drain never cuts a request off. The grace period bounds the wait.
+# The name ends at `{` or a space: vLLM 0.33 also exports vllm:num_requests_waiting_by_reason
+# (vllm/v1/metrics/loggers.py), whose sum equals the waiting gauge and would count it twice.
 DRAIN_SCRIPT = """\
 sleep 5
 while true; do
   metrics=$(curl -s localhost:%(port)d/metrics || true)
-  running=$(echo "$metrics" | awk '/^vllm:num_requests_running/ {s+=$2} END {print int(s)}')
-  waiting=$(echo "$metrics" | awk '/^vllm:num_requests_waiting/ {s+=$2} END {print int(s)}')
+  running=$(echo "$metrics" | awk '/^vllm:num_requests_running[{ ]/ {s+=$2} END {print int(s)}')
+  waiting=$(echo "$metrics" | awk '/^vllm:num_requests_waiting[{ ]/ {s+=$2} END {print int(s)}')
   if [ "${running:-0}" = "0" ] && [ "${waiting:-0}" = "0" ]; then echo drained; exit 0; fi
   echo "draining: running=$running waiting=$waiting"; sleep 2
 done
