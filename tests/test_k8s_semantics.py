@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness import STACKS, default_run, k8s_objects, stack_config
+from tests.harness import STACKS, default_run, k8s_objects, preview, stack_config
 from tools import k8s_semantics
 from tools.k8s_semantics import Obj
 
@@ -269,3 +269,35 @@ def test_a_renamed_object_is_a_new_object_not_an_update():
         objs[0]["spec"]["template"]["spec"]["containers"][0]["image"] = "other:1"
 
     assert changed([job()], rename) == []
+
+
+# ------------------------------------------------------------------------------------------------
+# Configurations beyond the committed ones, where other objects and references appear.
+
+
+def variant_runs() -> dict[str, Any]:
+    from tests.test_existing_cluster import MINIO_KNOWN, minio_config
+    from tests.test_oci_a10 import OCIR, OCIR_TOKEN
+
+    return {
+        # The HF token Secret and the Jobs' secretKeyRef to it; the Ray pods' S3 credentials.
+        "oci-h100-rdma+hfToken": lambda: preview("oci-h100-rdma", secrets={"secrets": {"hfToken": "hf_x"}}),
+        # S3 (MinIO) model store on a plain cluster, creating its bucket.
+        "existing-cluster+minio": lambda: preview("existing-cluster", raw=minio_config(), secrets={"secrets": MINIO_KNOWN}),
+        # A registry pull secret referenced by the vLLM pods; a LoadBalancer Service.
+        "oci-a10+ocir+loadBalancer": lambda: preview(
+            "oci-a10", secrets=OCIR_TOKEN, oke={"ocir": OCIR}, endpoint={"kind": "loadBalancer", "allowedCidrs": ["203.0.113.0/24"]},
+            vllm={"image": "iad.ocir.io/axaxnpcrorw5/vllm-openai:v0.33.0"},
+        ),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("variant", sorted(variant_runs()))
+def test_configuration_variants_pass_the_api_server_rules_and_shellcheck(variant):
+    from tools import scripts
+
+    run = variant_runs()[variant]()
+    assert run.error is None, run.error
+    stack = variant.split("+")[0]
+    assert [str(f) for f in k8s_semantics.check(k8s_objects(run), external_objects(stack))] == []
+    assert {s.origin: scripts.shellcheck(s) for s in scripts.extract(run) if scripts.shellcheck(s)} == {}
