@@ -77,8 +77,7 @@ def test_both_rdma_modes_preview_and_all_manifests_are_schema_valid(mode):
 
 
 def test_the_raycluster_is_validated_against_the_kuberay_crd():
-    schemas = manifests._crd_schemas()
-    assert ("ray.io/v1", "RayCluster") in schemas
+    assert manifests.crd_schema("ray.io/v1", "RayCluster") is not None
     broken = json.loads(json.dumps(k8s_object(default_run(STACK), "RayCluster")))
     del broken["spec"]["workerGroupSpecs"][0]["minReplicas"]
     assert any("minReplicas" in p for p in manifests.validate(broken))

@@ -4,6 +4,7 @@ schemas (kubernetes-validate --strict for built-in kinds, the upstream CRDs for 
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,6 +17,7 @@ from tools.engine import ProgramRun
 KUBERNETES_VERSION = "1.33"
 REPO = Path(__file__).resolve().parent.parent
 CRDS_DIR = Path(os.environ.get("LLM_SERVING_CRDS_DIR", REPO.parent / "shared" / "crds"))
+CACHE_DIR = REPO / "build" / ".cache" / "crds"
 
 
 def kubernetes_objects(run: ProgramRun) -> list[dict[str, Any]]:
@@ -46,19 +48,52 @@ def write(objects: Iterable[dict[str, Any]], directory: Path) -> list[Path]:
     return written
 
 
+def _crd_files(api_version: str, kind: str) -> list[Path]:
+    """The CRD files that can define `kind`: upstream names them `<group>_<plural>.yaml`. Reading only
+    those (not all 9 MB of ../shared/crds) keeps a preview fast; the plural guess falls back to every
+    file of the group."""
+    group = api_version.split("/")[0]
+    lower = kind.lower()
+    plurals = [lower + "s", lower + "es", lower[:-1] + "ies" if lower.endswith("y") else ""]
+    exact = [CRDS_DIR / f"{group}_{p}.yaml" for p in plurals if p]
+    return [p for p in exact if p.is_file()] or sorted(CRDS_DIR.glob(f"{group}_*.yaml"))
+
+
 @functools.cache
-def _crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
+def _crd_file_schemas(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    # Parsed once into build/.cache as JSON (the KubeRay CRD alone takes ~1 s as YAML, 30 ms as JSON),
+    # keyed by the file's size and mtime so an updated CRD is read again.
+    stat = path.stat()
+    cached = CACHE_DIR / f"{path.stem}-{stat.st_size}-{stat.st_mtime_ns}.json"
+    if cached.is_file():
+        return {(a, k): schema for a, k, schema in json.loads(cached.read_text())}
     schemas: dict[tuple[str, str], dict[str, Any]] = {}
+    # libyaml's parser: the pure-Python one takes seconds on these files.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    for path in sorted(CRDS_DIR.glob("*.yaml")):
-        for doc in yaml.load_all(path.read_text(), Loader=loader):
-            if not doc or doc.get("kind") != "CustomResourceDefinition":
-                continue
-            spec = doc["spec"]
-            for version in spec["versions"]:
-                api_version = f"{spec['group']}/{version['name']}"
-                schemas[(api_version, spec["names"]["kind"])] = version["schema"]["openAPIV3Schema"]
+    for doc in yaml.load_all(path.read_bytes(), Loader=loader):
+        if not doc or doc.get("kind") != "CustomResourceDefinition":
+            continue
+        spec = doc["spec"]
+        for version in spec["versions"]:
+            api_version = f"{spec['group']}/{version['name']}"
+            schemas[(api_version, spec["names"]["kind"])] = version["schema"]["openAPIV3Schema"]
+    try:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")  # parallel test workers: write, then rename
+        partial.write_text(json.dumps([[a, k, schema] for (a, k), schema in schemas.items()]))
+        partial.replace(cached)
+    except OSError:
+        pass  # a read-only checkout still validates, only slower
     return schemas
+
+
+def crd_schema(api_version: str, kind: str) -> dict[str, Any] | None:
+    """The upstream openAPIV3Schema of a custom resource, or None when ../shared/crds has none."""
+    for path in _crd_files(api_version, kind):
+        schema = _crd_file_schemas(path).get((api_version, kind))
+        if schema is not None:
+            return schema
+    return None
 
 
 def _is_builtin(api_version: str) -> bool:
@@ -76,7 +111,7 @@ def validate(obj: dict[str, Any]) -> list[str]:
     if not meta.get("name"):
         problems.append("metadata.name is not set explicitly")
     api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
-    schema = _crd_schemas().get((api_version, kind))
+    schema = crd_schema(api_version, kind) if not _is_builtin(api_version) else None
     if schema is not None:
         validator = jsonschema.Draft7Validator(schema)
         for error in sorted(validator.iter_errors(obj), key=lambda e: list(e.path)):
