@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ class ResourceRecord:
     protect: bool = False
     retain_on_delete: bool = False
     delete_before_replace: bool = False
+    # Fingerprints of secret inputs by path (never the values): `make diff` sees a rotated secret.
+    secret_digests: dict[str, str] = field(default_factory=dict)
     ignore_changes: list[str] = field(default_factory=list)
 
 
@@ -135,6 +138,20 @@ def _struct_to_plain(struct: struct_pb2.Struct) -> dict[str, Any]:
     return wire_to_plain(json_format.MessageToDict(struct))
 
 
+def _secret_digests(value: Any, path: str = "") -> dict[str, str]:
+    """sha256 prefixes of every secret in a wire-form value, by input path."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            blob = json.dumps(value.get("value"), sort_keys=True).encode()
+            return {path: hashlib.sha256(blob).hexdigest()[:16]}
+        return {
+            k: v for key, item in value.items() for k, v in _secret_digests(item, f"{path}.{key}".lstrip(".")).items()
+        }
+    if isinstance(value, list):
+        return {k: v for i, item in enumerate(value) for k, v in _secret_digests(item, f"{path}[{i}]").items()}
+    return {}
+
+
 def _secret_input_keys(struct: struct_pb2.Struct) -> set[str]:
     raw = json_format.MessageToDict(struct)
     return {k for k, v in raw.items() if isinstance(v, dict) and v.get(rpc._special_sig_key) == rpc._special_secret_sig}
@@ -166,6 +183,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 delete_before_replace=bool(request.deleteBeforeReplace),
+                secret_digests=_secret_digests(json_format.MessageToDict(request.object)),
                 ignore_changes=list(request.ignoreChanges),
             )
         )
@@ -225,7 +243,9 @@ def config_map(project: str, stack_config: Mapping[str, Any]) -> tuple[dict[str,
     def unwrap(value: Any, path: str) -> tuple[Any, bool]:
         if isinstance(value, dict):
             if set(value) == {"secure"}:
-                return f"offline-placeholder-for-{path}", True
+                # The ciphertext's hash in the placeholder: a rotated secret is a different value.
+                digest = hashlib.sha256(str(value["secure"]).encode()).hexdigest()[:8]
+                return f"offline-placeholder-for-{path}-{digest}", True
             out, secret = {}, False
             for k, v in value.items():
                 out[k], s = unwrap(v, f"{path}.{k}")

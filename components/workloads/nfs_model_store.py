@@ -69,7 +69,10 @@ class NfsModelStore(pulumi.ComponentResource):
                 "volume_name": volume.metadata.apply(lambda m: m.name or ""),
                 "resources": {"requests": {"storage": f"{args.capacity_gb}Gi"}},
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[volume]),
+            # pulumi-kubernetes replaces a PVC on any spec change (provider/pkg/provider/diff.go), and a
+            # replaced claim cannot rebind the Retain PV it released: growing the share must only grow
+            # the PV. A static NFS claim binds to any PV at least its size, so the first request stays.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[volume], ignore_changes=["spec.resources"]),
         )
         self.claim_name = claim.metadata.apply(lambda m: m.name or args.volume_name)
         weights = ClaimModelStore(
