@@ -86,8 +86,9 @@ def everyday_run(stack: str, change: str) -> ProgramRun:
 
 
 def destructive(changes: list[Change]) -> list[str]:
-    return [f"{c.op} {c.type} {c.name} ({', '.join(c.replace_because)})" for c in changes
-            if c.stateful and c.op in (DELETE, REPLACE)]  # fmt: skip
+    """Stateful resources replaced or deleted, and updates the API server would refuse."""
+    return [f"{c.op} {c.type} {c.name} ({', '.join(c.replace_because + c.rejected)})" for c in changes
+            if (c.stateful and c.op in (DELETE, REPLACE)) or c.rejected]  # fmt: skip
 
 
 @pytest.mark.parametrize(("stack", "change"), CASES)
@@ -156,6 +157,16 @@ def test_a_deployment_template_change_is_an_update_and_a_selector_change_a_repla
     assert update.op == UPDATE and update.paths == ("spec.template.spec.containers[0].image",)
     (replace,) = diff.plan(run_of(dep("a:1", "x")), run_of(dep("a:1", "y")))
     assert replace.op == REPLACE and replace.replace_because == ("spec.selector.matchLabels.app",)
+
+
+def test_an_update_the_api_server_refuses_is_flagged():
+    def storage_class(policy: str) -> ResourceRecord:
+        return record("kubernetes:storage.k8s.io/v1:StorageClass", "sc",
+                      {"kind": "StorageClass", "metadata": {"name": "sc"}, "reclaimPolicy": policy})  # fmt: skip
+
+    (change,) = diff.plan(run_of(storage_class("Delete")), run_of(storage_class("Retain")))
+    assert change.op == UPDATE and any("reclaimPolicy is immutable" in r for r in change.rejected)
+    assert diff.blocking([change])
 
 
 def test_creates_deletes_and_a_rename_under_the_same_parent():

@@ -12,7 +12,8 @@ the new one, matches resources by URN and prints a plan:
                 (tools/force_new.py, cited per provider), or a resource renamed under the same parent
 
 Nothing is deployed and no cloud is asked: the committed config stands in for the running stack.
-Exit code 0 when nothing stateful is replaced or deleted, 3 when something in STATEFUL is.
+Exit code 0 when nothing stateful is replaced or deleted, 3 when something in STATEFUL is, or when an
+update would change a field the Kubernetes API server keeps immutable (tools/k8s_semantics).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from stacks.errors import ConfigError  # noqa: E402
-from tools import force_new  # noqa: E402
+from tools import force_new, k8s_semantics  # noqa: E402
 from tools.engine import ProgramRun, ResourceRecord  # noqa: E402
 from tools.preview import load_stack_config, run_main, stack_names  # noqa: E402
 
@@ -62,6 +63,9 @@ class Change:
     replace_because: tuple[str, ...] = ()  # the paths that force the replacement, or "renamed from X"
     notes: tuple[str, ...] = field(default=())
     shown: tuple[str, ...] = ()  # `path: old -> new` per changed path, for the printed plan
+    # In-place updates the Kubernetes API server refuses (immutable fields, tools/k8s_semantics) that
+    # pulumi-kubernetes would not replace on its own: `pulumi up` would fail on them.
+    rejected: tuple[str, ...] = ()
 
     @property
     def stateful(self) -> bool:
@@ -126,7 +130,11 @@ def plan(old: ProgramRun, new: ProgramRun) -> list[Change]:
         forcing = tuple(p for p in paths if force_new.forces_replacement(r.type, p))
         notes = () if force_new.table(r.type) is not None else (f"no force-new table for {r.type}",)
         shown = tuple(shown_change(before[urn], r, p) for p in paths)
-        changes.append(Change(REPLACE if forcing else UPDATE, urn, r.type, r.name, tuple(paths), forcing, notes, shown))
+        rejected = ()
+        if r.type.startswith("kubernetes:") and not forcing:
+            rejected = tuple(str(c) for c in k8s_semantics.immutable_changes([before[urn].inputs], [r.inputs]))
+        op = REPLACE if forcing else UPDATE
+        changes.append(Change(op, urn, r.type, r.name, tuple(paths), forcing, notes, shown, rejected))
 
     # A resource renamed under the same parent (only one of its type gone, one new) is a replacement
     # of that object: Pulumi creates the new one and deletes the old, with nothing carried over.
@@ -170,12 +178,20 @@ def render(changes: list[Change], stack: str) -> str:
             shown = list(detail[:12]) + ([f"... {len(detail) - 12} more"] if len(detail) > 12 else [])
             lines += [f"      ~ {p}" for p in shown]
         lines += [f"      note: {n}" for n in c.notes]
+        lines += [f"      ! the API server rejects this update: {r}" for r in c.rejected]
     counts = {op: sum(1 for c in changes if c.op == op) for op in SYMBOL}
     lines += ["", "Plan: " + ", ".join(f"{n} to {op}" for op, n in counts.items())]
     risky = [c for c in changes if c.stateful and c.op in (DELETE, REPLACE)]
     if risky:
         lines.append("WARNING: stateful resources would be replaced or deleted: " + ", ".join(c.name for c in risky))
+    if any(c.rejected for c in changes):
+        lines.append("WARNING: `pulumi up` would fail on updates the API server rejects (see ! above)")
     return "\n".join(lines)
+
+
+def blocking(changes: list[Change]) -> bool:
+    """Whether the plan replaces or deletes something stateful, or would fail at the API server."""
+    return any((c.stateful and c.op in (DELETE, REPLACE)) or c.rejected for c in changes)
 
 
 def diff_configs(stack: str, old_config: dict[str, Any], new_config: dict[str, Any]) -> list[Change]:
@@ -206,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: stack {args.stack}: {error}", file=sys.stderr)
         return 1
     print(render(changes, args.stack))
-    return 3 if any(c.stateful and c.op in (DELETE, REPLACE) for c in changes) else 0
+    return 3 if blocking(changes) else 0
 
 
 if __name__ == "__main__":
