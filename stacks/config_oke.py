@@ -123,7 +123,8 @@ class OkeSystemPool(Section):
     node_count: int = Field(2, ge=1, le=20, description="Nodes. Default: 2.")
     boot_volume_gb: int = Field(100, ge=50, le=32768, description="Boot volume size in GB. Default: 100.")
     image_id: ImageOcid | None = Field(
-        None, description="OKE node image OCID. Default: the newest OKE image for kubernetesVersion."
+        None, description="OKE node image OCID (checked to exist, and an OKE image must be built for kubernetesVersion). "
+        "Default: the newest OKE image for kubernetesVersion."
     )
 
     @property
@@ -149,7 +150,8 @@ class OkeGpuPool(Section):
     shape: str = Field("VM.GPU.A10.1", description="GPU shape (see stacks/catalog/oci.yaml). Default: VM.GPU.A10.1.")
     node_count: int = Field(1, ge=1, le=64, description="GPU nodes. Default: 1.")
     image_id: ImageOcid | None = Field(
-        None, description="OKE GPU image OCID. Default: the newest OKE GPU image for kubernetesVersion."
+        None, description="OKE GPU image OCID (checked to exist, and an OKE image must be built for kubernetesVersion). "
+        "Default: the newest OKE GPU image for kubernetesVersion."
     )
     boot_volume_gb: int = Field(
         250,
@@ -215,11 +217,12 @@ class OkeConfig(Section):
         description="OCID of the compartment everything goes in (required; the committed files carry a placeholder)."
     )
     region: str = Field("us-ashburn-1", description="OCI region identifier. Default: us-ashburn-1.")
-    kubernetes_version: str = Field(
-        "v1.33.1",
+    kubernetes_version: str | None = Field(
+        None,
         pattern=r"^v1\.\d{2}\.\d{1,3}$",
-        description="OKE Kubernetes version, `v1.33.1` (see `oci ce cluster-options get --cluster-option-id all`). "
-        "Default: v1.33.1.",
+        description="OKE Kubernetes version, `v1.33.1`; must be one OKE offers in the region (checked before "
+        "anything is created; list: `oci ce cluster-options get --cluster-option-id all`). Pin it: a change "
+        "upgrades the cluster and its node pools in place. Default: the newest version OKE offers at deploy time.",
     )
     network: OkeNetworkConfig = Field(default_factory=OkeNetworkConfig)  # type: ignore[arg-type]
     api_endpoint: OkeApiEndpoint = Field(default_factory=OkeApiEndpoint)  # type: ignore[arg-type]

@@ -54,6 +54,19 @@ class RdmaConfig(Section):
         description="RDMA-capable GPU image that can join OKE (OFED + GPU driver, e.g. oci-hpc-oke's "
         "Canonical-Ubuntu-22.04-...-OCA-OFED-...-GPU-... image imported into your tenancy). Required."
     )
+    image_os: Literal["ubuntu", "oracleLinux"] = Field(
+        "ubuntu",
+        description="Operating system of rdma.imageId, which decides how GPUs are enabled. ubuntu: oci-hpc-oke's "
+        "Ubuntu GPU images (driver preinstalled): the OKE NvidiaGpuOperator add-on with its driver off and "
+        "container toolkit on. oracleLinux: Oracle's GPU images (driver and runtime preinstalled): the "
+        "NvidiaGpuPlugin add-on. Checked against the image. Default: ubuntu.",
+    )
+    gpu_operator_version: str | None = Field(
+        "v25.10.1",
+        pattern=r"^v?\d+(\.\d+)*(-[\w.]+)?$",
+        description="NvidiaGpuOperator add-on version (imageOs ubuntu); null lets Oracle update it. Default: "
+        "v25.10.1 (oci-hpc-oke's pinned version).",
+    )
     availability_domain: AdNumber = Field(
         1, description="AD number (1-3) of the cluster network / compute cluster (one AD). Default: 1."
     )

@@ -32,6 +32,7 @@ from components.oke import (
     service_annotations,
     short_name,
 )
+from components.oke.gpu_enablement import GpuEnablementRecipe, device_plugin_recipe
 from components.workloads import GpuPlacement, ServingNamespace
 from components.workloads.registry_secret import RegistryPullSecret, RegistryPullSecretArgs
 from components.workloads.types import LABEL_PREFIX
@@ -39,6 +40,7 @@ from stacks import catalog
 from stacks.config import PROJECT, StackConfig
 from stacks.config_oke import PLACEHOLDER_COMPARTMENT
 from stacks.errors import ConfigError
+from stacks.oke_offers import NodeImage, check_offers
 from stacks.workload import (
     LOAD_BALANCER_PORT,
     ServingPlatform,
@@ -59,14 +61,20 @@ class OkeFoundation:
     cluster: OkeCluster
     system_pool: OkeNodePool
     gpu_plugin: OkeGpuEnablement
+    kubernetes_version: str
+    """The OKE version in use: `oke.kubernetesVersion`, or the newest OKE offers (stacks/oke_offers.py)."""
     cni_type: str
     pod_subnet_ids: list[pulumi.Input[str]]
     pod_nsg_ids: list[pulumi.Input[str]]
     tags: dict[str, str]
 
 
-def oke_foundation(cfg: StackConfig, *, file_storage: bool) -> OkeFoundation:
-    """Network, cluster, system pool and GPU device plugin from the `oke` section (any OKE stack)."""
+def oke_foundation(
+    cfg: StackConfig, *, file_storage: bool, gpu_images: list[NodeImage], gpu: GpuEnablementRecipe
+) -> OkeFoundation:
+    """Network, cluster, system pool and GPU enablement from the `oke` section (any OKE stack).
+    `gpu_images`: the stack's GPU node images, checked with the system pool's against what OKE offers;
+    `gpu`: the add-ons that make the stack's GPU images advertise their GPUs."""
     assert cfg.oke is not None  # guaranteed by config validation
     o, net = cfg.oke, cfg.oke.network
     # The OCI provider creates everything in `oci:region`; oke.region names the OCIR host and the checks.
@@ -82,6 +90,13 @@ def oke_foundation(cfg: StackConfig, *, file_storage: bool) -> OkeFoundation:
             "oke.compartmentId is the committed placeholder; set yours with "
             "`pulumi config set --path 'oke.compartmentId' ocid1.compartment.oc1..<id>` before `pulumi up`"
         )
+    # Before the first resource: the version and the images must be ones OKE offers (one-line ConfigError).
+    version = check_offers(
+        o.compartment_id,
+        o.region,
+        o.kubernetes_version,
+        [NodeImage("oke.systemPool.imageId", o.system_pool.image_id, gpu=False), *gpu_images],
+    )
     tags = {"app": cfg.name, "managed-by": "llm-serving"}
     native = net.cni == "vcnNative"
     cni_type = "OCI_VCN_IP_NATIVE" if native else "FLANNEL_OVERLAY"
@@ -116,7 +131,7 @@ def oke_foundation(cfg: StackConfig, *, file_storage: bool) -> OkeFoundation:
         cfg.name,
         OkeClusterArgs(
             compartment_id=o.compartment_id,
-            kubernetes_version=o.kubernetes_version,
+            kubernetes_version=version,
             vcn_id=network.vcn_id,
             api_subnet_id=network.api_subnet_id,
             api_nsg_ids=[network.api_nsg_id],
@@ -138,7 +153,7 @@ def oke_foundation(cfg: StackConfig, *, file_storage: bool) -> OkeFoundation:
         OkeNodePoolArgs(
             cluster_id=cluster.cluster_id,
             compartment_id=o.compartment_id,
-            kubernetes_version=o.kubernetes_version,
+            kubernetes_version=version,
             shape=sp.shape,
             ocpus=sp.shape_ocpus,
             memory_gbs=sp.shape_memory_gbs,
@@ -156,10 +171,12 @@ def oke_foundation(cfg: StackConfig, *, file_storage: bool) -> OkeFoundation:
     )
     gpu_plugin = OkeGpuEnablement(
         f"{cfg.name}-gpu-enablement",
-        OkeGpuEnablementArgs(cluster_id=cluster.cluster_id, version=o.gpu_plugin_version),
+        OkeGpuEnablementArgs(cluster_id=cluster.cluster_id, recipe=gpu),
         opts=pulumi.ResourceOptions(depends_on=[system_pool]),
     )
-    return OkeFoundation(network, cluster, system_pool, gpu_plugin, cni_type, pod_subnet_ids, pod_nsg_ids, tags)
+    return OkeFoundation(
+        network, cluster, system_pool, gpu_plugin, version, cni_type, pod_subnet_ids, pod_nsg_ids, tags
+    )
 
 
 def export_foundation(cfg: StackConfig, base: OkeFoundation) -> None:
@@ -167,7 +184,7 @@ def export_foundation(cfg: StackConfig, base: OkeFoundation) -> None:
     cluster, network = base.cluster, base.network
     pulumi.export("clusterId", cluster.cluster_id)
     pulumi.export("clusterName", cluster.cluster_name)
-    pulumi.export("kubernetesVersion", cfg.oke.kubernetes_version)
+    pulumi.export("kubernetesVersion", base.kubernetes_version)
     pulumi.export("kubernetesPrivateEndpoint", cluster.kubernetes_private_endpoint)
     pulumi.export("kubernetesPublicEndpoint", cluster.kubernetes_public_endpoint)
     pulumi.export("kubeconfig", cluster.kubeconfig)
@@ -216,7 +233,14 @@ def build(cfg: StackConfig) -> None:
             f"vllm.tensorParallelSize {cfg.vllm.tensor_parallel_size} on {shape.name} ({shape.gpus_per_node} GPUs): "
             f"{idle} GPU(s) per node stay idle (one replica per node)"
         )
-    base = oke_foundation(cfg, file_storage=True)
+    base = oke_foundation(
+        cfg,
+        file_storage=True,
+        gpu_images=[NodeImage("oke.gpuPool.imageId", o.gpu_pool.image_id, gpu=True)],
+        # The GPU pool runs OKE's Oracle Linux GPU images (looked up, or oke.gpuPool.imageId): driver and
+        # container runtime preinstalled, so OKE's device plugin add-on is all they need.
+        gpu=device_plugin_recipe(o.gpu_plugin_version),
+    )
     network, cluster, system_pool, tags = base.network, base.cluster, base.system_pool, base.tags
     native = net.cni == "vcnNative"
     gp = o.gpu_pool
@@ -225,7 +249,7 @@ def build(cfg: StackConfig) -> None:
         OkeNodePoolArgs(
             cluster_id=cluster.cluster_id,
             compartment_id=o.compartment_id,
-            kubernetes_version=o.kubernetes_version,
+            kubernetes_version=base.kubernetes_version,
             shape=gp.shape,
             gpu=True,
             size=gp.node_count,
@@ -235,7 +259,7 @@ def build(cfg: StackConfig) -> None:
             fault_domains=list(gp.fault_domains),
             subnet_id=network.worker_subnet_id,
             nsg_ids=[network.worker_nsg_id],
-            labels={POOL_LABEL: "gpu"},
+            labels={POOL_LABEL: "gpu", **base.gpu_plugin.node_labels},
             taints=[NodeTaint(GPU_TAINT_KEY)],
             ssh_public_key=gp.ssh_public_key,
             freeform_tags=tags,

@@ -20,6 +20,7 @@ from components.oke import (
     OciStorageClassesArgs,
     service_annotations,
 )
+from components.oke.gpu_enablement import GpuEnablementRecipe, device_plugin_recipe, gpu_operator_recipe
 from components.oke.rdma import OkeRdmaWorkers, OkeRdmaWorkersArgs, RdmaIamArgs
 from components.workloads import GpuPlacement
 from components.workloads.ray_vllm import (
@@ -27,9 +28,11 @@ from components.workloads.ray_vllm import (
 )
 from components.workloads.types import LABEL_PREFIX
 from stacks import catalog
-from stacks.config import StackConfig
-from stacks.config_rdma import PLACEHOLDER_IMAGE, PLACEHOLDER_TENANCY
+from stacks.config import PROJECT, StackConfig
+from stacks.config_rdma import PLACEHOLDER_IMAGE, PLACEHOLDER_TENANCY, RdmaConfig
+from stacks.errors import ConfigError
 from stacks.oke import export_foundation, ocir_pull_secrets, oke_foundation
+from stacks.oke_offers import describe_image
 from stacks.workload import (
     ServingPlatform,
     kuberay_operator,
@@ -40,6 +43,17 @@ from stacks.workload import (
 )
 
 POOL_LABEL = f"{LABEL_PREFIX}/pool"
+# rdma.imageOs -> what GetImage reports as the image's operating system.
+IMAGE_OS = {"ubuntu": "Ubuntu", "oracleLinux": "Oracle Linux"}
+
+
+def gpu_recipe(r: RdmaConfig, gpu_plugin_version: str | None) -> GpuEnablementRecipe:
+    """How the RDMA nodes' GPUs are advertised, from the image family in config: oci-hpc-oke's Ubuntu GPU
+    images need the GPU operator's container toolkit (their driver is preinstalled); Oracle's GPU images
+    ship the runtime and only need OKE's device plugin (components/oke/gpu_enablement.py)."""
+    if r.image_os == "ubuntu":
+        return gpu_operator_recipe(r.gpu_operator_version)
+    return device_plugin_recipe(gpu_plugin_version)
 
 
 def build(cfg: StackConfig) -> None:
@@ -59,7 +73,16 @@ def build(cfg: StackConfig) -> None:
             f"secrets.hfToken is not set: the upload Job cannot download gated models such as {cfg.model.id} "
             "(pulumi config set --secret --path 'secrets.hfToken' hf_...)"
         )
-    base = oke_foundation(cfg, file_storage=False)
+    # Before anything is created: the RDMA image exists and is the OS config says (it decides the GPU add-ons).
+    if r.image_id != PLACEHOLDER_IMAGE:
+        image = describe_image("rdma.imageId", r.image_id)
+        if IMAGE_OS[r.image_os] not in image.operating_system:
+            raise ConfigError(
+                f"{PROJECT}:rdma.imageOs",
+                f"is {r.image_os} but rdma.imageId {image.name} runs {image.operating_system}; "
+                f"set it to {'ubuntu' if 'Ubuntu' in image.operating_system else 'oracleLinux'}",
+            )
+    base = oke_foundation(cfg, file_storage=False, gpu_images=[], gpu=gpu_recipe(r, o.gpu_plugin_version))
     network, cluster, system_pool, gpu_plugin, tags = (
         base.network, base.cluster, base.system_pool, base.gpu_plugin, base.tags,
     )  # fmt: skip
@@ -77,7 +100,7 @@ def build(cfg: StackConfig) -> None:
             mode=r.mode,
             compartment_id=o.compartment_id,
             cluster_id=cluster.cluster_id,
-            kubernetes_version=o.kubernetes_version,
+            kubernetes_version=base.kubernetes_version,
             shape=r.shape,
             shape_has_rdma=shape.rdma,
             node_count=r.node_count,
@@ -91,7 +114,7 @@ def build(cfg: StackConfig) -> None:
             boot_volume_gb=r.boot_volume_gb,
             boot_volume_vpus_per_gb=catalog.RDMA_BOOT_VOLUME_VPUS_PER_GB,
             agent_plugins=dict(catalog.RDMA_AGENT_PLUGINS),
-            labels={POOL_LABEL: "gpu"},
+            labels={POOL_LABEL: "gpu", **gpu_plugin.node_labels},
             taints=[NodeTaint(GPU_TAINT_KEY)],
             ssh_public_key=r.ssh_public_key,
             cni_type=base.cni_type,  # type: ignore[arg-type]

@@ -308,7 +308,8 @@ def test_idle_gpus_are_called_out():
 
 
 def test_an_image_id_from_config_is_used_as_is():
-    image = "ocid1.image.oc1.iad.aaaaaaaaexampleimage0000000000000000000000000000000000000000000"
+    # An image that exists (the mock tenancy's GetImage knows it) and is built for the cluster's version.
+    image = ocid("image", "Oracle-Linux-8.10-Gen2-GPU-2025.09.16-0-OKE-1.33.1-1234", "iad")
     run = preview(STACK, oke={"gpuPool": {"imageId": image}})
     assert run.error is None, run.error
     assert one(run, "NodePool", "gpu-pool").inputs["nodeSourceDetails"]["imageId"] == image

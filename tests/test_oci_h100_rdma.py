@@ -483,3 +483,62 @@ def test_ocir_pull_secret_reaches_every_ray_pod():
 def test_an_ocir_image_without_the_login_is_refused_on_oke_rdma_too():
     message = config_error(preview(STACK, vllm={"image": OCIR_IMAGE}))
     assert "oke.ocir" in message
+
+
+# ---------------------------------------------------------------------------------------------
+# GPU enablement follows the image family in config (rdma.imageOs)
+# ---------------------------------------------------------------------------------------------
+
+UBUNTU_RDMA_IMAGE = "Canonical-Ubuntu-22.04-2026.02.28-0-KERNEL-ORACLE-6.8-DOCA-OFED-3.4.0-GPU-595-OPEN-CUDA-13.2-2026.07.13-0"
+OL_RDMA_IMAGE = "Oracle-Linux-8.10-2025.10.23-0-RDMA-GPU-imported"
+
+
+def addons(run) -> dict[str, object]:
+    return {a.inputs["addonName"]: a for a in all_of(run, "addon:Addon")}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_ubuntu_gpu_images_get_the_gpu_operator_with_its_driver_off_and_toolkit_on(mode):
+    run = run_mode(mode)
+    found = addons(run)
+    # oci-hpc-oke terraform/oke-addons.tf: NodeFeatureDiscovery, then NvidiaGpuOperator; no plugin add-on.
+    assert set(found) == {"NodeFeatureDiscovery", "NvidiaGpuOperator"}
+    operator = found["NvidiaGpuOperator"]
+    assert found["NodeFeatureDiscovery"].urn in operator.dependencies
+    settings = {c["key"]: c["value"] for c in operator.inputs["configurations"]}
+    assert settings["driver.enabled"] == "false" and settings["toolkit.enabled"] == "true"
+    assert settings["devicePlugin.enabled"] == "true" and settings["disableNvidiaGpuPlugin"] == "true"
+    assert operator.inputs["version"] == "v25.10.1"
+    # And OKE's device plugin add-on keeps off these nodes (oci-hpc-oke terraform/oke-workers.tf node_labels).
+    if mode == "clusterNetwork":
+        launch = one(run, "InstanceConfiguration").inputs["instanceDetails"]["launchDetails"]
+        assert "oci.oraclecloud.com/disable-gpu-device-plugin=true" in launch["metadata"]["oke-initial-node-labels"]
+        assert "oci.oraclecloud.com/disable-gpu-device-plugin=true" in base64.b64decode(
+            launch["metadata"]["user_data"]
+        ).decode()
+    else:
+        labels = one(run, "nodePool:NodePool", "rdma-pool").inputs["initialNodeLabels"]
+        assert {"key": "oci.oraclecloud.com/disable-gpu-device-plugin", "value": "true"} in labels
+
+
+def test_oracle_linux_gpu_images_get_okes_device_plugin_add_on():
+    from tools.mocks_oci import image_ocid
+
+    run = preview(STACK, rdma={"imageOs": "oracleLinux", "imageId": image_ocid(OL_RDMA_IMAGE)})
+    assert run.error is None, run.error
+    assert set(addons(run)) == {"NvidiaGpuPlugin"}
+    labels = one(run, "InstanceConfiguration").inputs["instanceDetails"]["launchDetails"]["metadata"]
+    assert "disable-gpu-device-plugin" not in labels["oke-initial-node-labels"]
+
+
+def test_the_image_os_in_config_must_be_the_images():
+    from tools.mocks_oci import image_ocid
+
+    message = config_error(preview(STACK, rdma={"imageOs": "oracleLinux", "imageId": image_ocid(UBUNTU_RDMA_IMAGE)}))
+    assert "rdma.imageOs: is oracleLinux but rdma.imageId" in message and "set it to ubuntu" in message
+    assert preview(STACK, rdma={"imageId": image_ocid(UBUNTU_RDMA_IMAGE)}).error is None
+
+
+def test_an_rdma_image_that_does_not_exist_is_refused():
+    missing = "ocid1.image.oc1.iad.aaaaaaaanosuchrdmaimage00000000000000000000000000000000000000000"
+    assert "rdma.imageId: image " in config_error(preview(STACK, rdma={"imageId": missing}))

@@ -31,6 +31,15 @@ users:
 """
 
 
+class InvokeFailure(Exception):
+    """Raised by a mock invoke handler for a lookup the cloud refuses (e.g. a 404)."""
+
+    def __init__(self, property: str, reason: str):
+        super().__init__(reason)
+        self.property = property
+        self.reason = reason
+
+
 def stable_uuid(*parts: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
 
@@ -65,7 +74,11 @@ class MockBase(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         handler = getattr(self, "_call_" + args.token.split(":")[-1], None)
-        return (handler(args.args) if handler is not None else {}), []
+        try:
+            return (handler(args.args) if handler is not None else {}), []
+        except InvokeFailure as failure:
+            # How a provider reports a failed data source: the program's invoke raises with this reason.
+            return {}, [(failure.property, failure.reason)]
 
     @staticmethod
     def _default_id(args: pulumi.runtime.MockResourceArgs) -> str:

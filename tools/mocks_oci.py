@@ -10,7 +10,7 @@ import hashlib
 import ipaddress
 import re
 
-from tools.mocks_base import ocid
+from tools.mocks_base import InvokeFailure, ocid
 
 REGION_KEY = "iad"
 # AD names carry a tenancy-specific prefix (here "Uocm:") before the region's AD name.
@@ -42,7 +42,26 @@ _IMAGE_NAMES = [
     "Oracle-Linux-8.10-aarch64-2025.10.23-0-OKE-1.33.1-1301",
     "Oracle-Linux-8.10-2025.10.23-0-OKE-1.34.2-1310",
     "Oracle-Linux-8.10-Gen2-GPU-2025.10.23-0-OKE-1.34.2-1310",
+    # An older version still offered whose GPU images are gone: a GPU pool on it needs an explicit image.
+    "Oracle-Linux-8.10-2025.06.17-0-OKE-1.32.1-1100",
 ]
+# What `oci ce cluster-options get --cluster-option-id all` lists (GetClusterOption.kubernetesVersions)
+# and the node pool options' kubernetesVersions: here the same versions the images above are built for.
+KUBERNETES_VERSIONS = ["v1.32.1", "v1.33.1", "v1.33.10", "v1.34.2"]
+# Custom images imported into the (mock) tenancy, as GetImage describes them: an RDMA GPU image from
+# oci-hpc-oke's list (docs/worker-node-images.md: Ubuntu 22.04, DOCA OFED, GPU driver 595) and an Oracle
+# Linux 8 one. Any other image OCID is "not found", as OCI answers for an image you cannot see.
+CUSTOM_IMAGES = {
+    "Canonical-Ubuntu-22.04-2026.02.28-0-KERNEL-ORACLE-6.8-DOCA-OFED-3.4.0-GPU-595-OPEN-CUDA-13.2-2026.07.13-0": (
+        "Canonical Ubuntu", "22.04",
+    ),
+    "Oracle-Linux-8.10-2025.10.23-0-RDMA-GPU-imported": ("Oracle Linux", "8"),
+}  # fmt: skip
+
+
+def image_ocid(name: str) -> str:
+    """The OCID the mock tenancy gives the image `name` (node pool option sources and custom images alike)."""
+    return ocid("image", name, REGION_KEY)
 
 _OKE_KUBECONFIG = """\
 ---
@@ -216,11 +235,30 @@ class OciMocks:
         content = _OKE_KUBECONFIG.format(short=cluster_id[-11:], endpoint=endpoint, cluster_id=cluster_id)
         return {"id": f"kubeconfig-{cluster_id[-11:]}", "clusterId": cluster_id, "content": content, **args}
 
+    def _call_getClusterOption(self, args: dict) -> dict:
+        return {
+            "id": args.get("clusterOptionId", "all"),
+            "clusterOptionId": args.get("clusterOptionId", "all"),
+            "kubernetesVersions": list(KUBERNETES_VERSIONS),
+            "clusterPodNetworkOptions": [{"cniType": "OCI_VCN_IP_NATIVE"}, {"cniType": "FLANNEL_OVERLAY"}],
+        }
+
+    def _call_getImage(self, args: dict) -> dict:
+        images = {image_ocid(n): (n, "Oracle Linux", "8") for n in _IMAGE_NAMES}
+        images |= {image_ocid(n): (n, system, version) for n, (system, version) in CUSTOM_IMAGES.items()}
+        image_id = args.get("imageId", "")
+        if image_id not in images:
+            # What OCI answers for an image that does not exist or that the caller may not read.
+            raise InvokeFailure("imageId", "404-NotAuthorizedOrNotFound, Authorization failed or requested resource not found")
+        name, system, version = images[image_id]
+        return {"id": image_id, "imageId": image_id, "displayName": name, "operatingSystem": system,
+                "operatingSystemVersion": version, "state": "AVAILABLE", "launchMode": "NATIVE"}  # fmt: skip
+
     def _call_getNodePoolOption(self, args: dict) -> dict:
         return {
             "id": args.get("nodePoolOptionId", "all"),
             "nodePoolOptionId": args.get("nodePoolOptionId", "all"),
-            "kubernetesVersions": ["v1.33.1", "v1.33.10", "v1.34.2"],
+            "kubernetesVersions": list(KUBERNETES_VERSIONS),
             "shapes": ["VM.Standard.E5.Flex", "VM.GPU.A10.1", "VM.GPU.A10.2", "BM.GPU.A10.4", "BM.GPU.H100.8"],
             "images": [],
             "sources": [
