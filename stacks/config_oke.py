@@ -123,8 +123,9 @@ class OkeSystemPool(Section):
     node_count: int = Field(2, ge=1, le=20, description="Nodes. Default: 2.")
     boot_volume_gb: int = Field(100, ge=50, le=32768, description="Boot volume size in GB. Default: 100.")
     image_id: ImageOcid | None = Field(
-        None, description="OKE node image OCID (checked to exist, and an OKE image must be built for kubernetesVersion). "
-        "Default: the newest OKE image for kubernetesVersion."
+        None,
+        description="OKE node image OCID (checked to exist, and an OKE image must be built for kubernetesVersion). "
+        "Default: the newest OKE image for kubernetesVersion.",
     )
 
     @property
@@ -150,8 +151,9 @@ class OkeGpuPool(Section):
     shape: str = Field("VM.GPU.A10.1", description="GPU shape (see stacks/catalog/oci.yaml). Default: VM.GPU.A10.1.")
     node_count: int = Field(1, ge=1, le=64, description="GPU nodes. Default: 1.")
     image_id: ImageOcid | None = Field(
-        None, description="OKE GPU image OCID (checked to exist, and an OKE image must be built for kubernetesVersion). "
-        "Default: the newest OKE GPU image for kubernetesVersion."
+        None,
+        description="OKE GPU image OCID (checked to exist, and an OKE image must be built for kubernetesVersion). "
+        "Default: the newest OKE GPU image for kubernetesVersion.",
     )
     boot_volume_gb: int = Field(
         250,

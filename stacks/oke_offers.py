@@ -76,7 +76,9 @@ def describe_image(key: str, image_id: str) -> ImageInfo:
         image = oci.core.get_image(image_id=image_id)
     except Exception as exc:  # the provider's error for a 404 is a plain invoke error
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"{PROJECT}:{key}", f"image {image_id} was not found or is not visible to you ({first})") from None
+        raise ConfigError(
+            f"{PROJECT}:{key}", f"image {image_id} was not found or is not visible to you ({first})"
+        ) from None
     return ImageInfo(name=image.display_name, operating_system=image.operating_system)
 
 

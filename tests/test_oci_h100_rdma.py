@@ -489,7 +489,9 @@ def test_an_ocir_image_without_the_login_is_refused_on_oke_rdma_too():
 # GPU enablement follows the image family in config (rdma.imageOs)
 # ---------------------------------------------------------------------------------------------
 
-UBUNTU_RDMA_IMAGE = "Canonical-Ubuntu-22.04-2026.02.28-0-KERNEL-ORACLE-6.8-DOCA-OFED-3.4.0-GPU-595-OPEN-CUDA-13.2-2026.07.13-0"
+UBUNTU_RDMA_IMAGE = (
+    "Canonical-Ubuntu-22.04-2026.02.28-0-KERNEL-ORACLE-6.8-DOCA-OFED-3.4.0-GPU-595-OPEN-CUDA-13.2-2026.07.13-0"
+)
 OL_RDMA_IMAGE = "Oracle-Linux-8.10-2025.10.23-0-RDMA-GPU-imported"
 
 
@@ -513,9 +515,10 @@ def test_ubuntu_gpu_images_get_the_gpu_operator_with_its_driver_off_and_toolkit_
     if mode == "clusterNetwork":
         launch = one(run, "InstanceConfiguration").inputs["instanceDetails"]["launchDetails"]
         assert "oci.oraclecloud.com/disable-gpu-device-plugin=true" in launch["metadata"]["oke-initial-node-labels"]
-        assert "oci.oraclecloud.com/disable-gpu-device-plugin=true" in base64.b64decode(
-            launch["metadata"]["user_data"]
-        ).decode()
+        assert (
+            "oci.oraclecloud.com/disable-gpu-device-plugin=true"
+            in base64.b64decode(launch["metadata"]["user_data"]).decode()
+        )
     else:
         labels = one(run, "nodePool:NodePool", "rdma-pool").inputs["initialNodeLabels"]
         assert {"key": "oci.oraclecloud.com/disable-gpu-device-plugin", "value": "true"} in labels

@@ -7,7 +7,6 @@ offers no way to join."""
 from __future__ import annotations
 
 import base64
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -249,10 +248,3 @@ def test_the_shipped_script_joins_an_ubuntu_gpu_node_with_the_stacks_labels_and_
     assert "--register-with-taints=nvidia.com/gpu=present:NoSchedule" in args[2]
     assert ["-o", "DPkg::Lock::Timeout=300", "-y", "install", "oci-oke-node-all-1.33.1"] in boot.called("apt-get")
     assert (boot.root / "etc/oke/oke-apiserver").read_text() == APISERVER
-
-
-def test_fake_root_never_touches_the_real_one(tmp_path):
-    # The script writes only below OKE_BOOTSTRAP_ROOT in tests (guards the fake-root seam itself).
-    boot = FakeNode(tmp_path, UBUNTU_2204).run(script())
-    assert boot.returncode == 0, boot.log
-    assert not os.path.exists("/etc/apt/sources.list.d/oke-node-client.sources")

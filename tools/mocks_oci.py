@@ -63,6 +63,7 @@ def image_ocid(name: str) -> str:
     """The OCID the mock tenancy gives the image `name` (node pool option sources and custom images alike)."""
     return ocid("image", name, REGION_KEY)
 
+
 _OKE_KUBECONFIG = """\
 ---
 apiVersion: v1
@@ -249,7 +250,9 @@ class OciMocks:
         image_id = args.get("imageId", "")
         if image_id not in images:
             # What OCI answers for an image that does not exist or that the caller may not read.
-            raise InvokeFailure("imageId", "404-NotAuthorizedOrNotFound, Authorization failed or requested resource not found")
+            raise InvokeFailure(
+                "imageId", "404-NotAuthorizedOrNotFound, Authorization failed or requested resource not found"
+            )
         name, system, version = images[image_id]
         return {"id": image_id, "imageId": image_id, "displayName": name, "operatingSystem": system,
                 "operatingSystemVersion": version, "state": "AVAILABLE", "launchMode": "NATIVE"}  # fmt: skip
