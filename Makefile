@@ -9,7 +9,7 @@ export UV_PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: setup preview diff test lint typecheck clean
+.PHONY: setup preview diff test lint typecheck clean nginx
 
 $(UV):
 	python3 -m pip install --quiet --target .tools/lib uv
@@ -42,7 +42,12 @@ lint: setup
 typecheck: setup
 	$(RUN) pyright
 
-test: setup lint typecheck
+# tests/test_entry_point.py runs the entry point's nginx for real: the Debian package, installed when missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nginx; }
+
+test: setup lint typecheck nginx
 	$(RUN) pytest -n 2
 
 clean:

@@ -127,6 +127,7 @@ def build(cfg: StackConfig) -> None:
         ServingPlatform(
             provider=cluster.provider,
             placement=GpuPlacement(node_selector={POOL_LABEL: "gpu"}, taint_keys=[gpu_pool.taint_key]),
+            system_node_selector={POOL_LABEL: "system"},
         ),
         namespace,
         store.source,

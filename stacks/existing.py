@@ -64,7 +64,9 @@ def build(cfg: StackConfig) -> None:
     namespace = serving_namespace(cfg, provider)
     source = _model_source(cfg, namespace, opts, uid)
     placement = GpuPlacement(node_selector=dict(e.gpu_nodes.node_selector), taint_keys=list(e.gpu_nodes.taint_keys))
-    platform = ServingPlatform(provider=provider, placement=placement, run_as_user=uid)
+    platform = ServingPlatform(
+        provider=provider, placement=placement, run_as_user=uid, system_node_selector=dict(e.system_node_selector)
+    )
 
     if cfg.ray is None:
         serve(cfg, platform, namespace, source, depends_on=gpu_ready)

@@ -322,6 +322,7 @@ def build(cfg: StackConfig) -> None:
                 lb.type, min_mbps=lb.min_mbps, max_mbps=lb.max_mbps, idle_timeout_seconds=lb.idle_timeout_seconds
             ),
             image_pull_secrets=pull_secrets,
+            system_node_selector={POOL_LABEL: "system"},
         ),
         namespace,
         store.source,

@@ -186,6 +186,7 @@ def build(cfg: StackConfig) -> None:
         ServingPlatform(
             provider=cluster.provider,
             placement=GpuPlacement(node_selector=dict(workers.labels), taint_keys=workers.taint_keys),
+            system_node_selector={POOL_LABEL: "system"},
             service_annotations=service_annotations(
                 lb.type, min_mbps=lb.min_mbps, max_mbps=lb.max_mbps, idle_timeout_seconds=lb.idle_timeout_seconds
             ),

@@ -10,6 +10,9 @@ from typing import Any
 import pulumi
 
 from components.workloads import (
+    ApiEntryPoint,
+    ApiEntryPointArgs,
+    EntryPoint,
     GatewayEndpoint,
     GatewayEndpointArgs,
     GpuPlacement,
@@ -32,9 +35,11 @@ from components.workloads.s3_model_store import S3ModelStore, S3ModelStoreArgs
 from stacks import catalog
 from stacks.config import StackConfig
 
-# A loadBalancer endpoint listens on 80 (cloud firewalls open exactly this); in-cluster clients use vLLM's 8000.
+# A loadBalancer endpoint listens on 80 (cloud firewalls open exactly this); in-cluster clients reach the
+# entry point on 8000; vLLM itself listens on its 8000 behind it.
 LOAD_BALANCER_PORT = 80
 IN_CLUSTER_PORT = 8000
+VLLM_PORT = 8000
 
 
 def secret_or_none(value) -> pulumi.Output[str] | None:
@@ -66,6 +71,8 @@ class ServingPlatform:
     image_pull_secrets: list[pulumi.Input[str]] = field(default_factory=list)
     run_as_user: int | None = 1000
     """Fixed non-root UID for the pods; None lets the platform assign one (OpenShift)."""
+    system_node_selector: dict[str, str] = field(default_factory=dict)
+    """Where the entry point's pods run (a CPU pool); empty: anywhere they are scheduled."""
 
 
 def serve(
@@ -89,7 +96,8 @@ def serve(
         ),
         opts=opts,
     )
-    export_endpoint(cfg, namespace, server.service_name, server.service_port, server.load_balancer_address, opts)
+    door = entry_point(cfg, platform, namespace, server.service_name, server.service_port, opts)
+    export_endpoint(cfg, namespace, door, opts)
     return server
 
 
@@ -101,8 +109,7 @@ def _server_args(
     depends_on: list[pulumi.Resource] | None,
 ) -> dict[str, Any]:
     """What every vLLM server takes from the stack, single-node or on Ray: engine flags, scheduling, exposure."""
-    v, endpoint = cfg.vllm, cfg.endpoint
-    load_balancer = endpoint.kind == "loadBalancer"
+    v = cfg.vllm
     return {
         "namespace": namespace.name,
         "image": v.image,
@@ -120,24 +127,55 @@ def _server_args(
         "termination_grace_period_seconds": v.termination_grace_period_seconds,
         "image_pull_secrets": platform.image_pull_secrets,
         "run_as_user": platform.run_as_user,
-        "service_type": "LoadBalancer" if load_balancer else "ClusterIP",
-        "service_port": LOAD_BALANCER_PORT if load_balancer else IN_CLUSTER_PORT,
-        "service_annotations": platform.service_annotations if load_balancer else {},
-        "load_balancer_source_ranges": list(endpoint.allowed_cidrs),
+        # vLLM answers many routes without its key (see components/workloads/entry_point.py): its
+        # Service stays inside the cluster, behind the entry point.
+        "service_type": "ClusterIP",
+        "service_port": VLLM_PORT,
         "wait_for": list(depends_on or []),
     }
+
+
+def entry_point(
+    cfg: StackConfig,
+    platform: ServingPlatform,
+    namespace: ServingNamespace,
+    backend_service: pulumi.Output[str],
+    backend_port: int,
+    opts: pulumi.ResourceOptions,
+) -> EntryPoint:
+    """The one door into the namespace: forwards only /v1 to vLLM; a load balancer, a Gateway or
+    in-cluster clients reach vLLM only through it. (A multi-model router takes this place later: it
+    only has to provide the EntryPoint attributes.)"""
+    endpoint = cfg.endpoint
+    load_balancer = endpoint.kind == "loadBalancer"
+    return ApiEntryPoint(
+        f"{cfg.name}-entry",
+        ApiEntryPointArgs(
+            namespace=namespace.name,
+            image=catalog.ENTRY_PROXY_IMAGE,
+            backend_service=backend_service,
+            backend_port=backend_port,
+            service_type="LoadBalancer" if load_balancer else "ClusterIP",
+            service_port=LOAD_BALANCER_PORT if load_balancer else IN_CLUSTER_PORT,
+            service_annotations=platform.service_annotations if load_balancer else {},
+            load_balancer_source_ranges=list(endpoint.allowed_cidrs),
+            node_selector=platform.system_node_selector,
+            run_as_user=platform.run_as_user,
+            image_pull_secrets=platform.image_pull_secrets,
+        ),
+        opts=opts,
+    )
 
 
 def export_endpoint(
     cfg: StackConfig,
     namespace: ServingNamespace,
-    service_name: pulumi.Output[str],
-    service_port: int,
-    load_balancer_address: pulumi.Output[str] | None,
+    door: EntryPoint,
     opts: pulumi.ResourceOptions,
 ) -> None:
-    """Expose the OpenAI API Service as `endpoint` says and export how to call it."""
+    """Expose the entry point as `endpoint` says and export how to call it."""
     endpoint = cfg.endpoint
+    service_name, service_port, load_balancer_address = door.service_name, door.service_port, door.load_balancer_address
 
     if endpoint.kind == "gateway":
         gateway = GatewayEndpoint(
@@ -322,6 +360,7 @@ def serve_on_ray(
         ),
         opts=opts,
     )
-    export_endpoint(cfg, namespace, server.service_name, server.service_port, server.load_balancer_address, opts)
+    door = entry_point(cfg, platform, namespace, server.service_name, server.service_port, opts)
+    export_endpoint(cfg, namespace, door, opts)
     pulumi.export("rayClusterName", server.cluster_name)
     return server

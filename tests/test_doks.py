@@ -259,7 +259,7 @@ def test_vllm_deployment_is_hardened(run):
 
 
 def test_vllm_waits_for_the_download_and_the_gpu_pool(run):
-    deployment = one(run, "apps/v1:Deployment")
+    deployment = one(run, "apps/v1:Deployment", "vllm-vllm")
     assert one(run, "batch/v1:Job").urn in deployment.dependencies
     # A dependency on a component reaches the engine as its resources' URNs.
     assert one(run, "kubernetesNodePool:KubernetesNodePool").urn in deployment.dependencies
@@ -280,7 +280,7 @@ def test_quantization_and_replicas_by_config():
 
 
 def test_pdb_service_gateway_and_route(run):
-    pdb = k8s_object(run, "PodDisruptionBudget")
+    pdb = k8s_object(run, "PodDisruptionBudget", "vllm")
     assert pdb["spec"]["maxUnavailable"] == 1
     service = k8s_object(run, "Service", "vllm")
     assert service["spec"]["type"] == "ClusterIP"
@@ -289,7 +289,9 @@ def test_pdb_service_gateway_and_route(run):
     assert gateway["spec"]["gatewayClassName"] == "cilium"
     route = k8s_object(run, "HTTPRoute")
     rule = route["spec"]["rules"][0]
-    assert rule["backendRefs"] == [{"name": "vllm", "port": 8000}]
+    assert rule["backendRefs"] == [{"name": "vllm-entry", "port": 8000}], (
+        "the Gateway reaches vLLM only through the entry point"
+    )
     assert rule["matches"] == [{"path": {"type": "PathPrefix", "value": "/v1"}}], "/metrics stays in-cluster"
     assert route["spec"]["parentRefs"][0]["name"] == gateway["metadata"]["name"]
 

@@ -102,7 +102,7 @@ def test_doks_model_download_overlaps_gpu_node_provisioning():
     run = default_run("doks")
     job = one(run, "batch/v1:Job", "download")
     gpu_pool = one(run, "KubernetesNodePool", "gpu")
-    deployment = one(run, "apps/v1:Deployment", "vllm")
+    deployment = one(run, "apps/v1:Deployment", "vllm-vllm")
     # The download Job waits for the NFS share and the cluster, never for the GPU pool ...
     job_needs = estimates.ancestors(run, job.urn)
     assert gpu_pool.urn not in job_needs

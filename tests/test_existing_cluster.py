@@ -69,7 +69,7 @@ def test_openshift_ray_cluster_spans_16_gpus_over_tcp(openshift):
         assert "runAsUser" not in pod["securityContext"], "the SCC assigns the UID"
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
-    script = k8s_object(openshift, "ConfigMap")
+    script = k8s_object(openshift, "ConfigMap", "vllm-ray-scripts")
     serve = "\n".join(script["data"].values())
     assert "--tensor-parallel-size 2" in serve or "--tensor-parallel-size=2" in serve
     assert "--pipeline-parallel-size 8" in serve or "--pipeline-parallel-size=8" in serve
@@ -85,7 +85,7 @@ def test_openshift_download_job_runs_without_a_fixed_uid(openshift):
 def test_tensor_parallel_across_all_16_gpus_per_the_seeds_note():
     run = preview(STACK, vllm={"tensorParallelSize": 16}, ray={"pipelineParallelSize": 1})
     assert run.error is None, run.error
-    serve = "\n".join(k8s_object(run, "ConfigMap")["data"].values())
+    serve = "\n".join(k8s_object(run, "ConfigMap", "vllm-ray-scripts")["data"].values())
     assert "16" in serve
 
 
@@ -135,7 +135,8 @@ def test_minio_config_installs_the_gpu_operator_and_a_load_balancer(minio):
     release = next(r for r in all_of(minio, "helm.sh/v3:Release") if r.inputs["chart"] == "gpu-operator")
     assert release.inputs["version"] == "v25.10.1"
     assert release.inputs["repositoryOpts"]["repo"] == "https://helm.ngc.nvidia.com/nvidia"
-    service = k8s_object(minio, "Service", "vllm")
+    assert k8s_object(minio, "Service", "vllm")["spec"]["type"] == "ClusterIP", "vLLM only behind the entry point"
+    service = k8s_object(minio, "Service", "vllm-entry")
     assert service["spec"]["type"] == "LoadBalancer"
     assert service["spec"]["loadBalancerSourceRanges"] == ["10.0.0.0/8"]
 

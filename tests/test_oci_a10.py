@@ -347,7 +347,7 @@ def test_gpu_device_plugin_is_okes_add_on_and_vllm_waits_for_it():
     run = a10()
     addon = one(run, "addon:Addon")
     assert addon.inputs["addonName"] == "NvidiaGpuPlugin"
-    deployment = one(run, "apps/v1:Deployment")
+    deployment = one(run, "apps/v1:Deployment", "vllm-vllm")
     assert addon.urn in deployment.dependencies or one(run, "oke:GpuEnablement").urn in deployment.dependencies
     pinned = preview(STACK, oke={"gpuPluginVersion": "v0.17.2"})
     assert one(pinned, "addon:Addon").inputs["version"] == "v0.17.2"
@@ -409,7 +409,7 @@ def test_file_system_survives_destroy_only_when_asked():
 
 
 def test_flexible_load_balancer_annotations_and_source_ranges():
-    service = k8s_object(a10(), "Service", "vllm")
+    service = k8s_object(a10(), "Service", "vllm-entry")
     annotations = service["metadata"]["annotations"]
     assert annotations["oci.oraclecloud.com/load-balancer-type"] == "lb"
     assert annotations["service.beta.kubernetes.io/oci-load-balancer-shape"] == "flexible"
@@ -422,7 +422,7 @@ def test_flexible_load_balancer_annotations_and_source_ranges():
 
 def test_network_load_balancer_passes_client_ips_to_allowed_clients_only():
     run = h100()
-    annotations = k8s_object(run, "Service", "vllm")["metadata"]["annotations"]
+    annotations = k8s_object(run, "Service", "vllm-entry")["metadata"]["annotations"]
     assert annotations["oci.oraclecloud.com/load-balancer-type"] == "nlb"
     assert annotations["oci-network-load-balancer.oraclecloud.com/security-list-management-mode"] == "None"
     assert annotations["oci-network-load-balancer.oraclecloud.com/is-preserve-source"] == "true"

@@ -265,12 +265,18 @@ def test_kuberay_operator_is_the_official_chart_at_a_pinned_version():
     assert release.urn in raycluster.dependencies
 
 
-def test_openai_api_is_a_load_balancer_on_the_head_with_the_allow_list_and_api_key():
+def test_openai_api_is_a_load_balancer_on_the_entry_point_to_the_head_with_the_allow_list_and_api_key():
     run = default_run(STACK)
+    door = k8s_object(run, "Service", "vllm-entry")
+    assert door["spec"]["type"] == "LoadBalancer"
+    assert door["spec"]["loadBalancerSourceRanges"] == ["203.0.113.0/24"]
     service = k8s_object(run, "Service", "vllm")
-    assert service["spec"]["type"] == "LoadBalancer"
-    assert service["spec"]["loadBalancerSourceRanges"] == ["203.0.113.0/24"]
+    assert service["spec"]["type"] == "ClusterIP", "vLLM's own port is not exposed"
     assert service["spec"]["selector"]["llm-serving.dev/ray-node"] == "head"
+    assert (
+        "server vllm.vllm.svc.cluster.local:8000;"
+        in k8s_object(run, "ConfigMap", "vllm-entry-nginx")["data"]["nginx.conf"]
+    )
     head = next(c for c in gpu_containers(run) if c["name"] == "ray-head")
     assert env_of(head)["VLLM_API_KEY"] == {"secretKeyRef": {"name": "vllm-api-key", "key": "api-key"}}
     assert k8s_object(run, "Namespace")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
@@ -280,7 +286,7 @@ def test_pipeline_parallel_defaults_to_the_node_count():
     run = preview(STACK, rdma={"nodeCount": 3}, ray={"pipelineParallelSize": None, "workerReplicas": None})
     assert run.error is None, run.error
     assert k8s_object(run, "RayCluster")["spec"]["workerGroupSpecs"][0]["replicas"] == 2
-    assert "--pipeline-parallel-size 3" in k8s_object(run, "ConfigMap")["data"]["serve.sh"]
+    assert "--pipeline-parallel-size 3" in k8s_object(run, "ConfigMap", "vllm-ray-scripts")["data"]["serve.sh"]
     assert one(run, "ClusterNetwork").inputs["instancePools"][0]["size"] == 3
 
 

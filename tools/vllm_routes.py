@@ -52,7 +52,11 @@ def routes_in(source: str) -> list[tuple[str, list[str], int]]:
             found.append((path, [name.upper()], node.lineno))
         elif name in {"api_route", "add_api_route"}:
             methods = next((kw.value for kw in node.keywords if kw.arg == "methods"), None)
-            listed = [e.value for e in methods.elts if isinstance(e, ast.Constant)] if isinstance(methods, ast.List) else []
+            listed = (
+                [str(e.value) for e in methods.elts if isinstance(e, ast.Constant)]
+                if isinstance(methods, ast.List)
+                else []
+            )
             found.append((path, sorted(listed) or ["GET"], node.lineno))
         elif name in {"websocket", "add_websocket_route", "websocket_route"}:
             found.append((path, ["WEBSOCKET"], node.lineno))
@@ -92,7 +96,9 @@ def _guarded_prefixes(root: Path) -> list[str]:
     """GUARDED_PREFIX of vLLM's AuthenticationMiddleware: the only paths --api-key protects."""
     tree = ast.parse((root / "vllm/entrypoints/serve/middleware/authenticate.py").read_text())
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "GUARDED_PREFIX" for t in node.targets):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "GUARDED_PREFIX" for t in node.targets
+        ):
             return list(ast.literal_eval(node.value))
     raise SystemExit("GUARDED_PREFIX not found")
 

@@ -1,15 +1,19 @@
 """Kubernetes workloads, the same on every cluster: namespace and credentials, model stores, vLLM, exposure."""
 
 from components.workloads.claim_model_store import ClaimModelStore, ClaimModelStoreArgs
+from components.workloads.entry_point import ApiEntryPoint, ApiEntryPointArgs
 from components.workloads.gateway import GatewayEndpoint, GatewayEndpointArgs
 from components.workloads.namespace import ServingNamespace, ServingNamespaceArgs
 from components.workloads.nfs_model_store import NfsModelStore, NfsModelStoreArgs
-from components.workloads.types import GpuPlacement, ModelSource
+from components.workloads.types import EntryPoint, GpuPlacement, ModelSource
 from components.workloads.vllm import VllmServer, VllmServerArgs
 
 __all__ = [
+    "ApiEntryPoint",
+    "ApiEntryPointArgs",
     "ClaimModelStore",
     "ClaimModelStoreArgs",
+    "EntryPoint",
     "GatewayEndpoint",
     "GatewayEndpointArgs",
     "GpuPlacement",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -64,3 +65,13 @@ def hugging_face_env(
             {"name": "HF_TOKEN", "value_from": {"secret_key_ref": {"name": hf_token_secret_name, "key": "token"}}}
         )
     return env
+
+
+class EntryPoint(Protocol):
+    """The door into the serving namespace (a /v1-only proxy today, a router later): what exposure,
+    NetworkPolicies and stack outputs need from it."""
+
+    service_name: pulumi.Output[str]
+    service_port: int
+    load_balancer_address: pulumi.Output[str] | None
+    pod_labels: dict[str, str]

@@ -34,6 +34,11 @@ VLLM_IMAGE = "vllm/vllm-openai:v0.33.0"
 DOWNLOADER_IMAGE = "python:3.12.12-slim"
 HUGGINGFACE_HUB_VERSION = "2.4.0"
 
+# The entry point in front of vLLM (components/workloads/entry_point.py): nginx built to run as a
+# non-root user on a high port. Tag 1.29.5-alpine: nginx/docker-nginx-unprivileged release, e.g.
+# https://gitlab.com/commonground/haven/havenplus/docs/-/merge_requests/41 (1.29.3-alpine -> 1.29.5-alpine).
+ENTRY_PROXY_IMAGE = "nginxinc/nginx-unprivileged:1.29.5-alpine"
+
 _do = _load("digitalocean.yaml")
 DO_GPU_SIZES: dict[str, GpuShape] = {name: GpuShape(name=name, **row) for name, row in _do["gpu_sizes"].items()}
 DO_REGIONS_WITH_GPU_AND_NFS: dict[str, list[str]] = _do["regions_with_gpu_and_nfs"]

@@ -1,0 +1,249 @@
+"""Only /v1 reaches vLLM from outside: the entry point's generated nginx config, taken from the plan, run
+by real nginx on 127.0.0.1 in front of a fake vLLM that answers every route vLLM 0.33.0 registers
+(tests/data/vllm-routes.yaml, extracted from the wheel's source by tools/vllm_routes.py)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.workloads.entry_point import HEALTH_PORT, PROXY_PORT
+from stacks import catalog
+from tests.harness import STACKS, default_run, k8s_object
+
+ROUTES = yaml.safe_load((Path(__file__).parent / "data" / "vllm-routes.yaml").read_text())
+KEY = "Bearer sk-test-key"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def test_route_list_is_for_the_pinned_vllm_image():
+    assert catalog.VLLM_IMAGE.endswith(f":v{ROUTES['vllm_version']}"), "regenerate tests/data/vllm-routes.yaml"
+    paths = {r["path"] for r in ROUTES["routes"]}
+    # The routes the issue names as answering without a key, and the API itself.
+    assert {"/invocations", "/tokenize", "/detokenize", "/pooling", "/score", "/metrics"} <= paths
+    assert {"/v1/chat/completions", "/v1/completions", "/v1/models"} <= paths
+    assert ROUTES["auth_guarded_prefixes"][0] == "/v1"
+
+
+class FakeVllm(ThreadingHTTPServer):
+    """Answers any path, records what reached it; /v1/stream sends two chunks and holds the second
+    until the test has read the first (so a buffering proxy would time out)."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.seen: list[tuple[str, str, str | None]] = []
+        self.first_chunk_read = threading.Event()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeVllm
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        self.server.seen.append((self.command, self.path, self.headers.get("Authorization")))
+        if self.path == "/v1/stream":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self._chunk(b"data: one\n\n")
+            self.server.first_chunk_read.wait(10)
+            self._chunk(b"data: two\n\n")
+            self._chunk(b"")
+            return
+        body = json.dumps({"path": self.path}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _plan_config(stack: str) -> str:
+    return k8s_object(default_run(stack), "ConfigMap", "vllm-entry-nginx")["data"]["nginx.conf"]
+
+
+def _localize(conf: str, upstream: int, listen: int, health: int, scratch: Path) -> str:
+    """Point the plan's config at loopback: only the addresses and the scratch dir change."""
+    replaced = conf
+    for old, new in [
+        (f"listen {PROXY_PORT};", f"listen 127.0.0.1:{listen};"),
+        (f"listen {HEALTH_PORT};", f"listen 127.0.0.1:{health};"),
+        ("/tmp/", f"{scratch}/"),
+    ]:
+        assert old in replaced, old
+        replaced = replaced.replace(old, new)
+    lines = [ln for ln in replaced.splitlines() if ln.strip().startswith("server ") and ".svc.cluster.local:" in ln]
+    assert len(lines) == 1, "one upstream: vLLM's in-cluster Service"
+    return replaced.replace(lines[0].strip(), f"server 127.0.0.1:{upstream};")
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int, FakeVllm]]:
+    if not os.path.exists(NGINX):
+        pytest.fail("nginx is not installed: `make setup` installs it (Debian package nginx)")
+    upstream = FakeVllm()
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    scratch = tmp_path_factory.mktemp("nginx")
+    scratch.chmod(0o755)
+    listen, health = _free_port(), _free_port()
+    conf = scratch / "nginx.conf"
+    conf.write_text(_localize(_plan_config("doks"), upstream.server_address[1], listen, health, scratch))
+    directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
+    check = subprocess.run([NGINX, "-t", "-p", str(scratch), "-c", str(conf), "-g", directives], capture_output=True)
+    assert check.returncode == 0, check.stderr.decode()
+    process = subprocess.Popen([NGINX, "-p", str(scratch), "-c", str(conf), "-g", directives], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", listen), timeout=1).close()
+            break
+        except OSError:
+            assert process.poll() is None and time.monotonic() < deadline, "nginx did not start"
+            time.sleep(0.05)
+    yield listen, health, upstream
+    process.terminate()
+    process.wait(10)
+    upstream.shutdown()
+
+
+def _request(port: int, method: str, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    # skip_host etc. are not needed: http.client sends `path` byte for byte (no normalisation).
+    body = b"{}" if method in {"POST", "PUT", "PATCH"} else None
+    connection.request(method, path, body=body, headers={"Authorization": KEY, **(headers or {})})
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    return response.status, data
+
+
+def _concrete(path: str) -> str:
+    return path.replace("{response_id}", "resp_123")
+
+
+def _requests() -> list[tuple[str, str]]:
+    out = []
+    for route in ROUTES["routes"]:
+        for method in route["methods"]:
+            # Mounts (/metrics, /static) answer any method and sub-path; a websocket opens with a GET.
+            verb = {"ANY": "GET", "WEBSOCKET": "GET"}.get(method, method)
+            out.append((verb, _concrete(route["path"])))
+            if method == "ANY":
+                out.append((verb, _concrete(route["path"]) + "/sub"))
+    return out
+
+
+def test_every_vllm_route_outside_v1_gets_404_and_never_reaches_vllm(proxy):
+    port, _, upstream = proxy
+    blocked = [(m, p) for m, p in _requests() if not p.startswith("/v1/")]
+    assert len(blocked) > 40
+    for method, path in blocked:
+        before = len(upstream.seen)
+        status, _ = _request(port, method, path)
+        assert status == 404, f"{method} {path} -> {status}"
+        assert len(upstream.seen) == before, f"{method} {path} reached vLLM"
+
+
+def test_every_v1_route_reaches_vllm_unchanged_with_the_authorization_header(proxy):
+    port, _, upstream = proxy
+    allowed = [(m, p) for m, p in _requests() if p.startswith("/v1/")]
+    assert len(allowed) > 20
+    for method, path in allowed:
+        status, body = _request(port, method, path)
+        assert status == 200, f"{method} {path} -> {status}"
+        assert upstream.seen[-1] == (method, path, KEY), "vLLM's key check stays the second layer"
+        assert json.loads(body) == {"path": path}
+
+
+@pytest.mark.parametrize(
+    "raw, reaches",
+    [
+        ("/v1", None),  # not a route; /v1x neither
+        ("/v1x/models", None),
+        ("/V1/models", None),
+        ("/v2/embed", None),  # key-guarded by vLLM, still not forwarded
+        ("/v1/../metrics", None),
+        ("/v1/%2e%2e/metrics", None),
+        ("/v1/..%2Fmetrics", None),
+        ("//metrics", None),
+        ("/metrics/../v1/models", "/v1/models"),  # forwarded as the normalized path, never as /metrics/...
+        ("/invocations/../v1/models", "/v1/models"),
+        ("/v1//models", "/v1/models"),
+    ],
+)
+def test_tricky_paths_never_reach_a_route_outside_v1(proxy, raw, reaches):
+    port, _, upstream = proxy
+    before = len(upstream.seen)
+    status, _ = _request(port, "GET", raw)
+    if reaches is None:
+        assert status in (400, 404), f"{raw} -> {status}"
+        assert len(upstream.seen) == before, f"{raw} reached vLLM as {upstream.seen[-1]}"
+    else:
+        assert status == 200 and upstream.seen[-1][1] == reaches
+
+
+def test_health_port_answers_only_healthz(proxy):
+    _, health, upstream = proxy
+    before = len(upstream.seen)
+    assert _request(health, "GET", "/healthz")[0] == 200
+    assert _request(health, "GET", "/v1/models")[0] == 404
+    assert len(upstream.seen) == before
+
+
+def test_streaming_responses_are_not_buffered(proxy):
+    port, _, upstream = proxy
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.request("POST", "/v1/stream", body=b"{}", headers={"Authorization": KEY})
+    response = connection.getresponse()
+    assert response.status == 200
+    first = response.readline()  # arrives while vLLM still holds the second chunk
+    upstream.first_chunk_read.set()
+    rest = response.read()
+    connection.close()
+    assert first == b"data: one\n" and b"data: two" in rest
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_generates_the_same_v1_only_config_for_its_vllm_service(stack):
+    conf = _plan_config(stack)
+    namespace = k8s_object(default_run(stack), "Namespace")["metadata"]["name"]
+    assert f"server vllm.{namespace}.svc.cluster.local:8000;" in conf
+    # The door the plan runs is the one tested above (only the upstream differs between stacks).
+    doks_namespace = k8s_object(default_run("doks"), "Namespace")["metadata"]["name"]
+    assert conf.replace(f".{namespace}.svc", ".NS.svc") == _plan_config("doks").replace(
+        f".{doks_namespace}.svc", ".NS.svc"
+    )
