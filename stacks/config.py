@@ -145,6 +145,12 @@ class EndpointConfig(Section):
         pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
         description="Host name the HTTPRoute matches. Default: any.",
     )
+    monitoring_namespace: str | None = Field(
+        None,
+        pattern=DNS_LABEL,
+        description="Namespace whose pods may reach vLLM's port (Prometheus scraping /metrics); the "
+        "NetworkPolicies admit no other namespace. Default: none.",
+    )
 
     @model_validator(mode="after")
     def _load_balancer_needs_allow_list(self) -> EndpointConfig:

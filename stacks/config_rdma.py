@@ -195,6 +195,11 @@ class RayConfig(Section):
         description="Run RDMA pods privileged (oci-hpc-oke does; /dev/infiniband from the host needs it without "
         "an RDMA device plugin). Default: true.",
     )
+    dashboard_host: Literal["127.0.0.1", "0.0.0.0"] = Field(
+        "127.0.0.1",
+        description="Where the Ray dashboard binds on the head. Its job API runs arbitrary code: loopback "
+        "(reach it with `kubectl port-forward`) unless you open it on purpose. Default: 127.0.0.1.",
+    )
     startup_timeout_seconds: int = Field(
         3600,
         ge=300,

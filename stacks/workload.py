@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components.workloads import (
     ApiEntryPoint,
@@ -24,6 +25,7 @@ from components.workloads import (
     VllmServer,
     VllmServerArgs,
 )
+from components.workloads.network_policy import ServingNetworkPolicies, ServingNetworkPoliciesArgs
 from components.workloads.ray_vllm import (
     KubeRayOperator,
     KubeRayOperatorArgs,
@@ -32,6 +34,7 @@ from components.workloads.ray_vllm import (
     RdmaPodAccess,
 )
 from components.workloads.s3_model_store import S3ModelStore, S3ModelStoreArgs
+from components.workloads.vllm import PORT as VLLM_CONTAINER_PORT
 from stacks import catalog
 from stacks.config import StackConfig
 
@@ -97,6 +100,7 @@ def serve(
         opts=opts,
     )
     door = entry_point(cfg, platform, namespace, server.service_name, server.service_port, opts)
+    network_policies(cfg, namespace, door, server.pod_labels, None, opts)
     export_endpoint(cfg, namespace, door, opts)
     return server
 
@@ -162,6 +166,30 @@ def entry_point(
             node_selector=platform.system_node_selector,
             run_as_user=platform.run_as_user,
             image_pull_secrets=platform.image_pull_secrets,
+        ),
+        opts=opts,
+    )
+
+
+def network_policies(
+    cfg: StackConfig,
+    namespace: ServingNamespace,
+    door: EntryPoint,
+    server_labels: dict[str, str],
+    ray_selector: k8s.meta.v1.LabelSelectorArgsDict | None,
+    opts: pulumi.ResourceOptions,
+) -> ServingNetworkPolicies:
+    """Default-deny ingress in the namespace; the entry point, vLLM's port and Ray as allowed."""
+    return ServingNetworkPolicies(
+        f"{cfg.name}-network-policies",
+        ServingNetworkPoliciesArgs(
+            namespace=namespace.name,
+            entry_labels=door.pod_labels,
+            entry_port=door.container_port,
+            server_labels=server_labels,
+            server_port=VLLM_CONTAINER_PORT,
+            monitoring_namespace=cfg.endpoint.monitoring_namespace,
+            ray_selector=ray_selector,
         ),
         opts=opts,
     )
@@ -357,10 +385,12 @@ def serve_on_ray(
             nccl_env={**nccl_env, "NCCL_DEBUG": ray.nccl_debug},
             rdma=rdma,
             operator=operator.release if operator is not None else None,
+            dashboard_host=ray.dashboard_host,
         ),
         opts=opts,
     )
     door = entry_point(cfg, platform, namespace, server.service_name, server.service_port, opts)
+    network_policies(cfg, namespace, door, server.pod_labels, server.ray_selector, opts)
     export_endpoint(cfg, namespace, door, opts)
     pulumi.export("rayClusterName", server.cluster_name)
     return server

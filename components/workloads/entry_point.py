@@ -139,6 +139,7 @@ class ApiEntryPoint(pulumi.ComponentResource):
 
     service_name: pulumi.Output[str]
     service_port: int
+    container_port: int
     load_balancer_address: pulumi.Output[str] | None
     pod_labels: dict[str, str]
 
@@ -255,5 +256,6 @@ class ApiEntryPoint(pulumi.ComponentResource):
         )
         self.service_name = service.metadata.apply(lambda m: m.name or args.name)
         self.service_port = args.service_port
+        self.container_port = PROXY_PORT
         self.pod_labels = labels
         self.register_outputs({"serviceName": self.service_name})

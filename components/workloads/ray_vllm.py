@@ -152,6 +152,11 @@ class RayVllmArgs:
     """The KubeRay operator release (its CRD must exist first); None when KubeRay is already installed."""
     run_as_user: int | None = 1000
     """Fixed non-root UID of non-RDMA pods; None lets the platform assign one (OpenShift's restricted SCC)."""
+    dashboard_host: str = "127.0.0.1"
+    """Where the head's Ray dashboard binds. Its job API runs arbitrary code and Ray has no auth, so
+    loopback by default; KubeRay would otherwise inject 0.0.0.0 (ray-operator/controllers/ray/common/
+    pod.go, "dashboard-host" default, v1.7.0). KubeRay's own probes call it on localhost
+    (utils/constant.go BaseWgetHealthCommand), so they keep working."""
     wait_for: list[pulumi.Resource] = field(default_factory=list)
     name: str = "vllm"
 
@@ -196,6 +201,8 @@ class RayVllmServer(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     service_port: int
     load_balancer_address: pulumi.Output[str] | None
+    pod_labels: dict[str, str]
+    ray_selector: k8s.meta.v1.LabelSelectorArgsDict
 
     def __init__(self, name: str, args: RayVllmArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:workloads:RayVllmServer", name, None, opts)
@@ -332,7 +339,7 @@ class RayVllmServer(pulumi.ComponentResource):
             "enableInTreeAutoscaling": False,
             "headGroupSpec": {
                 "serviceType": "ClusterIP",
-                "rayStartParams": {"dashboard-host": "0.0.0.0", "num-gpus": gpus},
+                "rayStartParams": {"dashboard-host": args.dashboard_host, "num-gpus": gpus},
                 "template": pod("head"),
             },
         }
@@ -400,4 +407,10 @@ class RayVllmServer(pulumi.ComponentResource):
         self.cluster_name = cluster.id.apply(lambda _: args.name)
         self.service_name = service.metadata.apply(lambda m: m.name or args.name)
         self.service_port = args.service_port
+        self.pod_labels = labels
+        # Every pod of this Ray cluster (head and workers), for NetworkPolicies.
+        self.ray_selector = {
+            "match_labels": labels,
+            "match_expressions": [{"key": ROLE_LABEL, "operator": "Exists"}],
+        }
         self.register_outputs({"clusterName": self.cluster_name, "serviceName": self.service_name})

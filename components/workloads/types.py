@@ -73,5 +73,7 @@ class EntryPoint(Protocol):
 
     service_name: pulumi.Output[str]
     service_port: int
+    container_port: int
+    """The port its pods listen on (what NetworkPolicies open)."""
     load_balancer_address: pulumi.Output[str] | None
     pod_labels: dict[str, str]

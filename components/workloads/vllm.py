@@ -93,6 +93,7 @@ class VllmServer(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     service_port: int
     load_balancer_address: pulumi.Output[str] | None
+    pod_labels: dict[str, str]
 
     def __init__(self, name: str, args: VllmServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:workloads:VllmServer", name, None, opts)
@@ -219,4 +220,5 @@ class VllmServer(pulumi.ComponentResource):
         self.deployment_name = deployment.metadata.apply(lambda m: m.name or args.name)
         self.service_name = service.metadata.apply(lambda m: m.name or args.name)
         self.service_port = args.service_port
+        self.pod_labels = labels
         self.register_outputs({"deploymentName": self.deployment_name, "serviceName": self.service_name})

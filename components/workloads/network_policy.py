@@ -1,0 +1,82 @@
+"""NetworkPolicies of the serving namespace: nothing gets in unless a rule below lets it.
+
+- default deny for ingress, every pod of the namespace;
+- the entry point's port from anywhere (a load balancer, a Gateway or in-cluster clients: the entry
+  point forwards only /v1);
+- vLLM's port only from pods of this namespace (the entry point, Jobs) and, when configured, one
+  monitoring namespace (Prometheus scraping /metrics);
+- Ray (GCS 6379, dashboard 8265, client 10001 and Ray's other ports) only between the Ray cluster's pods.
+
+Kubelet probes need no rule: "traffic to and from the node where a Pod is running is always allowed"
+— Kubernetes docs, Network Policies, "What you can't do with network policies"
+(https://kubernetes.io/docs/concepts/services-networking/network-policies/). Pods on the host network
+are not selected by NetworkPolicy at all (same page); the OCI stacks restrict those ports at the NSG
+(components/oke/ray_host_ports.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+"""Set by the API server on every namespace (Kubernetes >= 1.22), so a namespace is selectable by name."""
+
+
+@dataclass(frozen=True)
+class ServingNetworkPoliciesArgs:
+    namespace: pulumi.Input[str]
+    entry_labels: dict[str, str]
+    entry_port: int
+    """The entry point's container port."""
+    server_labels: dict[str, str]
+    """vLLM's pods (the Deployment's, or every Ray pod)."""
+    server_port: int
+    monitoring_namespace: str | None = None
+    ray_selector: k8s.meta.v1.LabelSelectorArgsDict | None = None
+    """Label selector (snake_case, as the typed API takes it) of every pod of the Ray cluster; None without Ray."""
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def policy_specs(args: ServingNetworkPoliciesArgs) -> dict[str, k8s.networking.v1.NetworkPolicySpecArgsDict]:
+    """Name -> NetworkPolicy spec; see the module docstring for what each allows."""
+    tcp = "TCP"
+    vllm_sources: list[k8s.networking.v1.NetworkPolicyPeerArgsDict] = [{"pod_selector": {}}]
+    if args.monitoring_namespace:
+        vllm_sources.append({"namespace_selector": {"match_labels": {NAMESPACE_NAME_LABEL: args.monitoring_namespace}}})
+    specs: dict[str, k8s.networking.v1.NetworkPolicySpecArgsDict] = {
+        "default-deny-ingress": {"pod_selector": {}, "policy_types": ["Ingress"]},
+        "allow-entry-point": {
+            "pod_selector": {"match_labels": args.entry_labels},
+            "policy_types": ["Ingress"],
+            "ingress": [{"ports": [{"port": args.entry_port, "protocol": tcp}]}],
+        },
+        "allow-vllm-api": {
+            "pod_selector": {"match_labels": args.server_labels},
+            "policy_types": ["Ingress"],
+            "ingress": [{"from_": vllm_sources, "ports": [{"port": args.server_port, "protocol": tcp}]}],
+        },
+    }
+    if args.ray_selector is not None:
+        specs["allow-ray-cluster"] = {
+            "pod_selector": args.ray_selector,
+            "policy_types": ["Ingress"],
+            # Every port, but only from the cluster's own pods: Ray also opens random worker ports.
+            "ingress": [{"from_": [{"pod_selector": args.ray_selector}]}],
+        }
+    return specs
+
+
+class ServingNetworkPolicies(pulumi.ComponentResource):
+    def __init__(self, name: str, args: ServingNetworkPoliciesArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-serving:workloads:ServingNetworkPolicies", name, None, opts)
+        for policy, spec in policy_specs(args).items():
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy}",
+                metadata={"name": policy, "namespace": args.namespace, "labels": args.labels},
+                spec=spec,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.register_outputs({})
