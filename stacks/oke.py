@@ -70,11 +70,17 @@ class OkeFoundation:
 
 
 def oke_foundation(
-    cfg: StackConfig, *, file_storage: bool, gpu_images: list[NodeImage], gpu: GpuEnablementRecipe
+    cfg: StackConfig,
+    *,
+    file_storage: bool,
+    gpu_images: list[NodeImage],
+    gpu: GpuEnablementRecipe,
+    host_only_ports: dict[int, str] | None = None,
 ) -> OkeFoundation:
     """Network, cluster, system pool and GPU enablement from the `oke` section (any OKE stack).
     `gpu_images`: the stack's GPU node images, checked with the system pool's against what OKE offers;
-    `gpu`: the add-ons that make the stack's GPU images advertise their GPUs."""
+    `gpu`: the add-ons that make the stack's GPU images advertise their GPUs; `host_only_ports`: ports of
+    host-network servers only their own nodes may reach (OkeNetworkArgs.host_only_ports)."""
     assert cfg.oke is not None  # guaranteed by config validation
     o, net = cfg.oke, cfg.oke.network
     # The OCI provider creates everything in `oci:region`; oke.region names the OCIR host and the checks.
@@ -121,6 +127,7 @@ def oke_foundation(
             lb_listener_ports=[LOAD_BALANCER_PORT],
             lb_preserves_client_ip=o.load_balancer.type == "nlb",
             ssh_allowed_cidrs=list(net.ssh_allowed_cidrs),
+            host_only_ports=dict(host_only_ports or {}),
             dns_label=(re.sub(r"[^a-z0-9]", "", cfg.name) or "oke")[:15],
             freeform_tags=tags,
         ),

@@ -21,6 +21,7 @@ from components.oke import (
     service_annotations,
 )
 from components.oke.gpu_enablement import GpuEnablementRecipe, device_plugin_recipe, gpu_operator_recipe
+from components.oke.host_ports import RAY_HOST_PORTS
 from components.oke.rdma import OkeRdmaWorkers, OkeRdmaWorkersArgs, RdmaIamArgs
 from components.workloads import GpuPlacement
 from components.workloads.ray_vllm import (
@@ -82,7 +83,10 @@ def build(cfg: StackConfig) -> None:
                 f"is {r.image_os} but rdma.imageId {image.name} runs {image.operating_system}; "
                 f"set it to {'ubuntu' if 'Ubuntu' in image.operating_system else 'oracleLinux'}",
             )
-    base = oke_foundation(cfg, file_storage=False, gpu_images=[], gpu=gpu_recipe(r, o.gpu_plugin_version))
+    # The Ray pods use the host network (RDMA), out of NetworkPolicy's reach: Ray's ports only between them.
+    base = oke_foundation(
+        cfg, file_storage=False, gpu_images=[], gpu=gpu_recipe(r, o.gpu_plugin_version), host_only_ports=RAY_HOST_PORTS
+    )
     network, cluster, system_pool, gpu_plugin, tags = (
         base.network, base.cluster, base.system_pool, base.gpu_plugin, base.tags,
     )  # fmt: skip
@@ -107,7 +111,7 @@ def build(cfg: StackConfig) -> None:
             image_id=r.image_id,
             availability_domain=r.availability_domain,
             subnet_id=network.worker_subnet_id,
-            nsg_ids=[network.worker_nsg_id],
+            nsg_ids=[network.worker_nsg_id, *([network.host_ports_nsg_id] if network.host_ports_nsg_id else [])],
             cluster_network_name=network_name,
             apiserver_private_ip=cluster.private_endpoint_ip,
             cluster_ca_cert=cluster.ca_certificate,

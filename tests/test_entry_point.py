@@ -22,7 +22,7 @@ import yaml
 
 from components.workloads.entry_point import HEALTH_PORT, PROXY_PORT
 from stacks import catalog
-from tests.harness import STACKS, default_run, k8s_object
+from tests.harness import STACKS, containers, default_run, env_of, k8s_object, k8s_objects
 
 ROUTES = yaml.safe_load((Path(__file__).parent / "data" / "vllm-routes.yaml").read_text())
 KEY = "Bearer sk-test-key"
@@ -247,3 +247,31 @@ def test_every_stack_generates_the_same_v1_only_config_for_its_vllm_service(stac
     assert conf.replace(f".{namespace}.svc", ".NS.svc") == _plan_config("doks").replace(
         f".{doks_namespace}.svc", ".NS.svc"
     )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_only_the_entry_point_is_exposed(stack):
+    run = default_run(stack)
+    services = {o["metadata"]["name"]: o["spec"] for o in k8s_objects(run) if o["kind"] == "Service"}
+    assert services["vllm"]["type"] == "ClusterIP", "vLLM's own port never leaves the cluster"
+    exposed = {name for name, spec in services.items() if spec["type"] in ("LoadBalancer", "NodePort")}
+    assert exposed <= {"vllm-entry"}
+    for name in exposed:
+        assert services[name]["loadBalancerSourceRanges"], "a load balancer only for endpoint.allowedCidrs"
+    for route in (o for o in k8s_objects(run) if o["kind"] == "HTTPRoute"):
+        for rule in route["spec"]["rules"]:
+            assert [b["name"] for b in rule["backendRefs"]] == ["vllm-entry"]
+            assert rule["matches"] == [{"path": {"type": "PathPrefix", "value": "/v1"}}]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_vllm_reads_its_api_key_from_the_secret_on_every_stack(stack):
+    run = default_run(stack)
+    servers = [
+        o for o in k8s_objects(run) if o["kind"] in ("Deployment", "RayCluster") and o["metadata"]["name"] == "vllm"
+    ]
+    assert len(servers) == 1
+    serving = [c for c in containers(servers[0]) if c["name"] in ("vllm", "ray-head")]
+    assert serving
+    for container in serving:
+        assert env_of(container)["VLLM_API_KEY"] == {"secretKeyRef": {"name": "vllm-api-key", "key": "api-key"}}

@@ -29,6 +29,8 @@ from typing import Literal
 import pulumi
 import pulumi_oci as oci
 
+from components.oke import host_ports
+
 # OKE's CNI types, as the API spells them (pulumi_oci ClusterClusterPodNetworkOptionArgs.cni_type).
 CniType = Literal["FLANNEL_OVERLAY", "OCI_VCN_IP_NATIVE"]
 
@@ -83,6 +85,10 @@ class OkeNetworkArgs:
     Oracle lists it as optional: without it images must come from OCIR."""
     ssh_allowed_cidrs: list[str] = field(default_factory=list)
     """CIDRs allowed to SSH to workers (optional row of Oracle's worker table). Default: none."""
+    host_only_ports: dict[int, str] = field(default_factory=dict)
+    """TCP port -> what listens there: servers on the workers' host network (Ray's, for host-network Ray
+    pods) that only members of the `host_ports_nsg_id` NSG may reach; other workers, pods and the API
+    endpoint reach every other port as before (components/oke/host_ports.py). Default: none."""
     dns_label: str = "oke"
     freeform_tags: dict[str, str] = field(default_factory=dict)
 
@@ -93,7 +99,7 @@ class _Rule:
     protocol: str
     peer: pulumi.Input[str]
     description: str
-    peer_type: Literal["CIDR_BLOCK", "SERVICE_CIDR_BLOCK"] = "CIDR_BLOCK"
+    peer_type: Literal["CIDR_BLOCK", "SERVICE_CIDR_BLOCK", "NETWORK_SECURITY_GROUP"] = "CIDR_BLOCK"
     ports: tuple[int, int] | None = None
     icmp: tuple[int, int] | None = None
 
@@ -106,6 +112,16 @@ class _Rule:
 
 def _port(port: int) -> tuple[int, int]:
     return (port, port)
+
+
+def _open_to(peer: pulumi.Input[str], what: str, host_only: dict[int, str], tcp_only: bool = False) -> list[_Rule]:
+    """Ingress from `peer` on every port (or every TCP port), minus the host-only ports."""
+    if not host_only:
+        return [_Rule("INGRESS", _TCP if tcp_only else _ALL, peer, what)]
+    return [
+        _Rule("INGRESS", protocol, peer, f"{what} (not the host-only ports)", ports=ports)
+        for protocol, ports in host_ports.all_traffic_except(host_only, tcp_only=tcp_only)
+    ]
 
 
 def _path_discovery(direction: Literal["INGRESS", "EGRESS"], peer: pulumi.Input[str], what: str) -> _Rule:
@@ -128,6 +144,8 @@ class OkeNetwork(pulumi.ComponentResource):
     fss_subnet_id: pulumi.Output[str] | None
     api_nsg_id: pulumi.Output[str]
     worker_nsg_id: pulumi.Output[str]
+    host_ports_nsg_id: pulumi.Output[str] | None
+    """NSG whose members may reach `host_only_ports`; None without host-only ports."""
     pod_nsg_id: pulumi.Output[str] | None
     fss_nsg_id: pulumi.Output[str] | None
     nat_gateway_id: pulumi.Output[str]
@@ -326,6 +344,8 @@ class OkeNetwork(pulumi.ComponentResource):
             )
 
         api_nsg, worker_nsg = nsg("api"), nsg("workers")
+        # Membership decides who reaches the host-only ports (the nodes running those servers join it).
+        hosts_nsg = nsg("host-ports") if args.host_only_ports else None
         pod_nsg = nsg("pods") if pod_subnet is not None else None
         fss_nsg = nsg("fss") if fss_subnet is not None else None
 
@@ -355,8 +375,9 @@ class OkeNetwork(pulumi.ComponentResource):
             ]
 
         # (b) Worker nodes.
+        host_only = args.host_only_ports
         worker_rules = [
-            _Rule("INGRESS", _ALL, workers, "worker to worker"),
+            *_open_to(workers, "worker to worker", host_only),
             _path_discovery("INGRESS", ANYWHERE, "from anywhere"),
             _Rule("EGRESS", _ALL, workers, "worker to worker"),
             _path_discovery("EGRESS", ANYWHERE, "to anywhere"),
@@ -374,11 +395,17 @@ class OkeNetwork(pulumi.ComponentResource):
             ],
             *[_Rule("INGRESS", _TCP, c, "SSH to workers", ports=(22, 22)) for c in args.ssh_allowed_cidrs],
         ]  # fmt: skip
+        if hosts_nsg is not None:
+            worker_rules += [
+                _Rule("INGRESS", _TCP, hosts_nsg.id, f"{what} from its own nodes", "NETWORK_SECURITY_GROUP",
+                      ports=_port(port))
+                for port, what in host_only.items()
+            ]  # fmt: skip
         if pods is None:
-            worker_rules.append(_Rule("INGRESS", _TCP, api, "Kubernetes API to workers"))
+            worker_rules += _open_to(api, "Kubernetes API to workers", host_only, tcp_only=True)
         else:
             worker_rules += [
-                _Rule("INGRESS", _ALL, pods, "pods to workers"),
+                *_open_to(pods, "pods to workers", host_only),
                 _Rule("EGRESS", _ALL, pods, "workers to pods"),
                 _Rule("INGRESS", _TCP, api, "Kubernetes API to kubelets", ports=_port(KUBELET_PORT)),
             ]
@@ -442,6 +469,7 @@ class OkeNetwork(pulumi.ComponentResource):
         self.fss_subnet_id = fss_subnet.id if fss_subnet is not None else None
         self.api_nsg_id = api_nsg.id
         self.worker_nsg_id = worker_nsg.id
+        self.host_ports_nsg_id = hosts_nsg.id if hosts_nsg is not None else None
         self.pod_nsg_id = pod_nsg.id if pod_nsg is not None else None
         self.fss_nsg_id = fss_nsg.id if fss_nsg is not None else None
         self.nat_gateway_id = nat.id
@@ -462,6 +490,7 @@ class OkeNetwork(pulumi.ComponentResource):
                 "fssSubnetId": self.fss_subnet_id,
                 "apiNsgId": self.api_nsg_id,
                 "workerNsgId": self.worker_nsg_id,
+                "hostPortsNsgId": self.host_ports_nsg_id,
                 "podNsgId": self.pod_nsg_id,
                 "fssNsgId": self.fss_nsg_id,
             }
