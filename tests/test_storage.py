@@ -1,0 +1,54 @@
+"""Storage on the OCI stacks (issue 11 items 5, 6, 9-13; issue 12 item 1): model stores that can be
+written, staged fast, cleaned up, and a destroy that finishes."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from tests.harness import STACKS, containers, default_run, k8s_objects, preview
+from tests.test_existing_cluster import MINIO_KNOWN, minio_config
+
+_SUFFIX = {
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+    "m": Decimal("0.001"), "": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
+}  # fmt: skip
+
+
+def quantity(value: str | int | float) -> Decimal:
+    """A Kubernetes resource quantity as a number (k8s.io/apimachinery pkg/api/resource/quantity.go suffixes)."""
+    match = re.fullmatch(r"([+-]?\d+(?:\.\d+)?)(?:[eE]([+-]?\d+))?(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?", str(value))
+    assert match, f"not a quantity: {value!r}"
+    number, exponent, suffix = match.groups()
+    return Decimal(number) * Decimal(10) ** int(exponent or 0) * Decimal(_SUFFIX[suffix or ""])
+
+
+def test_quantities_compare_like_kubernetes():
+    assert quantity("1Gi") > quantity("512Mi") and quantity("500m") < quantity("1") == quantity("1000m")
+    assert quantity("1G") < quantity("1Gi") and quantity("1e3") == quantity("1k")
+
+
+def _runs():
+    for stack in STACKS:
+        yield stack, default_run(stack)
+    minio = preview("existing-cluster", raw=minio_config(), secrets={"secrets": MINIO_KNOWN})
+    assert minio.error is None, minio.error
+    yield "existing-cluster (MinIO S3 store)", minio
+
+
+def test_every_container_requests_no_more_than_its_limit():
+    """Kubernetes rejects a container whose request exceeds its limit (issue 12.1: the S3 upload
+    Job's `check` init container asked for 1Gi under a 512Mi limit)."""
+    checked, bad = 0, []
+    for stack, run in _runs():
+        for obj in k8s_objects(run):
+            for container in containers(obj):
+                resources = container.get("resources") or {}
+                requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
+                for name, limit in limits.items():
+                    checked += 1
+                    if name in requests and quantity(requests[name]) > quantity(limit):
+                        bad.append(f"{stack}: {obj['kind']}/{obj['metadata']['name']} {container['name']} "
+                                   f"{name} request {requests[name]} > limit {limit}")  # fmt: skip
+    assert checked > 0
+    assert bad == []
