@@ -274,7 +274,11 @@ def build(cfg: StackConfig) -> None:
             pod_subnet_ids=base.pod_subnet_ids,
             pod_nsg_ids=base.pod_nsg_ids,
         ),
-        opts=pulumi.ResourceOptions(depends_on=[system_pool]),
+        # No depends_on the system pool: the GPU nodes boot while the CPU nodes do (OKE creates pools of
+        # one cluster in parallel; terraform-oci-oke module-workers.tf makes every worker pool wait only
+        # for IAM). Tainted GPU nodes take no system pods, so joining first harms nothing; what really
+        # needs the CPU nodes waits for them itself: the model download Job (its volume waits for the
+        # system pool below).
     )
     gpu_plugin = base.gpu_plugin
 

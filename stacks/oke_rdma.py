@@ -132,7 +132,9 @@ def build(cfg: StackConfig) -> None:
             ),
             freeform_tags=tags,
         ),
-        opts=pulumi.ResourceOptions(depends_on=[system_pool]),
+        # No depends_on the system pool: bare-metal hosts take the longest to boot, so they start with the
+        # CPU pool (terraform-oci-oke module-workers.tf: every worker pool waits only for IAM). Only what
+        # runs on CPU nodes waits for them: the KubeRay operator release and the model upload Job below.
     )
 
     # The bucket: OCI Object Storage made here, or a bring-your-own S3-compatible endpoint.

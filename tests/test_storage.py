@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import pytest
+
 from tests.harness import STACKS, containers, default_run, k8s_objects, preview
 from tests.test_existing_cluster import MINIO_KNOWN, minio_config
+from tools import estimates
 
 _SUFFIX = {
     "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
@@ -52,3 +55,28 @@ def test_every_container_requests_no_more_than_its_limit():
                                    f"{name} request {requests[name]} > limit {limit}")  # fmt: skip
     assert checked > 0
     assert bad == []
+
+
+# ---------------------------------------------------------------------------------------------
+# 11.9: the GPU nodes boot while the CPU nodes do
+# ---------------------------------------------------------------------------------------------
+
+OCI_STACKS = ["oci-a10", "oci-h100-rdma"]
+
+
+def _system_pool(run):
+    return next(r for r in run.of_type(estimates.OKE_NODE_POOL) if r.name.endswith("-system-pool"))
+
+
+@pytest.mark.parametrize("stack", OCI_STACKS)
+def test_gpu_nodes_do_not_wait_for_the_system_pool(stack):
+    run = default_run(stack)
+    system = _system_pool(run)
+    gpus = [r for r in run.registered() if estimates.is_gpu_provisioning(r)]
+    assert gpus
+    for gpu in gpus:
+        assert system.urn not in estimates.ancestors(run, gpu.urn), f"{gpu.name} waits for {system.name}"
+    # ...and the time estimate has them provisioning side by side.
+    steps = estimates.estimate_time(run).steps
+    first_gpu = min(steps[g.urn].start for g in gpus)
+    assert first_gpu < steps[system.urn].finish
