@@ -30,7 +30,6 @@ from components.oke import (
     OkeSubnetCidrs,
     availability_domain,
     service_annotations,
-    short_name,
 )
 from components.oke.gpu_enablement import GpuEnablementRecipe, device_plugin_recipe
 from components.workloads import GpuPlacement, ServingNamespace
@@ -300,15 +299,8 @@ def build(cfg: StackConfig) -> None:
     )
 
     k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
-    storage = OciStorageClasses(
-        f"{cfg.name}-storage",
-        OciStorageClassesArgs(
-            fss_availability_domain=fss_ad.apply(short_name),
-            fss_mount_target_id=share.mount_target_id,
-            fss_client_cidrs=nfs_clients,
-        ),
-        opts=k8s_opts,
-    )
+    # Block volumes only: no dynamic File Storage class (components/oke/storage.py says why).
+    storage = OciStorageClasses(f"{cfg.name}-storage", OciStorageClassesArgs(), opts=k8s_opts)
     namespace = serving_namespace(cfg, cluster.provider)
 
     pull_secrets = ocir_pull_secrets(cfg, namespace, k8s_opts)
@@ -351,4 +343,4 @@ def build(cfg: StackConfig) -> None:
     pulumi.export("nfsServer", share.server)
     pulumi.export("nfsExportPath", share.export_path)
     pulumi.export("modelPath", store.model_path)
-    pulumi.export("storageClasses", [storage.block_volume_class, storage.fss_class])
+    pulumi.export("storageClasses", [storage.block_volume_class])

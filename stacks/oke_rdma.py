@@ -168,7 +168,7 @@ def build(cfg: StackConfig) -> None:
     assert access_key_id is not None and secret_access_key is not None  # RdmaConfig.check_fit
 
     k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
-    storage = OciStorageClasses(f"{cfg.name}-storage", OciStorageClassesArgs(fss_name=None), opts=k8s_opts)
+    storage = OciStorageClasses(f"{cfg.name}-storage", OciStorageClassesArgs(), opts=k8s_opts)
     # hostNetwork, /dev/infiniband from the host and privileged pods are beyond Pod Security "baseline".
     namespace = serving_namespace(cfg, cluster.provider, pod_security="privileged")
     pull_secrets = ocir_pull_secrets(cfg, namespace, k8s_opts)

@@ -80,3 +80,34 @@ def test_gpu_nodes_do_not_wait_for_the_system_pool(stack):
     steps = estimates.estimate_time(run).steps
     first_gpu = min(steps[g.urn].start for g in gpus)
     assert first_gpu < steps[system.urn].finish
+
+
+# ---------------------------------------------------------------------------------------------
+# 11.6: a dynamic File Storage class only with the IAM that makes it work
+# ---------------------------------------------------------------------------------------------
+
+FSS_PROVISIONER = "fss.csi.oraclecloud.com"
+
+
+def _cluster_principal_fss_grants(run) -> set[str]:
+    """Policy statements letting OKE clusters provision File Storage (Oracle, "Provisioning PVCs on the
+    File Storage Service"; oci-hpc-oke terraform/iam.tf): manage file-family + use virtual-network-family."""
+    found = set()
+    for policy in run.of_type("oci:Identity/policy:Policy"):
+        for statement in policy.inputs.get("statements") or []:
+            if "request.principal.type = 'cluster'" in statement or "request.principal.type='cluster'" in statement:
+                for grant in ("manage file-family", "use virtual-network-family"):
+                    if grant in statement:
+                        found.add(grant)
+    return found
+
+
+@pytest.mark.parametrize("stack", OCI_STACKS)
+def test_a_file_storage_class_comes_with_the_cluster_iam_it_needs_or_not_at_all(stack):
+    run = default_run(stack)
+    classes = [o for o in k8s_objects(run) if o["kind"] == "StorageClass" and o["provisioner"] == FSS_PROVISIONER]
+    if classes:
+        assert _cluster_principal_fss_grants(run) == {"manage file-family", "use virtual-network-family"}, (
+            f"{stack}: StorageClass {classes[0]['metadata']['name']} provisions File Storage, but no policy "
+            "lets the cluster do it"
+        )
