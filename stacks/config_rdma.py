@@ -232,7 +232,12 @@ class S3ModelStoreConfig(Section):
     create_bucket: bool = Field(
         False, description="With endpoint: create the bucket when missing (the upload Job does). Default: false."
     )
-    versioning: bool = Field(False, description="OCI bucket object versioning. Default: false.")
+    versioning: Literal["Enabled", "Disabled", "Suspended"] = Field(
+        "Disabled",
+        description="OCI bucket object versioning, as the API takes it: Enabled or Disabled when the bucket is "
+        'created; once it was Enabled it can only be Suspended, never Disabled again (Oracle, "Managing Object '
+        'Versioning"). Default: Disabled.',
+    )
     key_user_id: UserOcid | None = Field(
         None,
         description="OCI user OCID that gets a customer secret key (S3 access key pair) for the bucket. Default: "
@@ -247,7 +252,10 @@ class S3ModelStoreConfig(Section):
         None, description="Compartment of the OCI bucket. Default: oke.compartmentId."
     )
     retain_on_delete: bool = Field(
-        False, description="Keep the OCI bucket (and the weights) when the stack is destroyed. Default: false."
+        True,
+        description="Keep the OCI bucket (and the weights) when the stack is destroyed: OCI refuses to delete a "
+        "bucket that still holds objects, so with false empty it before `pulumi destroy` (docs/oci-h100-rdma.md). "
+        "Default: true.",
     )
     scratch_size_gb: int = Field(
         1000, ge=10, le=32768, description="Local space for one copy of the model during the upload. Default: 1000."

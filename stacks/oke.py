@@ -228,6 +228,18 @@ def ocir_pull_secrets(
     return [registry.secret_name]
 
 
+def file_system_on_destroy(retained: bool, file_system_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    """What `pulumi destroy` does to the weights, shown in the summary: a retained file system outlives its
+    mount target and export, which destroy deletes (components/oke/file_storage.py)."""
+    if retained:
+        return pulumi.Output.format(
+            "KEPT by destroy (retainOnDelete): file system {0} with the weights; its mount target and export are "
+            "deleted",
+            file_system_id,
+        )
+    return pulumi.Output.from_input("deleted by destroy: file system, mount target and export")
+
+
 def build(cfg: StackConfig) -> None:
     assert cfg.oke is not None  # guaranteed by config validation
     assert cfg.model_store.kind == "nfs"  # the oke stack keeps weights on File Storage over NFS
@@ -342,5 +354,6 @@ def build(cfg: StackConfig) -> None:
     pulumi.export("exportId", share.export_id)
     pulumi.export("nfsServer", share.server)
     pulumi.export("nfsExportPath", share.export_path)
+    pulumi.export("modelStoreOnDestroy", file_system_on_destroy(cfg.model_store.retain_on_delete, share.file_system_id))
     pulumi.export("modelPath", store.model_path)
     pulumi.export("storageClasses", [storage.block_volume_class])

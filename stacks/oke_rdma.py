@@ -57,6 +57,19 @@ def gpu_recipe(r: RdmaConfig, gpu_plugin_version: str | None) -> GpuEnablementRe
     return device_plugin_recipe(gpu_plugin_version)
 
 
+def bucket_on_destroy(retained: bool, bucket: pulumi.Input[str]) -> pulumi.Output[str]:
+    """What `pulumi destroy` does to the weights bucket, shown in the summary (OCI CLI commands:
+    components/oci/object_storage.py; docs/oci-h100-rdma.md "Destroy")."""
+    if retained:
+        return pulumi.Output.format(
+            "KEPT by destroy (retainOnDelete); then: oci os bucket delete --bucket-name {0} --empty --force", bucket
+        )
+    return pulumi.Output.format(
+        "deleted only if empty; first: oci os object bulk-delete --bucket-name {0} --force (+ bulk-delete-versions)",
+        bucket,
+    )
+
+
 def build(cfg: StackConfig) -> None:
     assert cfg.oke is not None and cfg.rdma is not None and cfg.ray is not None  # config validation
     assert cfg.model_store.kind == "s3"  # MODEL_STORE_KINDS (stacks/config.py)
@@ -159,6 +172,7 @@ def build(cfg: StackConfig) -> None:
         access_key_id = bucket.access_key_id or secret_or_none(cfg.secrets.s3_access_key_id)
         secret_access_key = bucket.secret_access_key or secret_or_none(cfg.secrets.s3_secret_access_key)
         pulumi.export("objectStorageNamespace", bucket.namespace)
+        pulumi.export("modelStoreOnDestroy", bucket_on_destroy(store.retain_on_delete, bucket.bucket_name))
     else:
         endpoint = pulumi.Output.from_input(store.endpoint.rstrip("/"))
         bucket_name = store.bucket or f"{cfg.name}-models"

@@ -370,7 +370,7 @@ def test_oci_bucket_is_private_with_a_customer_secret_key_and_the_compat_endpoin
 
 
 def test_versioned_bucket_with_your_own_keys_creates_no_customer_secret_key():
-    run = preview(STACK, modelStore={"keyUserId": None, "versioning": True}, secrets={"secrets": S3_KEYS})
+    run = preview(STACK, modelStore={"keyUserId": None, "versioning": "Enabled"}, secrets={"secrets": S3_KEYS})
     assert run.error is None, run.error
     assert one(run, "ObjectStorage/bucket:Bucket").inputs["versioning"] == "Enabled"
     assert not all_of(run, "CustomerSecretKey")

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.harness import STACKS, containers, default_run, k8s_objects, preview
+from tests.harness import STACKS, config_error, containers, default_run, k8s_objects, preview
 from tests.test_existing_cluster import MINIO_KNOWN, minio_config
 from tools import estimates
 
@@ -111,3 +111,51 @@ def test_a_file_storage_class_comes_with_the_cluster_iam_it_needs_or_not_at_all(
             f"{stack}: StorageClass {classes[0]['metadata']['name']} provisions File Storage, but no policy "
             "lets the cluster do it"
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# 11.10 / 11.12: a destroy that finishes, and a summary that says what it keeps
+# ---------------------------------------------------------------------------------------------
+
+RDMA = "oci-h100-rdma"
+BUCKET = "oci:ObjectStorage/bucket:Bucket"
+
+
+def _bucket(run):
+    (bucket,) = run.of_type(BUCKET)
+    return bucket
+
+
+def test_destroy_keeps_the_filled_bucket_by_default_and_the_summary_says_so():
+    """OCI deletes only empty buckets and the stack fills this one (~812 GB): a default destroy must
+    not stop halfway on it."""
+    store = default_run(RDMA).outputs  # committed config
+    assert _bucket(default_run(RDMA)).retain_on_delete is True
+    assert store["modelStoreOnDestroy"].startswith("KEPT") and "vllm-rdma-models" in store["modelStoreOnDestroy"]
+    unset = preview(RDMA, modelStore={"retainOnDelete": None})  # the config default, not only the stack file
+    assert unset.error is None, unset.error
+    assert _bucket(unset).retain_on_delete is True
+    dropped = preview(RDMA, modelStore={"retainOnDelete": False})
+    assert _bucket(dropped).retain_on_delete is False
+    assert "bulk-delete" in dropped.outputs["modelStoreOnDestroy"]
+
+
+def test_turning_versioning_off_after_creation_sends_suspended():
+    """OCI takes Enabled/Disabled at creation, Enabled/Suspended on update (pulumi_oci Bucket.versioning)."""
+    assert _bucket(default_run(RDMA)).inputs["versioning"] == "Disabled"
+    for value in ("Enabled", "Suspended"):
+        run = preview(RDMA, modelStore={"versioning": value})
+        assert run.error is None, run.error
+        assert _bucket(run).inputs["versioning"] == value
+    # A boolean cannot say which of Disabled/Suspended it means: one line naming the key.
+    message = config_error(preview(RDMA, modelStore={"versioning": False}))
+    assert "modelStore.versioning" in message and "Suspended" in message
+
+
+def test_retained_file_storage_keeps_the_file_system_and_says_the_export_goes():
+    kept = preview("oci-a10", modelStore={"retainOnDelete": True})
+    assert kept.error is None, kept.error
+    retained = {r.type.rsplit(":", 1)[-1] for r in kept.registered() if r.retain_on_delete}
+    assert retained == {"FileSystem"}  # mount target and export are deleted by OCI with the mount target
+    assert kept.outputs["modelStoreOnDestroy"].startswith("KEPT")
+    assert "export are deleted" in kept.outputs["modelStoreOnDestroy"]

@@ -1,7 +1,14 @@
 """An OCI Object Storage bucket for model weights and the S3-compatible access to it.
 
-- Bucket: private (`NoPublicAccess`), versioning a choice (pulumi_oci Bucket: `Enabled`/`Disabled` at
-  creation).
+- Bucket: private (`NoPublicAccess`). Versioning is passed as the API takes it: "Allowed Create values:
+  Enabled, Disabled. Allowed Update values: Enabled, Suspended" (pulumi_oci objectstorage.Bucket
+  `versioning`, from terraform-provider-oci's objectstorage_bucket docs; Oracle, "Managing Object
+  Versioning": "Versioning can't be disabled after it is enabled on a bucket. Versioning can only be
+  suspended",
+  https://docs.oracle.com/en-us/iaas/Content/Object/Tasks/usingversioning_topic-To_enable_object_versioning_after_bucket_creation.htm).
+- Destroy: OCI deletes only an empty bucket (`oci os bucket delete`: "Deletes a bucket if the bucket is
+  already empty", https://docs.oracle.com/iaas/tools/oci-cli/latest/oci_cli_docs/cmdref/os/bucket/delete.html),
+  and the stack fills it, so `retain_on_delete` is the caller's way to let `pulumi destroy` finish.
 - Customer secret key: "an Oracle-provided key for using the Object Storage Service's Amazon S3
   compatible API ... a secret key/access key pair. A user can have up to two secret keys at a time"
   (OCI CLI reference, iam customer-secret-key). Its `id` is the access key, its `key` the secret key
@@ -15,6 +22,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pulumi
 import pulumi_oci as oci
@@ -30,14 +38,15 @@ class OciModelBucketArgs:
     region: str
     """OCI region identifier (us-ashburn-1): the endpoint's host and the SigV4 signing region."""
     bucket_name: str
-    versioning: bool = False
-    """Keep object versions (a re-upload never loses the previous weights); costs storage."""
+    versioning: Literal["Enabled", "Disabled", "Suspended"] = "Disabled"
+    """Keep object versions (a re-upload never loses the previous weights; costs storage). Disabled only
+    at creation: to turn versioning off later, Suspended."""
     namespace: pulumi.Input[str] | None = None
     """The tenancy's Object Storage namespace; looked up when None."""
     key_user_id: pulumi.Input[str] | None = None
     """User OCID that owns the customer secret key; None: no key is created (bring your own)."""
-    retain_on_delete: bool = False
-    """Keep the bucket (and the weights) when the stack is destroyed."""
+    retain_on_delete: bool = True
+    """Keep the bucket (and the weights) when the stack is destroyed; False: destroy fails unless it is empty."""
     identity_provider: pulumi.ProviderResource | None = None
     """Provider for the key (an IAM resource, created in the home region); None: the default."""
     freeform_tags: dict[str, str] = field(default_factory=dict)
@@ -66,7 +75,7 @@ class OciModelBucket(pulumi.ComponentResource):
             namespace=namespace,
             name=args.bucket_name,
             access_type="NoPublicAccess",
-            versioning="Enabled" if args.versioning else "Disabled",
+            versioning=args.versioning,
             freeform_tags=args.freeform_tags,
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain_on_delete),
         )

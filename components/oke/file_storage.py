@@ -26,7 +26,11 @@ class OciFileStorageArgs:
     nsg_ids: list[pulumi.Input[str]] = field(default_factory=list)
     export_path: str = "/models"
     retain_on_delete: bool = False
-    """Keep the file system (and the weights on it) out of `pulumi destroy`."""
+    """Keep the file system (and the weights on it) out of `pulumi destroy`. Only the file system: the
+    mount target always goes with the stack (its VNIC sits in the stack's subnet), and "deleting the mount
+    target also deletes all its exports" (Oracle, "Deleting a Mount Target",
+    https://docs.oracle.com/en-us/iaas/Content/File/Tasks/delete-mount-target.htm), so a retained export
+    would be a resource Pulumi forgets that no longer exists."""
     freeform_tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -76,7 +80,7 @@ class OciFileStorage(pulumi.ComponentResource):
                 )
                 for cidr in args.client_cidrs
             ],
-            opts=keep,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.file_system_id = file_system.id
         self.mount_target_id = mount_target.id
