@@ -325,6 +325,10 @@ def build(cfg: StackConfig) -> None:
         path=share.export_path,
         # On the system pool: the download runs while the GPU nodes are still provisioning.
         job_node_selector={POOL_LABEL: "system"},
+        # A fresh File Storage export is a root-owned 0755 directory and the export does not squash root
+        # (identity_squash NONE, components/oke/file_storage.py): a root init step hands the model
+        # directory to the download's UID (docs/oci-a10.md, "File Storage").
+        prepare_as_root=True,
         opts=k8s_opts,
     )
     lb = o.load_balancer

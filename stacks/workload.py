@@ -270,6 +270,7 @@ def nfs_model_store(
     opts: pulumi.ResourceOptions,
     mount_options: list[str] | None = None,
     run_as_user: int | None = 1000,
+    prepare_as_root: bool = False,
 ) -> NfsModelStore:
     """The weights on an NFS share (created by the stack or already there), downloaded once."""
     store = cfg.model_store
@@ -285,6 +286,7 @@ def nfs_model_store(
             mount_options=list(mount_options or []),
             download_timeout_minutes=store.download_timeout_minutes,
             run_as_user=run_as_user,
+            prepare_as_root=prepare_as_root,
         ),
         opts=opts,
     )

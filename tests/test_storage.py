@@ -3,11 +3,14 @@ written, staged fast, cleaned up, and a destroy that finishes."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from decimal import Decimal
 
 import pytest
 
+from components.workloads import claim_model_store
 from tests.harness import STACKS, config_error, containers, default_run, k8s_objects, preview
 from tests.test_existing_cluster import MINIO_KNOWN, minio_config
 from tools import estimates
@@ -159,3 +162,58 @@ def test_retained_file_storage_keeps_the_file_system_and_says_the_export_goes():
     assert retained == {"FileSystem"}  # mount target and export are deleted by OCI with the mount target
     assert kept.outputs["modelStoreOnDestroy"].startswith("KEPT")
     assert "export are deleted" in kept.outputs["modelStoreOnDestroy"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 11.5: the download Job can write a fresh File Storage export
+# ---------------------------------------------------------------------------------------------
+
+
+def _stub(bin_dir, name: str, body: str) -> None:
+    path = bin_dir / name
+    path.write_text(f"#!/bin/bash\n{body}\n")
+    path.chmod(0o755)
+
+
+def _sh(script: str, env: dict[str, str], bin_dir) -> subprocess.CompletedProcess[str]:
+    """Run a container script under bash with the stubs first on PATH."""
+    full = {**os.environ, **env, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    return subprocess.run(["bash", "-c", script], env=full, capture_output=True, text=True, timeout=60)
+
+
+def test_a_root_init_step_hands_the_model_directory_to_the_download_user(tmp_path):
+    """A fresh export's root is root-owned 0755 and fsGroup does not apply to NFS: before the download
+    (uid 1000) runs, a root step with CHOWN only creates the model directory and gives it to uid 1000."""
+    job = next(o for o in k8s_objects(default_run("oci-a10")) if o["kind"] == "Job")
+    pod = job["spec"]["template"]["spec"]
+    (prepare,) = pod["initContainers"]
+    (download,) = pod["containers"]
+    assert pod["securityContext"]["runAsUser"] == 1000 and "runAsUser" not in download.get("securityContext", {})
+    assert prepare["securityContext"]["runAsUser"] == 0
+    assert prepare["securityContext"]["capabilities"] == {"drop": ["ALL"], "add": ["CHOWN"]}
+    assert prepare["securityContext"]["allowPrivilegeEscalation"] is False
+    assert prepare["volumeMounts"] == download["volumeMounts"]
+    model_dir = {e["name"]: e["value"] for e in prepare["env"]}["MODEL_DIR"]
+    assert model_dir == {e["name"]: e.get("value") for e in download["env"]}["MODEL_DIR"]
+    assert prepare["args"] == [claim_model_store.prepare_script("/models", 1000)]
+
+    # Run both steps on a fake export: prepare (chown recorded), then the download with stub pip/hf.
+    export, bin_dir, log = tmp_path / "export", tmp_path / "bin", tmp_path / "calls"
+    export.mkdir(), bin_dir.mkdir()
+    _stub(bin_dir, "chown", f'echo "chown $*" >> {log}')
+    _stub(bin_dir, "pip", f'echo "pip $*" >> {log}')
+    _stub(
+        bin_dir,
+        "hf",
+        f'echo "hf $*" >> {log}; while [ $# -gt 0 ]; do [ "$1" = --local-dir ] && touch "$2/model.safetensors"; shift; done',
+    )
+    env = {"MODEL_DIR": model_dir, "MODEL_ID": "Qwen/Qwen2.5-7B-Instruct", "MODEL_REVISION": "main"}
+    done = _sh(claim_model_store.prepare_script(str(export), 1000), env, bin_dir)
+    assert done.returncode == 0, done.stderr
+    target = export / model_dir
+    assert target.is_dir() and log.read_text().splitlines() == [f"chown 1000:1000 {target}"]
+    done = _sh(claim_model_store.download_script(str(export), ".download-complete", "2.4.0"), env, bin_dir)
+    assert done.returncode == 0, done.stderr
+    assert (target / "model.safetensors").exists() and (target / ".download-complete").exists()
+    hf_call = next(line for line in log.read_text().splitlines() if line.startswith("hf "))
+    assert f"--local-dir {target}" in hf_call and "--exclude original/*" in hf_call

@@ -17,10 +17,15 @@ from components.workloads.types import LABEL_PREFIX, ModelSource, hugging_face_e
 MOUNT_PATH = "/models"
 COMPLETE_MARKER = ".download-complete"
 
+
 # Downloads into /models/<org>--<name>/<revision>. `hf download --local-dir` keeps per-file metadata
 # under .cache/huggingface and skips files already present; the marker makes a finished model a
-# no-op. A new model or revision is a new directory (and a new Job), never an overwrite.
-_DOWNLOAD_SCRIPT = """\
+# no-op. A new model or revision is a new directory (and a new Job), never an overwrite. `original/`
+# (Meta's own checkpoint format in Llama repos, as large again) is skipped as vLLM skips it: LoadConfig
+# ignore_patterns defaults to ["original/**/*"] (vllm 0.33.0 vllm/config/load.py).
+def download_script(mount: str, marker: str, hub_version: str) -> str:
+    """The download container's script (POSIX sh; MODEL_ID, MODEL_REVISION, MODEL_DIR from the env)."""
+    return f"""\
 set -eu
 target="{mount}/$MODEL_DIR"
 if [ -f "$target/{marker}" ]; then
@@ -30,9 +35,24 @@ fi
 mkdir -p "$target"
 pip install --quiet --no-cache-dir --target=/tmp/pip "huggingface_hub=={hub_version}"
 export PYTHONPATH=/tmp/pip PATH="/tmp/pip/bin:$PATH"
-hf download "$MODEL_ID" --revision "$MODEL_REVISION" --local-dir "$target"
+hf download "$MODEL_ID" --revision "$MODEL_REVISION" --local-dir "$target" --exclude 'original/*'
 date -u +%Y-%m-%dT%H:%M:%SZ > "$target/{marker}"
 echo "model $MODEL_ID@$MODEL_REVISION downloaded to $target"
+"""
+
+
+# An NFS export that does not squash root (OCI File Storage with identity_squash NONE) has a root-owned
+# 0755 root directory, and the kubelet applies no fsGroup to NFS volumes (kubernetes pkg/volume/nfs/nfs.go:
+# GetAttributes Managed: false), so a non-root download cannot create its directory. A root init step
+# creates it and hands it to the download's UID, and does nothing else.
+def prepare_script(mount: str, uid: int) -> str:
+    """The root init container's script: the model directory, owned by the UID that downloads into it."""
+    return f"""\
+set -eu
+target="{mount}/$MODEL_DIR"
+mkdir -p "$target"
+chown {uid}:{uid} "$target"
+echo "$target ready for uid {uid}"
 """
 
 
@@ -53,6 +73,10 @@ class ClaimModelStoreArgs:
     download_timeout_minutes: int = 60
     run_as_user: int | None = 1000
     """Fixed non-root UID; None lets the platform assign one (OpenShift's restricted SCC does)."""
+    prepare_as_root: bool = False
+    """Create the model directory as root (CHOWN only) and give it to run_as_user before the download: for
+    NFS exports whose root is root-owned and that keep root as root (no squash). Needs run_as_user and a
+    namespace whose Pod Security level admits a root init container (baseline does)."""
 
 
 class ClaimModelStore(pulumi.ComponentResource):
@@ -85,6 +109,28 @@ class ClaimModelStore(pulumi.ComponentResource):
             *hugging_face_env(args.model_id, args.model_revision, args.hf_token_secret_name),
             {"name": "MODEL_DIR", "value": args.model_directory},
         ]
+        init_containers: list[k8s.core.v1.ContainerArgsDict] = []
+        if args.prepare_as_root:
+            if args.run_as_user is None:
+                raise ValueError("ClaimModelStoreArgs: prepare_as_root needs run_as_user (the owner to hand over to)")
+            init_containers.append(
+                {
+                    "name": "prepare",
+                    "image": args.downloader_image,
+                    "command": ["/bin/sh", "-c"],
+                    "args": [prepare_script(MOUNT_PATH, args.run_as_user)],
+                    "env": [{"name": "MODEL_DIR", "value": args.model_directory}],
+                    "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
+                    "security_context": {
+                        "run_as_user": 0,
+                        "run_as_group": 0,
+                        "run_as_non_root": False,
+                        "allow_privilege_escalation": False,
+                        "capabilities": {"drop": ["ALL"], "add": ["CHOWN"]},
+                    },
+                    "volume_mounts": [{"name": "models", "mount_path": MOUNT_PATH}],
+                }
+            )
         job = k8s.batch.v1.Job(
             f"{name}-download",
             metadata={
@@ -101,18 +147,13 @@ class ClaimModelStore(pulumi.ComponentResource):
                         "node_selector": args.job_node_selector,
                         "automount_service_account_token": False,
                         "security_context": pod_security_context(args.run_as_user),
+                        "init_containers": init_containers,
                         "containers": [
                             {
                                 "name": "download",
                                 "image": args.downloader_image,
                                 "command": ["/bin/sh", "-c"],
-                                "args": [
-                                    _DOWNLOAD_SCRIPT.format(
-                                        mount=MOUNT_PATH,
-                                        marker=COMPLETE_MARKER,
-                                        hub_version=args.huggingface_hub_version,
-                                    )
-                                ],
+                                "args": [download_script(MOUNT_PATH, COMPLETE_MARKER, args.huggingface_hub_version)],
                                 "env": env,
                                 "resources": {
                                     "requests": {"cpu": "500m", "memory": "1Gi"},

@@ -34,6 +34,8 @@ class NfsModelStoreArgs:
     download: bool = True
     download_timeout_minutes: int = 60
     run_as_user: int | None = 1000
+    prepare_as_root: bool = False
+    """See ClaimModelStoreArgs.prepare_as_root: for exports that keep root as root and are root-owned."""
     volume_name: str = "models"
 
 
@@ -90,6 +92,7 @@ class NfsModelStore(pulumi.ComponentResource):
                 download=args.download,
                 download_timeout_minutes=args.download_timeout_minutes,
                 run_as_user=args.run_as_user,
+                prepare_as_root=args.prepare_as_root,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
