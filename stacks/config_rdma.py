@@ -258,12 +258,11 @@ class S3ModelStoreConfig(Section):
         "Default: true.",
     )
     scratch_size_gb: int = Field(
-        1000, ge=10, le=32768, description="Local space for one copy of the model during the upload. Default: 1000."
-    )
-    scratch_storage_class: str | None = Field(
-        None,
-        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
-        description="StorageClass backing the upload's scratch space. Default: the stack's block volume class.",
+        100,
+        ge=10,
+        le=32768,
+        description="Node-local space for the files the staging Job has in flight (8 of the model's largest "
+        "files; the model streams through, file by file). Default: 100.",
     )
     upload_timeout_minutes: int = Field(
         240, ge=10, le=1440, description="How long `pulumi up` waits for the upload Job. Default: 240."

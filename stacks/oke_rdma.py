@@ -182,7 +182,7 @@ def build(cfg: StackConfig) -> None:
     assert access_key_id is not None and secret_access_key is not None  # RdmaConfig.check_fit
 
     k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
-    storage = OciStorageClasses(f"{cfg.name}-storage", OciStorageClassesArgs(), opts=k8s_opts)
+    OciStorageClasses(f"{cfg.name}-storage", OciStorageClassesArgs(), opts=k8s_opts)
     # hostNetwork, /dev/infiniband from the host and privileged pods are beyond Pod Security "baseline".
     namespace = serving_namespace(cfg, cluster.provider, pod_security="privileged")
     pull_secrets = ocir_pull_secrets(cfg, namespace, k8s_opts)
@@ -197,8 +197,9 @@ def build(cfg: StackConfig) -> None:
         secret_access_key=secret_access_key,
         # On the system pool: the upload runs while the GPU nodes are still provisioning.
         job_node_selector={POOL_LABEL: "system"},
-        scratch_storage_class=storage.block_volume_class,
-        opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[system_pool, storage]),
+        # Staging streams through a small emptyDir at the system node's bandwidth; it waits only for the
+        # nodes it runs on (and the bucket and key, through its Secret).
+        opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[system_pool]),
     )
     lb = o.load_balancer
     serve_on_ray(

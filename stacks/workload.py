@@ -303,7 +303,6 @@ def s3_model_store(
     secret_access_key: pulumi.Input[str],
     job_node_selector: dict[str, str],
     opts: pulumi.ResourceOptions,
-    scratch_storage_class: str | None = None,
     run_as_user: int | None = 1000,
 ) -> S3ModelStore:
     """The weights in an S3-compatible bucket, uploaded once, streamed by vLLM."""
@@ -321,7 +320,6 @@ def s3_model_store(
             **model_download_args(cfg, namespace, job_node_selector),
             uploader_image=catalog.S3_UPLOADER_IMAGE,
             scratch_size_gi=store.scratch_size_gb,
-            scratch_storage_class=store.scratch_storage_class or scratch_storage_class,
             create_bucket=store.create_bucket,
             upload_timeout_minutes=store.upload_timeout_minutes,
             streamer_concurrency=store.streamer_concurrency,

@@ -32,7 +32,7 @@ STACK = "oci-h100-rdma"
 MODES = ["clusterNetwork", "computeCluster"]
 RDMA_PLUGINS = {"Compute HPC RDMA Authentication", "Compute HPC RDMA Auto-Configuration"}
 MINIO = {"kind": "s3", "endpoint": "http://minio.minio.svc:9000", "region": "us-east-1", "bucket": "models",
-         "createBucket": True, "keyUserId": None, "scratchStorageClass": "standard"}  # fmt: skip
+         "createBucket": True, "keyUserId": None}  # fmt: skip
 S3_KEYS = {"s3AccessKeyId": "AKIAKNOWNACCESSKEY01", "s3SecretAccessKey": "known-s3-secret-key-value-xyz"}
 
 
@@ -359,14 +359,14 @@ def test_oci_bucket_is_private_with_a_customer_secret_key_and_the_compat_endpoin
         k: "[secret]" for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
     }
     job = k8s_object(run, "Job")
-    upload = job["spec"]["template"]["spec"]["containers"][0]
-    assert upload["image"] == catalog.S3_UPLOADER_IMAGE
-    assert "--size-only" in upload["args"][0] and ".upload-complete" in upload["args"][0]
+    download, upload = job["spec"]["template"]["spec"]["containers"]
+    assert upload["image"] == catalog.S3_UPLOADER_IMAGE and download["image"] == catalog.DOWNLOADER_IMAGE
+    assert ".upload-complete" in upload["args"][0]
     check = job["spec"]["template"]["spec"]["initContainers"][0]
     assert "head-object" in check["args"][0] and "SKIP" in check["args"][0]
+    # The weights stream through a small node-local emptyDir (tests/test_staging.py runs the scripts).
     scratch = {v["name"]: v for v in job["spec"]["template"]["spec"]["volumes"]}["scratch"]
-    claim = scratch["ephemeral"]["volumeClaimTemplate"]["spec"]
-    assert claim["storageClassName"] == "oci-bv-encrypted" and claim["resources"]["requests"]["storage"] == "1000Gi"
+    assert scratch == {"name": "scratch", "emptyDir": {"sizeLimit": "100Gi"}}
 
 
 def test_versioned_bucket_with_your_own_keys_creates_no_customer_secret_key():

@@ -1,9 +1,23 @@
-"""Model weights in an S3-compatible bucket: the credentials Secret, a one-time upload Job (Hugging
+"""Model weights in an S3-compatible bucket: the credentials Secret, a one-time staging Job (Hugging
 Face -> bucket) and the ModelSource that makes vLLM stream the weights straight from the bucket.
 
 Works with any S3-compatible endpoint given its URL and keys: OCI Object Storage's S3 compatibility
 API, MinIO, DigitalOcean Spaces. The bucket itself is created elsewhere (e.g. components/oci) or
 already exists (a bring-your-own endpoint), unless `create_bucket` asks the Job to make it.
+
+Staging streams file by file, so it runs at the network's rate and needs no volume the size of the
+model: a `download` container fetches a few files at a time (Hugging Face's Xet high-performance mode)
+while an `upload` container moves each finished file to the bucket (parallel multipart) and deletes it.
+Local space is a small emptyDir bounded by `MAX_FILES_ON_DISK`; the kubelet removes an emptyDir when
+its pod terminates (kubernetes pkg/kubelet/volumemanager/populator/desired_state_of_world_populator.go,
+findAndRemoveDeletedPods: volumes of a pod whose containers all terminated leave the desired state and
+are torn down; pkg/volume/emptydir/empty_dir.go TearDownAt removes the directory). A volume claim would
+not go: a generic ephemeral volume's claim is deleted only with its pod ("When the Pod is deleted, the
+Kubernetes garbage collector deletes the PVC", kubernetes.io/docs/concepts/storage/ephemeral-volumes/)
+and a completed Job keeps its pods ("When a Job completes, no more Pods are created, but the Pods are
+usually not deleted either", kubernetes.io/docs/concepts/workloads/controllers/job/). The Job itself
+stays (no ttlSecondsAfterFinished), so `pulumi refresh` still finds it and the next `up` does not
+recreate it.
 
 Sources:
 - vLLM "Loading models with Run:ai Model Streamer"
@@ -16,8 +30,12 @@ Sources:
   from the standard AWS chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), signed for AWS_REGION.
 - OCI "Amazon S3 Compatibility API" (https://docs.oracle.com/en-us/iaas/Content/Object/Tasks/s3compatibleapi.htm):
   "supports only path style URLs", hence path-style everywhere (streamer and the AWS CLI).
-- The upload Job follows seed 004's "Downloads from HF, uploads to MinIO" helper Job, made idempotent:
-  a marker object ends a finished upload, and `aws s3 sync --size-only` skips objects already there.
+- huggingface_hub 2.4.0 constants.py: HF_XET_HIGH_PERFORMANCE, "high performance transfer with Xet"
+  (https://huggingface.co/docs/huggingface_hub/package_reference/environment_variables#hfxethighperformance).
+- AWS CLI S3 configuration (https://docs.aws.amazon.com/cli/latest/topic/s3-config.html):
+  max_concurrent_requests (default 10) and multipart_chunksize (default 8MB).
+- The Job follows seed 004's "Downloads from HF, uploads to MinIO" helper Job, made idempotent: a
+  marker object ends a finished upload, and objects already in the bucket are not fetched again.
 """
 
 from __future__ import annotations
@@ -33,44 +51,109 @@ from components.workloads.types import LABEL_PREFIX, ModelSource, hugging_face_e
 
 COMPLETE_MARKER = ".upload-complete"
 SCRATCH = "/scratch"
+FILES_PER_BATCH = 4
+"""Files one `hf download` fetches at once (its --max-workers)."""
+MAX_FILES_ON_DISK = 8
+"""Files on local disk at most (a batch downloading + finished ones waiting for the uploader)."""
+UPLOAD_CONCURRENCY = 32
+UPLOAD_CHUNK_MB = 64
 
 # Secret keys are the AWS SDK's environment variable names, so a container can also `envFrom` it.
 ENDPOINT_KEY = "AWS_ENDPOINT_URL"
 ACCESS_KEY_ID_KEY = "AWS_ACCESS_KEY_ID"
 SECRET_ACCESS_KEY_KEY = "AWS_SECRET_ACCESS_KEY"
 
-# Path-style addressing for the AWS CLI (its `s3.addressing_style` setting); a fresh config file in
-# the writable /tmp, since the containers run as a non-root user with a read-only image.
-_AWS_CONFIG = "printf '[default]\\ns3 =\\n    addressing_style = path\\n' > /tmp/aws-config"
 
-_CHECK_SCRIPT = """\
+def aws_config_command(concurrency: int = UPLOAD_CONCURRENCY, chunk_mb: int = UPLOAD_CHUNK_MB) -> str:
+    """Write the AWS CLI config: path-style addressing and parallel multipart transfers. OCI allows
+    10,000 parts per object, so 64 MB parts cover objects up to 640 GB."""
+    return (
+        "printf '[default]\\ns3 =\\n    addressing_style = path\\n"
+        f"    max_concurrent_requests = {concurrency}\\n    multipart_chunksize = {chunk_mb}MB\\n'"
+        ' > "$AWS_CONFIG_FILE"'
+    )
+
+
+def check_script(scratch: str, marker: str, create_bucket: bool) -> str:
+    """Init container: a finished upload (its marker object) skips everything; else list what an earlier
+    try already uploaded (a PUT or a completed multipart upload is atomic: every listed object is whole)."""
+    make_bucket = (
+        'aws s3api head-bucket --bucket "$BUCKET" >/dev/null 2>&1 || aws s3api create-bucket --bucket "$BUCKET"\n'
+        if create_bucket
+        else ""
+    )
+    return f"""\
 set -eu
-{aws_config}
+{aws_config_command()}
 {make_bucket}if aws s3api head-object --bucket "$BUCKET" --key "$PREFIX/{marker}" >/dev/null 2>&1; then
   echo "s3://$BUCKET/$PREFIX is complete; nothing to upload"
   touch {scratch}/SKIP
+  exit 0
 fi
+aws s3api list-objects-v2 --bucket "$BUCKET" --prefix "$PREFIX/" --query 'Contents[].Key' --output text \\
+  | tr '\\t' '\\n' | sed -n "s|^$PREFIX/||p" > {scratch}/present
+echo "$(wc -l < {scratch}/present) object(s) already in s3://$BUCKET/$PREFIX"
 """
 
-_MAKE_BUCKET = (
-    'aws s3api head-bucket --bucket "$BUCKET" >/dev/null 2>&1 || aws s3api create-bucket --bucket "$BUCKET"\n'
-)
 
-_DOWNLOAD_SCRIPT = """\
+def download_script(scratch: str, hub_version: str, batch: int = FILES_PER_BATCH, room: int = MAX_FILES_ON_DISK) -> str:
+    """The download container: every file of the revision but `original/` (vLLM skips it: LoadConfig
+    ignore_patterns ["original/**/*"], vllm 0.33.0 vllm/config/load.py) and what the bucket has, `batch`
+    files per `hf download`, waiting while the uploader has not made room. Leaves DOWNLOADED when done,
+    FAILED when not (the uploader stops on it)."""
+    return f"""\
 set -eu
 if [ -f {scratch}/SKIP ]; then exit 0; fi
+trap '[ -f {scratch}/DOWNLOADED ] || touch {scratch}/FAILED' EXIT
 pip install --quiet --no-cache-dir --target=/tmp/pip "huggingface_hub=={hub_version}"
 export PYTHONPATH=/tmp/pip PATH="/tmp/pip/bin:$PATH"
-hf download "$MODEL_ID" --revision "$MODEL_REVISION" --local-dir {scratch}/model
+mkdir -p {scratch}/model
+touch {scratch}/present
+python3 -c 'import os; from huggingface_hub import list_repo_files; print("\\n".join(list_repo_files(os.environ["MODEL_ID"], revision=os.environ["MODEL_REVISION"])))' \\
+  > {scratch}/files
+grep -v '^original/' {scratch}/files | grep -vxF -f {scratch}/present > {scratch}/todo || true
+echo "$(wc -l < {scratch}/todo) file(s) to stage"
+on_disk() {{ find {scratch}/model -type f -not -path '*/.cache/*' | wc -l; }}
+fetch() {{
+  while [ "$(on_disk)" -gt $(({room} - $#)) ]; do
+    if [ -f {scratch}/FAILED ]; then echo "upload failed; stopping"; exit 1; fi
+    sleep 2
+  done
+  hf download "$MODEL_ID" "$@" --revision "$MODEL_REVISION" --local-dir {scratch}/model --max-workers {batch} < /dev/null
+}}
+set --
+while read -r file; do
+  set -- "$@" "$file"
+  if [ $# -ge {batch} ]; then fetch "$@"; set --; fi
+done < {scratch}/todo
+if [ $# -gt 0 ]; then fetch "$@"; fi
+touch {scratch}/DOWNLOADED
 """
 
-_UPLOAD_SCRIPT = """\
+
+def upload_script(scratch: str, marker: str) -> str:
+    """The upload container: move every finished file to the bucket as it lands (`hf download` renames
+    a file into place when whole; partial files live under .cache/), delete it locally, and write the
+    marker once the download is done and nothing is left. Leaves FAILED on error (the downloader stops)."""
+    return f"""\
 set -eu
 if [ -f {scratch}/SKIP ]; then exit 0; fi
-{aws_config}
-aws s3 sync {scratch}/model "s3://$BUCKET/$PREFIX" --size-only --no-progress --exclude '.cache/*'
+trap '[ -f {scratch}/UPLOADED ] || touch {scratch}/FAILED' EXIT
+{aws_config_command()}
+mkdir -p {scratch}/model
+while :; do
+  if [ -f {scratch}/FAILED ]; then echo "download failed; stopping"; exit 1; fi
+  done_downloading=0
+  if [ -f {scratch}/DOWNLOADED ]; then done_downloading=1; fi
+  if [ -n "$(find {scratch}/model -type f -not -path '*/.cache/*' | head -n 1)" ]; then
+    aws s3 mv {scratch}/model "s3://$BUCKET/$PREFIX" --recursive --exclude '.cache/*' --no-progress
+  fi
+  if [ "$done_downloading" = 1 ]; then break; fi
+  sleep 2
+done
 date -u +%Y-%m-%dT%H:%M:%SZ | aws s3 cp - "s3://$BUCKET/$PREFIX/{marker}"
-echo "model $MODEL_ID@$MODEL_REVISION uploaded to s3://$BUCKET/$PREFIX"
+touch {scratch}/UPLOADED
+echo "model $MODEL_ID@$MODEL_REVISION staged in s3://$BUCKET/$PREFIX"
 """
 
 
@@ -95,12 +178,12 @@ class S3ModelStoreArgs:
     uploader_image: str
     hf_token_secret_name: pulumi.Input[str] | None = None
     job_node_selector: dict[str, str] = field(default_factory=dict)
-    """Where the upload runs: a CPU pool, so it overlaps GPU node provisioning."""
-    scratch_size_gi: int = 200
-    """Local space for one copy of the model between download and upload."""
-    scratch_storage_class: str | None = None
-    """Back the scratch space with a volume of this StorageClass (a generic ephemeral volume, deleted
-    with the pod); None: the node's ephemeral storage (emptyDir)."""
+    """Where the staging runs: a CPU pool, so it overlaps GPU node provisioning. Its network bandwidth is
+    the staging rate (OCI flexible VMs get bandwidth per OCPU)."""
+    scratch_size_gi: int = 100
+    """Node-local space (emptyDir) for the files in flight: MAX_FILES_ON_DISK of the model's largest files."""
+    transfer_cpu: str = "2"
+    """CPU request of each transfer container: TLS, hashing and Xet decoding at network rate need cores."""
     create_bucket: bool = False
     """Create the bucket when it is missing (MinIO); cloud buckets are better created by the cloud component."""
     upload_timeout_minutes: int = 120
@@ -155,7 +238,13 @@ class S3ModelStore(pulumi.ComponentResource):
             from_secret(ACCESS_KEY_ID_KEY),
             from_secret(SECRET_ACCESS_KEY_KEY),
         ]
-        hf_env = hugging_face_env(args.model_id, args.model_revision, args.hf_token_secret_name)
+        hf_env: list[k8s.core.v1.EnvVarArgsDict] = [
+            *hugging_face_env(args.model_id, args.model_revision, args.hf_token_secret_name),
+            # Xet's high-performance mode (more parallel range requests, all cores), and no local chunk
+            # cache: a one-pass copy never reads a chunk twice (huggingface_hub environment variables).
+            {"name": "HF_XET_HIGH_PERFORMANCE", "value": "1"},
+            {"name": "HF_XET_CHUNK_CACHE_SIZE_BYTES", "value": "0"},
+        ]
         security: k8s.core.v1.SecurityContextArgsDict = {
             "allow_privilege_escalation": False,
             "capabilities": {"drop": ["ALL"]},
@@ -164,48 +253,32 @@ class S3ModelStore(pulumi.ComponentResource):
             {"name": "scratch", "mount_path": SCRATCH},
             {"name": "tmp", "mount_path": "/tmp"},
         ]
-        fmt = {
-            "scratch": SCRATCH,
-            "marker": COMPLETE_MARKER,
-            "aws_config": _AWS_CONFIG,
-            "hub_version": args.huggingface_hub_version,
-            "make_bucket": _MAKE_BUCKET if args.create_bucket else "",
-        }
 
         def container(
-            role: str, image: str, script: str, env: list[k8s.core.v1.EnvVarArgsDict], memory: tuple[str, str]
+            role: str, image: str, script: str, env: list[k8s.core.v1.EnvVarArgsDict], cpu: str, memory: tuple[str, str]
         ) -> k8s.core.v1.ContainerArgsDict:
             request, limit = memory  # the API server rejects a request above the limit
             return {
                 "name": role,
                 "image": image,
                 "command": ["/bin/sh", "-c"],
-                "args": [script.format(**fmt)],
+                "args": [script],
                 "env": env,
-                "resources": {"requests": {"cpu": "500m", "memory": request}, "limits": {"memory": limit}},
+                "resources": {"requests": {"cpu": cpu, "memory": request}, "limits": {"memory": limit}},
                 "security_context": security,
                 "volume_mounts": mounts,
             }
 
-        if args.scratch_storage_class is not None:
-            scratch: k8s.core.v1.VolumeArgsDict = {
-                "name": "scratch",
-                "ephemeral": {
-                    "volume_claim_template": {
-                        "spec": {
-                            "access_modes": ["ReadWriteOnce"],
-                            "storage_class_name": args.scratch_storage_class,
-                            "resources": {"requests": {"storage": f"{args.scratch_size_gi}Gi"}},
-                        }
-                    }
-                },
-            }
-        else:
-            scratch = {"name": "scratch", "empty_dir": {"size_limit": f"{args.scratch_size_gi}Gi"}}
+        # Node-local and gone with the pod's termination (module docstring); never the size of the model.
+        scratch: k8s.core.v1.VolumeArgsDict = {
+            "name": "scratch",
+            "empty_dir": {"size_limit": f"{args.scratch_size_gi}Gi"},
+        }
 
         digest = hashlib.sha256(f"{args.model_id}@{args.model_revision}".encode()).hexdigest()[:10]
         labels = {f"{LABEL_PREFIX}/component": "model-upload"}
         self.job_name = f"model-upload-{digest}"
+        check = check_script(SCRATCH, COMPLETE_MARKER, args.create_bucket)
         job = k8s.batch.v1.Job(
             f"{name}-upload",
             metadata={"name": self.job_name, "namespace": args.namespace, "labels": labels},
@@ -218,15 +291,28 @@ class S3ModelStore(pulumi.ComponentResource):
                         "node_selector": args.job_node_selector,
                         "automount_service_account_token": False,
                         "security_context": pod_security_context(args.run_as_user),
-                        # check (marker present?) -> download (HF) -> upload (sync, then the marker).
+                        # check (finished? what is there?), then download and upload side by side.
                         "init_containers": [
-                            container("check", args.uploader_image, _CHECK_SCRIPT, s3_env, ("256Mi", "512Mi")),
-                            container("download", args.downloader_image, _DOWNLOAD_SCRIPT, hf_env, ("1Gi", "4Gi")),
+                            container("check", args.uploader_image, check, s3_env, "100m", ("256Mi", "512Mi")),
                         ],
                         "containers": [
                             container(
-                                "upload", args.uploader_image, _UPLOAD_SCRIPT, [*s3_env, *hf_env[:2]], ("1Gi", "2Gi")
-                            )
+                                "download",
+                                args.downloader_image,
+                                download_script(SCRATCH, args.huggingface_hub_version),
+                                hf_env,
+                                args.transfer_cpu,
+                                ("2Gi", "4Gi"),
+                            ),
+                            container(
+                                "upload",
+                                args.uploader_image,
+                                upload_script(SCRATCH, COMPLETE_MARKER),
+                                [*s3_env, *hf_env[:2]],
+                                args.transfer_cpu,
+                                # UPLOAD_CONCURRENCY parts of UPLOAD_CHUNK_MB in flight: ~2 GB of buffers.
+                                ("3Gi", "4Gi"),
+                            ),
                         ],
                         "volumes": [scratch, {"name": "tmp", "empty_dir": {"size_limit": "10Gi"}}],
                     },
