@@ -217,3 +217,57 @@ def test_a_root_init_step_hands_the_model_directory_to_the_download_user(tmp_pat
     assert (target / "model.safetensors").exists() and (target / ".download-complete").exists()
     hf_call = next(line for line in log.read_text().splitlines() if line.startswith("hf "))
     assert f"--local-dir {target}" in hf_call and "--exclude original/*" in hf_call
+
+
+# ---------------------------------------------------------------------------------------------
+# 11.11 / 11.13: staging streams at the node's bandwidth, off the critical path, leaving no volume
+# ---------------------------------------------------------------------------------------------
+
+
+def _staging_job(run):
+    (job,) = [o for o in k8s_objects(run) if o["kind"] == "Job" and o["metadata"]["name"].startswith("model-upload-")]
+    return job
+
+
+def test_staging_leaves_no_volume_behind_and_the_job_stays():
+    """No claim outlives the upload (a completed Job keeps its pod, and a pod's ephemeral claim lives as
+    long as the pod); no TTL either, which would make `pulumi refresh` lose the Job and `up` recreate it."""
+    job = _staging_job(default_run(RDMA))
+    assert "ttlSecondsAfterFinished" not in job["spec"]
+    volumes = job["spec"]["template"]["spec"]["volumes"]
+    assert volumes and all(set(v) == {"name", "emptyDir"} for v in volumes), volumes
+    assert [r for r in default_run(RDMA).registered() if r.type == "kubernetes:core/v1:PersistentVolumeClaim"] == []
+
+
+def test_staging_uses_the_fast_paths_of_both_ends():
+    job = _staging_job(default_run(RDMA))
+    download, upload = job["spec"]["template"]["spec"]["containers"]
+    assert {e["name"]: e.get("value") for e in download["env"]}["HF_XET_HIGH_PERFORMANCE"] == "1"
+    assert "max_concurrent_requests = 32" in upload["args"][0] and "multipart_chunksize = 64MB" in upload["args"][0]
+    assert quantity(download["resources"]["requests"]["cpu"]) >= 2  # sized to drive the NIC, not 500m
+
+
+def test_405b_staging_is_off_the_critical_path_within_75_minutes():
+    run = default_run(RDMA)
+    est = estimates.estimate_time(run)
+    assert est.total_seconds <= 75 * 60, [f"{s.name} {s.seconds / 60:.1f}" for s in est.path]
+    (job,) = [r for r in run.of_type(estimates.K8S_JOB) if "upload" in r.name]
+    assert job.urn not in {s.urn for s in est.path}
+    gpu_ready = max(est.steps[r.urn].finish for r in run.registered() if estimates.is_gpu_provisioning(r))
+    assert est.steps[job.urn].finish <= gpu_ready
+
+
+def test_the_staging_rate_is_the_staging_nodes_bandwidth_capped_by_the_assumed_source():
+    table = estimates.durations()["model_staging"]
+    assert table["source_reasoning"] and "computeshapes" in yaml_text_of_durations()
+    run = default_run(RDMA)
+    (job,) = [r for r in run.of_type(estimates.K8S_JOB) if "upload" in r.name]
+    assert estimates.staging_rate(run, job).gbit_s == min(8 * 1, table["source_gbit_s"])  # 8-OCPU E5.Flex
+    small = preview(RDMA, oke={"systemPool": {"ocpus": 2}})
+    (small_job,) = [r for r in small.of_type(estimates.K8S_JOB) if "upload" in r.name]
+    assert estimates.staging_rate(small, small_job).gbit_s == 2
+    assert estimates.estimate_time(small).steps[small_job.urn].seconds > 3 * 60 * 60 / 4  # ~812 GB at 2 Gbit/s
+
+
+def yaml_text_of_durations() -> str:
+    return estimates.DURATIONS_FILE.read_text()

@@ -342,7 +342,37 @@ def _serving_nodes(r: ResourceRecord) -> int:
     return 1 + sum(int(g.get("replicas") or 0) for g in groups if isinstance(g, dict))
 
 
-def _duration(r: ResourceRecord, model_gb: float | None) -> tuple[float, str, str]:
+@dataclass
+class StagingRate:
+    gbit_s: float
+    basis: str
+    """How the rate was obtained, for the summary."""
+
+
+def staging_rate(run: ProgramRun, job: ResourceRecord) -> StagingRate:
+    """The staging Job's rate: the bandwidth of the node pool its nodeSelector picks (OCI flexible VMs:
+    per OCPU, capped), no more than the assumed source rate (durations.yaml `model_staging`)."""
+    table = durations()["model_staging"]
+    selector = lookup(job.inputs, "spec.template.spec.nodeSelector") or {}
+    for pool in run.of_type(OKE_NODE_POOL):
+        labels = {lab.get("key"): lab.get("value") for lab in pool.inputs.get("initialNodeLabels") or []}
+        if not selector or any(labels.get(k) != v for k, v in selector.items()):
+            continue
+        shape, ocpus = pool.inputs.get("nodeShape"), lookup(pool.inputs, "nodeShapeConfig.ocpus")
+        nic = (table.get("node_bandwidth") or {}).get(shape)
+        if nic is None or ocpus is None:
+            break
+        node = min(float(ocpus) * float(nic["gbit_s_per_ocpu"]), float(nic["max_gbit_s"]))
+        source = float(table["source_gbit_s"])
+        return StagingRate(
+            min(node, source),
+            f"min({shape} x {float(ocpus):g} OCPU = {node:g} Gbit/s, assumed source {source:g} Gbit/s)",
+        )
+    rate = float(durations()["model_download"]["bandwidth_gbit_s"])
+    return StagingRate(rate, f"{rate:g} Gbit/s: {table['fallback']}")
+
+
+def _duration(r: ResourceRecord, model_gb: float | None, staging: StagingRate | None = None) -> tuple[float, str, str]:
     if not r.custom:
         return 0.0, "component", "a component finishes when its children do"
     table = durations()
@@ -350,7 +380,11 @@ def _duration(r: ResourceRecord, model_gb: float | None) -> tuple[float, str, st
         if not _matches(rule, r):
             continue
         model = rule.get("model")
-        if model == "download":
+        if model == "staging" and staging is not None:
+            st = table["model_staging"]
+            transfer = (model_gb or 0.0) * 8 / staging.gbit_s
+            return float(st["fixed_seconds"]) + transfer, rule["basis"], f"{rule['reasoning']} Rate: {staging.basis}"
+        if model in ("download", "staging"):
             dl = table["model_download"]
             factor = float(rule.get("transfer_factor", 1))
             transfer = factor * (model_gb or 0.0) * 8 / float(dl["bandwidth_gbit_s"])
@@ -417,7 +451,8 @@ def estimate_time(run: ProgramRun) -> TimeEstimate:
     preds = predecessors(run)
     steps: dict[str, Step] = {}
     for r in run.registered():
-        seconds, step_basis, reasoning = _duration(r, model_gb)
+        staging = staging_rate(run, r) if r.type == K8S_JOB else None
+        seconds, step_basis, reasoning = _duration(r, model_gb, staging)
         steps[r.urn] = Step(r.urn, r.type, r.name, seconds, step_basis, reasoning)
 
     done: set[str] = set()
@@ -537,6 +572,10 @@ def time_lines(run: ProgramRun) -> list[str]:
         step = est.steps[job.urn]
         gpu = f"; GPU nodes ready at +{_clock(gpu_ready)}" if gpu_ready is not None else ""
         out.append(f"  model download {job.name}: +{_clock(step.start)} to +{_clock(step.finish)}{gpu}")
+        if "Rate: " in step.reasoning:  # the staging rule (durations.yaml model_staging) names its rate
+            out.append(
+                f"    staging at {staging_rate(run, job).gbit_s:g} Gbit/s = {step.reasoning.split('Rate: ', 1)[1]}"
+            )
     if overlap is True:
         out.append("  the model download does not wait for GPU nodes: it runs while they provision")
     elif overlap is False:
