@@ -121,6 +121,14 @@ class Sandbox:
         return subprocess.run([shell, "-c", text], env=full_env, capture_output=True, text=True, timeout=timeout,
                               check=False)  # fmt: skip
 
+    def start(self, script: Script, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        """Like run, for containers of one pod that run side by side."""
+        text, env = self.localize(script)
+        shell = shutil.which(script.shell) or script.shell
+        full_env = {"PATH": f"{self.bin}:{os.environ['PATH']}", "LANG": "C.UTF-8", **env, **(extra_env or {})}
+        return subprocess.Popen([shell, "-c", text], env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)  # fmt: skip
+
 
 # ------------------------------------------------------------------------------------------------
 # preStop: wait until vLLM's running and waiting gauges are zero, then exit
@@ -301,7 +309,8 @@ def test_a_download_that_marks_before_finishing_is_caught(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------
-# S3 upload Job: check -> download -> upload, with a fake `aws` over a directory
+# S3 upload Job: check, then download and upload side by side, with a fake `aws` over a directory
+# (tests/test_staging.py runs the same scripts for bounded disk, batches and resume)
 
 FAKE_AWS = """
 import fnmatch, shutil
@@ -323,8 +332,14 @@ if args[:2] == ["s3api", "head-bucket"]:
 if args[:2] == ["s3api", "create-bucket"]:
     os.makedirs(os.path.join(root, opt("--bucket")))
     sys.exit(0)
-if args[:2] == ["s3", "sync"]:
-    if os.environ.get("FAKE_AWS_FAIL") == "sync":
+if args[:2] == ["s3api", "list-objects-v2"]:
+    base = os.path.join(root, opt("--bucket"))
+    keys = [os.path.relpath(os.path.join(d, f), base) for d, _, files in os.walk(base) for f in files]
+    keys = [k for k in keys if k.startswith(opt("--prefix"))]
+    print("\\t".join(keys) if keys else "None")
+    sys.exit(0)
+if args[:2] == ["s3", "mv"]:
+    if os.environ.get("FAKE_AWS_FAIL") == "mv":
         sys.exit("upload failed: An error occurred (SlowDown)")
     source, (bucket, prefix) = args[2], split(args[3])
     excludes = [args[i + 1] for i, a in enumerate(args) if a == "--exclude"]
@@ -335,7 +350,7 @@ if args[:2] == ["s3", "sync"]:
                 continue
             dest = os.path.join(bucket, prefix, rel)
             os.makedirs(os.path.dirname(dest), exist_ok=True)
-            shutil.copyfile(os.path.join(dirpath, name), dest)
+            shutil.move(os.path.join(dirpath, name), dest)
     sys.exit(0)
 if args[:2] == ["s3", "cp"] and args[2] == "-":
     bucket, key = split(args[3])
@@ -346,21 +361,33 @@ if args[:2] == ["s3", "cp"] and args[2] == "-":
 sys.exit(f"fake aws: unsupported {args}")
 """
 
+REPO_FILES = ["config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]
+
 
 def upload_pod(tmp_path: Path, s3: Path, extra_env: dict[str, str] | None = None) -> tuple[Sandbox, list]:
-    """One pod of the upload Job: its init containers, then its container; stops at the first failure,
-    as the kubelet does. Each pod gets fresh scratch and tmp volumes."""
+    """One pod of the upload Job: its init container, then its two containers side by side; the init
+    container's failure stops the pod, as the kubelet does. Each pod gets fresh scratch and tmp volumes."""
     sandbox = download_sandbox(tmp_path)
     sandbox.stub("aws", FAKE_AWS)
+    sandbox.stub("python3", f"print('\\n'.join({REPO_FILES!r}))")  # huggingface_hub.list_repo_files
+    sandbox.stub("sleep", "")
     env = {"FAKE_S3_ROOT": str(s3), "AWS_ENDPOINT_URL": "https://objectstorage.example", **(extra_env or {})}
+
+    def part(suffix: str) -> Script:
+        [script] = [
+            s for s in plan_scripts("oci-h100-rdma") if "model-upload" in s.origin and s.origin.endswith(suffix)
+        ]
+        return script
+
+    check = sandbox.run(part("initContainers[0]"), env)
+    if check.returncode != 0:
+        return sandbox, [check]
+    running = [sandbox.start(part(suffix), env) for suffix in (".containers[0]", ".containers[1]")]
     results = []
-    for part in ("initContainers[0]", "initContainers[1]", ".containers[0]"):
-        [script] = [s for s in plan_scripts("oci-h100-rdma") if "model-upload" in s.origin and s.origin.endswith(part)]
-        result = sandbox.run(script, env)
-        results.append(result)
-        if result.returncode != 0:
-            break
-    return sandbox, results
+    for process in running:
+        stdout, stderr = process.communicate(timeout=60)
+        results.append(subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr))
+    return sandbox, [check, *results]
 
 
 def test_s3_upload_uploads_once_and_marks_the_prefix_complete(tmp_path):
@@ -378,18 +405,19 @@ def test_s3_upload_uploads_once_and_marks_the_prefix_complete(tmp_path):
     again, results = upload_pod(tmp_path / "pod2", s3)
     assert [r.returncode for r in results] == [0, 0, 0]
     assert "nothing to upload" in results[0].stdout
-    assert again.called("hf") == [] and [c for c in again.called("aws") if c[:2] == ["s3", "sync"]] == []
+    assert again.called("hf") == [] and [c for c in again.called("aws") if c[:2] == ["s3", "mv"]] == []
 
 
 def test_a_failed_s3_upload_leaves_no_marker(tmp_path):
     s3 = tmp_path / "s3"
     env = one_script("oci-h100-rdma", "initContainers[0]").env
     (s3 / env["BUCKET"]).mkdir(parents=True)
-    _, results = upload_pod(tmp_path / "pod1", s3, {"FAKE_AWS_FAIL": "sync"})
+    _, results = upload_pod(tmp_path / "pod1", s3, {"FAKE_AWS_FAIL": "mv"})
     assert results[-1].returncode != 0
     assert not (s3 / env["BUCKET"] / env["PREFIX"] / UPLOAD_MARKER).exists()
     _, results = upload_pod(tmp_path / "pod2", s3, {"FAKE_HF_FAIL": "1"})
-    assert len(results) == 2 and results[1].returncode != 0, "a failed download stops the pod before the upload"
+    assert len(results) == 3 and results[1].returncode != 0, "the download fails"
+    assert results[2].returncode != 0, "and the upload stops without its marker"
     assert not (s3 / env["BUCKET"] / env["PREFIX"] / UPLOAD_MARKER).exists()
 
 
