@@ -248,19 +248,19 @@ def test_a_deployment_selector_cannot_change_but_its_template_can():
     assert changed([deployment()], new_image) == []
 
 
-def test_a_claim_may_grow_but_not_change_class_and_a_volume_keeps_its_source():
-    def grow(objs: list[Obj]) -> None:
-        objs[1]["spec"]["resources"]["requests"]["storage"] = "200Gi"
-
+def test_a_claim_keeps_its_class_and_a_volume_keeps_its_source():
     def reclass(objs: list[Obj]) -> None:
         objs[1]["spec"]["storageClassName"] = "oci-fss"
 
     def move_share(objs: list[Obj]) -> None:
         objs[0]["spec"]["nfs"]["path"] = "/other"
 
-    assert changed([pv(), pvc()], grow) == []
+    def bigger_share(objs: list[Obj]) -> None:
+        objs[0]["spec"]["capacity"]["storage"] = "200Gi"
+
     assert changed([pv(), pvc()], reclass) == ["PersistentVolumeClaim spec.storageClassName"]
     assert changed([pv(), pvc()], move_share) == ["PersistentVolume spec.nfs"]
+    assert changed([pv(), pvc()], bigger_share) == []
 
 
 def test_a_renamed_object_is_a_new_object_not_an_update():
@@ -301,3 +301,24 @@ def test_configuration_variants_pass_the_api_server_rules_and_shellcheck(variant
     stack = variant.split("+")[0]
     assert [str(f) for f in k8s_semantics.check(k8s_objects(run), external_objects(stack))] == []
     assert {s.origin: scripts.shellcheck(s) for s in scripts.extract(run) if scripts.shellcheck(s)} == {}
+
+
+def test_a_claim_of_a_static_volume_cannot_grow_but_one_of_an_expandable_class_can():
+    def grow(objs: list[Obj]) -> None:
+        objs[-1]["spec"]["resources"]["requests"]["storage"] = "200Gi"
+
+    static = [pv(), pvc()]
+    expandable = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "fss"},
+                  "provisioner": "fss.csi.oraclecloud.com", "allowVolumeExpansion": True}  # fmt: skip
+    dynamic = [expandable, pvc(storageClassName="fss", volumeName=None)]
+    assert changed(static, grow) == ["PersistentVolumeClaim spec.resources.requests.storage"]
+    assert changed(dynamic, grow) == []
+
+
+@pytest.mark.parametrize("stack", ["doks", "oci-a10"])
+def test_a_bigger_nfs_share_changes_no_immutable_field(stack):
+    """An everyday day-2 change: the share grows. The PV's capacity may change; its claim must not."""
+    size = stack_config(stack)["llm-serving:modelStore"]["sizeGb"]
+    bigger = preview(stack, modelStore={"sizeGb": size * 2})
+    assert bigger.error is None, bigger.error
+    assert [str(c) for c in k8s_semantics.immutable_changes(k8s_objects(default_run(stack)), k8s_objects(bigger))] == []

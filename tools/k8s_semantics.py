@@ -799,15 +799,49 @@ def immutable_changes(old_objects: list[Obj], new_objects: list[Obj]) -> list[Im
         return (group, obj.get("kind", ""), namespace_of(obj), name_of(obj))
 
     old_by_key = {key(o): o for o in old_objects}
+    classes = {name_of(o): o for o in new_objects if o.get("kind") == "StorageClass"}
     changes = []
     for new in new_objects:
         old = old_by_key.get(key(new))
         if old is None:
             continue
         kind = new.get("kind", "")
+        if kind == "PersistentVolumeClaim":
+            changes += _claim_resize(old, new, classes)
         for rule_kind, path, mirrors in _IMMUTABLE:
             if rule_kind != kind:
                 continue
             for changed in _changed(old, new, path):
                 changes.append(ImmutableChange(kind, namespace_of(new), name_of(new), changed, mirrors))
     return changes
+
+
+def _claim_resize(old: Obj, new: Obj, classes: Mapping[str, Obj]) -> list[ImmutableChange]:
+    """A claim's storage request may only grow, and only through a StorageClass that allows expansion:
+    the PersistentVolumeClaimResize admission plugin (enabled by default;
+    plugin/pkg/admission/storage/persistentvolume/resize/admission.go Validate/allowResize) refuses a
+    claim of class "" (a static PV) or of a class without allowVolumeExpansion; core
+    ValidatePersistentVolumeClaimUpdate refuses a smaller request. A class the plan does not create
+    (the cluster's own) is given the benefit of the doubt."""
+
+    def storage(obj: Obj) -> Any:
+        return (((obj.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
+
+    before, after = storage(old), storage(new)
+    if before is None or after is None or not known(str(before)) or not known(str(after)):
+        return []
+    where = ("PersistentVolumeClaim", namespace_of(new), name_of(new), "spec.resources.requests.storage")
+    if quantity(after) < quantity(before):
+        return [
+            ImmutableChange(*where, "core ValidatePersistentVolumeClaimUpdate: can not be less than previous value")
+        ]
+    if quantity(after) == quantity(before):
+        return []
+    storage_class = (new.get("spec") or {}).get("storageClassName")
+    if storage_class == "":
+        reason = 'storageClassName "" (a static volume) cannot be resized'
+    elif storage_class in classes and not classes[storage_class].get("allowVolumeExpansion"):
+        reason = f"StorageClass {storage_class} does not set allowVolumeExpansion"
+    else:
+        return []
+    return [ImmutableChange(*where, f"admission PersistentVolumeClaimResize: {reason}")]

@@ -15,6 +15,8 @@ import pulumi_kubernetes as k8s
 from components.workloads.claim_model_store import ClaimModelStore, ClaimModelStoreArgs
 from components.workloads.types import LABEL_PREFIX, ModelSource
 
+CLAIM_REQUEST = "1Gi"
+
 
 @dataclass(frozen=True)
 class NfsModelStoreArgs:
@@ -69,7 +71,10 @@ class NfsModelStore(pulumi.ComponentResource):
                 "access_modes": ["ReadWriteMany"],
                 "storage_class_name": "",
                 "volume_name": volume.metadata.apply(lambda m: m.name or ""),
-                "resources": {"requests": {"storage": f"{args.capacity_gb}Gi"}},
+                # A fixed request, not the share's size: a claim of class "" cannot grow (the
+                # PersistentVolumeClaimResize admission plugin forbids it), so a bigger share must only
+                # change the PV's capacity. The claim binds to the PV by name and shows its capacity.
+                "resources": {"requests": {"storage": CLAIM_REQUEST}},
             },
             # pulumi-kubernetes replaces a PVC on any spec change (provider/pkg/provider/diff.go), and a
             # replaced claim cannot rebind the Retain PV it released: growing the share must only grow
