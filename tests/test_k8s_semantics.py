@@ -322,3 +322,25 @@ def test_a_bigger_nfs_share_changes_no_immutable_field(stack):
     bigger = preview(stack, modelStore={"sizeGb": size * 2})
     assert bigger.error is None, bigger.error
     assert [str(c) for c in k8s_semantics.immutable_changes(k8s_objects(default_run(stack)), k8s_objects(bigger))] == []
+
+
+def network_policy(pod_selector: dict[str, Any], peer: dict[str, Any], port: Any) -> Obj:
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "allow", "namespace": NS},
+            "spec": {"podSelector": pod_selector, "policyTypes": ["Ingress"],
+                     "ingress": [{"from": [peer], "ports": [{"port": port, "protocol": "TCP"}]}]}}  # fmt: skip
+
+
+def test_network_policies_select_pods_of_the_plan_and_their_named_ports():
+    selects = {"matchLabels": LABELS}
+    good = network_policy(selects, {"podSelector": {}}, "http")
+    assert k8s_semantics.check([deployment(), good]) == []
+    wrong_pods = network_policy({"matchLabels": {"app.kubernetes.io/name": "vllm-entry"}}, {"podSelector": {}}, 8000)
+    wrong_peer = network_policy(selects, {"podSelector": {"matchLabels": {"role": "gateway"}}}, 8000)
+    wrong_port = network_policy(selects, {"podSelector": {}}, "metrics")
+    assert [f.rule for f in k8s_semantics.check([deployment(), wrong_pods])] == ["selectors-reach-pods"]
+    assert [f.rule for f in k8s_semantics.check([deployment(), wrong_peer])] == ["selectors-reach-pods"]
+    assert [f.rule for f in k8s_semantics.check([deployment(), wrong_port])] == ["named-ports-exist"]
+    other_namespace = network_policy(
+        selects, {"podSelector": {}, "namespaceSelector": {"matchLabels": {"x": "y"}}}, 8000
+    )
+    assert k8s_semantics.check([deployment(), other_namespace]) == []

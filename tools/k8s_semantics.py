@@ -448,6 +448,28 @@ def _selectors_reach_pods(plan: Plan) -> Iterator[Finding]:
         selector = (pdb.get("spec") or {}).get("selector")
         if not any(t.namespace == namespace_of(pdb) and _selector_matches(selector, t.labels) for t in plan.templates):
             yield Finding(rule, f"{describe(pdb)} spec.selector", f"selects no pod of this plan ({selector})")
+    # A NetworkPolicy applies to the pods its podSelector picks and admits the peers its `from`
+    # podSelectors pick (k8s.io/api networking/v1 types.go NetworkPolicySpec, NetworkPolicyPeer); a
+    # selector that picks nothing protects or admits nothing. Empty selectors mean every pod.
+    for policy in plan.of_kind("NetworkPolicy"):
+        spec, ns = policy.get("spec") or {}, namespace_of(policy)
+        if not _any_pod(plan, ns, spec.get("podSelector")):
+            yield Finding(
+                rule, f"{describe(policy)} spec.podSelector", f"selects no pod of this plan ({spec.get('podSelector')})"
+            )
+        for i, ingress in enumerate(spec.get("ingress") or []):
+            for j, peer in enumerate(ingress.get("from") or []):
+                if (
+                    "podSelector" in peer
+                    and "namespaceSelector" not in peer
+                    and not _any_pod(plan, ns, peer["podSelector"])
+                ):
+                    yield Finding(rule, f"{describe(policy)} spec.ingress[{i}].from[{j}].podSelector",
+                                  f"admits no pod of this plan ({peer['podSelector']})")  # fmt: skip
+
+
+def _any_pod(plan: Plan, namespace: str, selector: Mapping[str, Any] | None) -> bool:
+    return any(t.namespace == namespace and _selector_matches(selector, t.labels) for t in plan.templates)
 
 
 def _volume_mounts(plan: Plan) -> Iterator[Finding]:
@@ -491,6 +513,16 @@ def _named_ports(plan: Plan) -> Iterator[Finding]:
                 if isinstance(port, str) and not port.isdigit() and port not in names:
                     yield Finding(rule, t.where(path + field), f"named port {port!r} is not a port of container "
                                   f"{c.get('name')!r} ({sorted(n for n in names if n)})")  # fmt: skip
+    for policy in plan.of_kind("NetworkPolicy"):
+        spec, ns = policy.get("spec") or {}, namespace_of(policy)
+        pods = [t for t in plan.templates if t.namespace == ns and _selector_matches(spec.get("podSelector"), t.labels)]
+        names = {p.get("name") for t in pods for _, c in t.containers(include_init=False) for p in c.get("ports") or []}
+        for i, ingress in enumerate(spec.get("ingress") or []):
+            for j, port in enumerate(ingress.get("ports") or []):
+                value = port.get("port")
+                if pods and isinstance(value, str) and not value.isdigit() and value not in names:
+                    yield Finding(rule, f"{describe(policy)} spec.ingress[{i}].ports[{j}]", f"named port {value!r} "
+                                  "is not a container port of any pod the policy selects")  # fmt: skip
     for svc in plan.of_kind("Service"):
         spec = svc.get("spec") or {}
         selector = spec.get("selector")
@@ -698,10 +730,12 @@ RULES: list[Rule] = [
     Rule("selector-matches-template", "apps ValidateDeploymentSpec / ValidateReplicaSetSpec / "
          "ValidateStatefulSetSpec / ValidateDaemonSetSpec; batch validateJobSpec (manualSelector)", _selector_matches_template),
     Rule("selectors-reach-pods", "not an API-server rule: pkg/controller/endpointslice (a Service's selector picks "
-         "its endpoints) and pkg/controller/disruption getPodsForPdb (a PDB protects the pods it selects)", _selectors_reach_pods),
+         "its endpoints), pkg/controller/disruption getPodsForPdb (a PDB protects the pods it selects), "
+         "NetworkPolicy podSelector / from.podSelector (k8s.io/api networking/v1 NetworkPolicySpec)", _selectors_reach_pods),
     Rule("volume-mounts-name-volumes", "core ValidateVolumeMounts / ValidateVolumeDevices (volumes: Not found)", _volume_mounts),
     Rule("named-ports-exist", "kubelet: pkg/probe/util.go ResolveContainerPort (a probe's named port); "
-         "pkg/api/v1/pod/util.go FindPort (a Service targetPort name, else no endpoint)", _named_ports),
+         "pkg/api/v1/pod/util.go FindPort (a Service targetPort name, else no endpoint); NetworkPolicyPort named "
+         "ports resolve on the selected pods", _named_ports),
     Rule("references-exist", "kubelet: pkg/kubelet/kubelet_pods.go makeEnvironmentVariables (secretKeyRef, "
          "configMapKeyRef, envFrom -> CreateContainerConfigError), volume mounters (secret/configMap/PVC not "
          "found); Gateway API route ResolvedRefs", _references),
@@ -840,7 +874,11 @@ def _claim_resize(old: Obj, new: Obj, classes: Mapping[str, Obj]) -> list[Immuta
     storage_class = (new.get("spec") or {}).get("storageClassName")
     if storage_class == "":
         reason = 'storageClassName "" (a static volume) cannot be resized'
-    elif storage_class in classes and not classes[storage_class].get("allowVolumeExpansion"):
+    elif (
+        isinstance(storage_class, str)
+        and storage_class in classes
+        and not classes[storage_class].get("allowVolumeExpansion")
+    ):
         reason = f"StorageClass {storage_class} does not set allowVolumeExpansion"
     else:
         return []
