@@ -488,3 +488,21 @@ def test_ray_head_does_not_serve_while_a_worker_is_missing(tmp_path):
     result = sandbox.run(script, env)
     assert sandbox.called("vllm") == [] and result.returncode != 0
     assert len(sandbox.called("sleep")) > 10
+
+
+def test_the_real_hf_cli_at_the_pinned_version_takes_every_flag_the_scripts_pass():
+    """The fake `hf` stands in for huggingface_hub's CLI; the real one, at the version the Jobs install,
+    must accept the same call (a renamed flag would fail every download)."""
+    from importlib.metadata import version
+
+    from stacks import catalog
+
+    assert version("huggingface_hub") == catalog.HUGGINGFACE_HUB_VERSION
+    hf = Path(sys.executable).parent / "hf"
+    usage = subprocess.run([str(hf), "download", "--help"], capture_output=True, text=True, check=True).stdout
+    calls = [line.strip() for stack in STACKS for s in plan_scripts(stack) for line in s.text.splitlines()
+             if line.strip().startswith("hf download")]  # fmt: skip
+    assert calls
+    for call in calls:
+        for flag in (word for word in call.split() if word.startswith("--")):
+            assert re.search(rf"^\s+{re.escape(flag)}\b", usage, re.MULTILINE), f"hf download has no {flag}: {call}"
