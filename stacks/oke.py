@@ -97,7 +97,6 @@ def oke_foundation(
         )
     # Before the first resource: the version and the images must be ones OKE offers (one-line ConfigError).
     version = check_offers(
-        o.compartment_id,
         o.region,
         o.kubernetes_version,
         [NodeImage("oke.systemPool.imageId", o.system_pool.image_id, gpu=False), *gpu_images],

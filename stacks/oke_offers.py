@@ -82,13 +82,15 @@ def describe_image(key: str, image_id: str) -> ImageInfo:
     return ImageInfo(name=image.display_name, operating_system=image.operating_system)
 
 
-def check_offers(compartment_id: str, region: str, configured_version: str | None, images: list[NodeImage]) -> str:
+def check_offers(region: str, configured_version: str | None, images: list[NodeImage]) -> str:
     """The Kubernetes version to use, after checking it and every node image against what OKE offers."""
+    # Region-wide lists (the compartment is optional in both APIs): a still-placeholder compartment
+    # cannot turn this check into a provider error.
     cluster_options = oci.containerengine.get_cluster_option(
-        cluster_option_id="all", compartment_id=compartment_id, should_list_all_patch_versions=True
+        cluster_option_id="all", should_list_all_patch_versions=True
     )
     version = choose_version(configured_version, list(cluster_options.kubernetes_versions or []), region)
-    pool_options = oci.containerengine.get_node_pool_option(node_pool_option_id="all", compartment_id=compartment_id)
+    pool_options = oci.containerengine.get_node_pool_option(node_pool_option_id="all")
     if version not in (pool_options.kubernetes_versions or []):
         raise ConfigError(f"{PROJECT}:oke.kubernetesVersion", f"OKE offers no node pools for {version} in {region}")
     sources = list(pool_options.sources or [])
