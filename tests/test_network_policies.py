@@ -117,7 +117,7 @@ def test_a_configured_monitoring_namespace_may_scrape_vllm():
 
 def test_monitoring_namespace_must_be_a_namespace_name():
     message = config_error(preview("doks", endpoint={"monitoringNamespace": "Not A Namespace"}))
-    assert "endpoint.monitoringNamespace" in message
+    assert "endpoint.monitoringNamespace" in message and "pattern" in message, "a namespace name, not any string"
 
 
 @pytest.mark.parametrize("stack", [s for s in STACKS if s in ("oci-h100-rdma", "existing-cluster")])
