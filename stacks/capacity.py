@@ -42,11 +42,15 @@ __all__ = [
     "GpuPlanner",
     "ModelArchitecture",
     "ModelFacts",
+    "PodMemory",
     "check",
+    "check_memory",
     "estimate",
     "headroom",
     "headroom_lines",
     "lookup",
+    "pod_memory",
+    "vllm_memory",
 ]
 
 GB = 1e9  # decimal GB throughout; GPU memory as the driver reports it (catalog/models.yaml)
@@ -80,6 +84,8 @@ class GpuPlan:
     """Shapes the platform could use instead (bigger GPUs, more GPUs per node)."""
     cross_node_tensor_parallel: bool = False
     """Tensor parallelism may span whole nodes (Ray over TCP, seed 002's TP=16 on 2-GPU nodes)."""
+    node_memory_gib: float | None = None
+    """RAM of one GPU node, from the shape catalog; None: the pod's memory is not checked against it."""
 
     @classmethod
     def from_shape(cls, shape: GpuShape, nodes: int, tensor_parallel: int, pipeline_parallel: int = 1,
@@ -89,6 +95,7 @@ class GpuPlan:
             gpu_model=shape.gpu_model,
             gpu_memory_gb=shape.gpu_memory_gb,
             gpus_per_node=shape.gpus_per_node,
+            node_memory_gib=shape.memory_gib,
             nodes=nodes,
             tensor_parallel=tensor_parallel,
             pipeline_parallel=pipeline_parallel,
@@ -344,8 +351,14 @@ def _plan(root: StackConfig, section: object) -> GpuPlan | None:
 
 
 def check(root: StackConfig, section: object) -> None:
-    """Raise ValueError("<key>: <one line>") when the model cannot run on the planned GPUs."""
+    """Raise ValueError("<key>: <one line>") when the model cannot run on the planned GPUs, or its pod
+    does not get (or the node cannot give) the memory it needs."""
     plan = _plan(root, section)
+    _check_gpus(root, plan)
+    check_memory(root, plan)
+
+
+def _check_gpus(root: StackConfig, plan: GpuPlan | None) -> None:
     if plan is None:
         return
     if plan.tensor_parallel > plan.gpus_per_node and not plan.cross_node_tensor_parallel:
@@ -467,6 +480,142 @@ def _nearest(root: StackConfig, plan: GpuPlan, facts: ModelFacts, count: int = 3
     shown = [f"{label} ({_gb(est.needed_per_gpu_gb)}/GPU of {_gb(est.usable_per_gpu_gb)})"
              for _, _, label, est in fitting[:count]]  # fmt: skip
     return "nearest configurations that fit: " + "; ".join(shown)
+
+
+# ------------------------------------------------------------------------------------------
+# Pod memory: what one vLLM pod's memory cgroup holds while it loads and serves
+# ------------------------------------------------------------------------------------------
+
+GIB = 2**30
+# Estimates, not measurements (vLLM documents no host-memory figure): the API server and engine core
+# processes, and each GPU worker process (CUDA context, PyTorch, NCCL buffers).
+SERVER_GIB = 6.0
+WORKER_GIB = 4.0
+# Checkpoint shards: huggingface_hub serialization/_base.py MAX_SHARD_SIZE = "5GB", the size
+# save_pretrained/push_to_hub split weights at; a smaller checkpoint is one file.
+SHARD_GB = 5.0
+
+
+@dataclass(frozen=True)
+class PodMemory:
+    """The memory one vLLM pod needs, by what holds it."""
+
+    gpus: int
+    """GPU worker processes in the pod (TP for a single-node replica, the node's GPUs for a Ray pod)."""
+    shm_gib: float
+    """The memory-backed /dev/shm: tmpfs pages are charged to the pod's memory cgroup
+    (https://kubernetes.io/docs/concepts/storage/volumes/#emptydir, medium: Memory)."""
+    eager_file_gb: float
+    """Largest weight file one worker reads whole (0: not eager). `--safetensors-load-strategy eager`
+    does `load(f.read())` per file (vllm/model_executor/model_loader/weight_utils.py,
+    safetensors_weights_iterator): the file's bytes and its tensors, in every worker at once."""
+
+    @property
+    def runtime_gib(self) -> float:
+        return SERVER_GIB + self.gpus * WORKER_GIB
+
+    @property
+    def load_gib(self) -> float:
+        return self.gpus * 2 * self.eager_file_gb * GB / GIB
+
+    @property
+    def needed_gib(self) -> int:
+        return math.ceil(self.shm_gib + self.runtime_gib + self.load_gib)
+
+    def describe(self) -> str:
+        load = f" + {_num(self.load_gib)} GiB eager load ({self.gpus} x 2 x a {_num(self.eager_file_gb)} GB file)"
+        return (
+            f"{self.shm_gib:g} GiB /dev/shm + {_num(self.runtime_gib)} GiB for vLLM's processes "
+            f"({self.gpus} GPU worker(s))" + (load if self.eager_file_gb else "")
+        )
+
+
+def _eager(root: StackConfig) -> bool:
+    for arg in root.vllm.extra_args:
+        flag, _, value = arg.partition("=")
+        if flag == "--safetensors-load-strategy":
+            return value == "eager"
+    # NFS and claim stores load eagerly (components/workloads/claim_model_store.py); S3 streams.
+    return root.model_store.kind != "s3"
+
+
+def _pod_gpus(root: StackConfig, plan: GpuPlan | None) -> int:
+    if root.ray is None:
+        return root.vllm.tensor_parallel_size
+    if plan is not None:
+        return plan.gpus_per_node  # a Ray pod holds every GPU of its node
+    nodes = getattr(getattr(root, "existing", None), "gpu_nodes", None)
+    return nodes.gpus_per_node if nodes is not None else root.vllm.tensor_parallel_size
+
+
+def pod_memory(root: StackConfig, plan: GpuPlan | None = None) -> PodMemory:
+    file_gb = 0.0
+    if _eager(root):
+        facts = _facts(root)
+        weights = None
+        if facts is not None:
+            prec = precision(root, facts)
+            weights = facts.checkpoint_gb if prec.bytes_per_param is None else facts.params_b * prec.bytes_per_param
+        file_gb = min(SHARD_GB, weights) if weights else SHARD_GB
+    return PodMemory(gpus=_pod_gpus(root, plan), shm_gib=root.vllm.shm_size_gi, eager_file_gb=file_gb)
+
+
+def reserved_gib(node_gib: float) -> float:
+    """Memory the node keeps from pods: the tiered kube-reserved formula GKE documents (25% of the first
+    4 GiB, 20% of the next 4, 10% of the next 8, 6% of the next 112, 2% above 128 GiB) plus 100 MiB for
+    the eviction threshold (https://cloud.google.com/kubernetes-engine/docs/concepts/plan-node-sizes).
+    DOKS and OKE publish no figure of their own; this is the conservative stand-in."""
+    tiers = [(4, 0.25), (4, 0.20), (8, 0.10), (112, 0.06), (math.inf, 0.02)]
+    left, reserved = node_gib, 0.1
+    for size, rate in tiers:
+        part = min(left, size)
+        reserved += part * rate
+        left -= part
+        if left <= 0:
+            break
+    return reserved
+
+
+def quantity_gib(quantity: str) -> float:
+    """A Kubernetes memory quantity with a binary suffix ("512Mi", "32Gi") in GiB."""
+    units = {"Ki": 2**-20, "Mi": 2**-10, "Gi": 1, "Ti": 2**10}
+    m = re.fullmatch(r"(\d+)(Ki|Mi|Gi|Ti)", quantity)
+    assert m, quantity  # the config fields' pattern
+    return int(m.group(1)) * units[m.group(2)]
+
+
+def vllm_memory(root: StackConfig) -> str:
+    """The single-node vLLM pod's memory request and limit: vllm.memory, or what it needs."""
+    return root.vllm.memory or f"{pod_memory(root, _plan_of(root)).needed_gib}Gi"
+
+
+def _plan_of(root: StackConfig) -> GpuPlan | None:
+    from stacks.config import PLATFORM_SECTIONS
+
+    return _plan(root, getattr(root, PLATFORM_SECTIONS[root.platform], None))
+
+
+def check_memory(root: StackConfig, plan: GpuPlan | None) -> None:
+    """Raise ValueError("<key>: ...") when the pod's memory is below what it needs or above the node's."""
+    need = pod_memory(root, plan)
+    key, configured = ("ray.memory", root.ray.memory) if root.ray is not None else ("vllm.memory", root.vllm.memory)
+    if configured is not None and quantity_gib(configured) < need.needed_gib:
+        derive = ", or leave it unset to derive it" if key == "vllm.memory" else ""
+        raise ValueError(
+            f"{key}: {configured} is less than the {need.needed_gib}Gi one pod needs ({need.describe()}); "
+            f"use >= {need.needed_gib}Gi{derive}"
+        )
+    if plan is None or plan.node_memory_gib is None:
+        return
+    pod = quantity_gib(configured) if configured is not None else need.needed_gib
+    allocatable = plan.node_memory_gib - reserved_gib(plan.node_memory_gib)
+    if pod > allocatable:
+        culprit = key if configured is not None else "vllm.shmSizeGi"
+        raise ValueError(
+            f"{culprit}: one pod needs {_num(pod)} GiB ({need.describe()}) but a {plan.shape_name} node "
+            f"({_num(plan.node_memory_gib)} GiB) has {_num(allocatable)} GiB allocatable; lower vllm.shmSizeGi "
+            "or tensorParallelSize, or pick a bigger shape"
+        )
 
 
 # ------------------------------------------------------------------------------------------

@@ -106,11 +106,12 @@ class VllmConfig(Section):
     )
     shm_size_gi: int = Field(16, ge=1, le=512, description="Size of the in-memory /dev/shm in GiB. Default: 16.")
     cpu: str = Field("4", pattern=r"^\d+(\.\d+)?m?$", description="CPU request per replica. Default: 4.")
-    memory: str = Field(
-        "32Gi",
+    memory: str | None = Field(
+        None,
         pattern=r"^\d+(Ki|Mi|Gi|Ti)$",
-        description="Memory request and limit per replica (eager safetensors loading reads the weights into "
-        "RAM). Default: 32Gi.",
+        description="Memory request and limit per replica. Default: derived from shmSizeGi (a memory-backed "
+        "/dev/shm counts against it), tensorParallelSize (one process per GPU) and eager safetensors loading "
+        "(each process reads a whole weight file), and checked against the GPU node's allocatable memory.",
     )
 
     @model_validator(mode="after")

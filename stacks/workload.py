@@ -35,7 +35,7 @@ from components.workloads.ray_vllm import (
 )
 from components.workloads.s3_model_store import S3ModelStore, S3ModelStoreArgs
 from components.workloads.vllm import PORT as VLLM_CONTAINER_PORT
-from stacks import catalog
+from stacks import capacity, catalog
 from stacks.config import StackConfig
 
 # A loadBalancer endpoint listens on 80 (cloud firewalls open exactly this); in-cluster clients reach the
@@ -94,7 +94,7 @@ def serve(
             **_server_args(cfg, platform, namespace, source, depends_on),
             replicas=v.replicas,
             cpu=v.cpu,
-            memory=v.memory,
+            memory=capacity.vllm_memory(cfg),  # vllm.memory, or what the pod needs (stacks/capacity.py)
             startup_timeout_seconds=v.startup_timeout_seconds,
         ),
         opts=opts,

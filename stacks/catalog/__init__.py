@@ -23,6 +23,8 @@ class GpuShape:
     gpu_memory_gb: int
     source: str
     rdma: bool = False
+    memory_gib: float | None = None
+    """The node's RAM (None: not in the catalog, so the pod's memory is not checked against it)."""
 
 
 # vLLM's OpenAI-compatible server image, pinned to a release (vllm 0.33.0 is the newest release on
