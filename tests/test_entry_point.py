@@ -62,6 +62,15 @@ class _Handler(BaseHTTPRequestHandler):
         if length:
             self.rfile.read(length)
         self.server.seen.append((self.command, self.path, self.headers.get("Authorization")))
+        if self.headers.get("Upgrade", "").lower() == "websocket":  # /v1/realtime: echo one message
+            self.send_response(101)
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.end_headers()
+            self.wfile.write(self.rfile.readline())
+            self.wfile.flush()
+            self.close_connection = True
+            return
         if self.path == "/v1/stream":
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -275,3 +284,33 @@ def test_vllm_reads_its_api_key_from_the_secret_on_every_stack(stack):
     assert serving
     for container in serving:
         assert env_of(container)["VLLM_API_KEY"] == {"secretKeyRef": {"name": "vllm-api-key", "key": "api-key"}}
+
+
+def test_websocket_upgrades_pass_through_for_v1_only(proxy):
+    port, _, upstream = proxy
+
+    def upgrade(path: str) -> bytes:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(
+                f"GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Authorization: {KEY}\r\n\r\n".encode()
+            )
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                head += chunk
+            if head.startswith(b"HTTP/1.1 101"):
+                sock.sendall(b"hello realtime\n")
+                rest = head.split(b"\r\n\r\n", 1)[1]
+                while b"\n" not in rest:
+                    rest += sock.recv(4096)
+                return rest
+            return head.split(b"\r\n", 1)[0]
+
+    assert upgrade("/v1/realtime") == b"hello realtime\n", "vLLM's realtime API (a websocket under /v1) works"
+    assert upstream.seen[-1] == ("GET", "/v1/realtime", KEY)
+    before = len(upstream.seen)
+    assert upgrade("/metrics").startswith(b"HTTP/1.1 404")
+    assert len(upstream.seen) == before

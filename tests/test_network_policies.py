@@ -138,6 +138,10 @@ def test_ray_ports_only_between_the_ray_pods(stack):
 def test_ray_dashboard_binds_to_loopback_unless_configured(stack):
     params = k8s_object(default_run(stack), "RayCluster")["spec"]["headGroupSpec"]["rayStartParams"]
     assert params["dashboard-host"] == "127.0.0.1", "its job API runs arbitrary code"
+
+
+def test_ray_dashboard_opens_only_when_configured():
+    stack = "existing-cluster"  # the same RayVllmServer as oci-h100-rdma, without the cloud mocks
     opened = preview(stack, ray={"dashboardHost": "0.0.0.0"})
     assert opened.error is None, opened.error
     assert k8s_object(opened, "RayCluster")["spec"]["headGroupSpec"]["rayStartParams"]["dashboard-host"] == "0.0.0.0"
