@@ -231,6 +231,32 @@ def kubernetes_api_not_open(args: ResourceValidationArgs, report: ReportViolatio
             report(f"the DOKS control-plane firewall allows {WORLD}; list the admin CIDRs instead", None)
 
 
+SSH_PORT = 22
+
+
+def ssh_not_open(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """SSH (22) is not reachable from 0.0.0.0/0: no NSG rule, security list rule or DigitalOcean firewall
+    rule lets the world reach TCP 22 (GPU workers sit in private subnets; SSH comes from a bastion/VPN range)."""
+    t, props = args.resource_type, args.props
+    if t == "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule":
+        if props.get("direction") == "INGRESS" and props.get("sourceType", "CIDR_BLOCK") == "CIDR_BLOCK":  # noqa: SIM102
+            if _tcp_rule_opens(props, SSH_PORT, "source"):
+                report(f"NSG rule opens TCP {SSH_PORT} (SSH) to {WORLD}", None)
+    elif t == "oci:Core/securityList:SecurityList":
+        for rule in props.get("ingressSecurityRules") or []:
+            if isinstance(rule, Mapping) and _tcp_rule_opens(rule, SSH_PORT, "source"):
+                report(f"security list ingress rule opens TCP {SSH_PORT} (SSH) to {WORLD}", None)
+    elif t == "digitalocean:index/firewall:Firewall":
+        for rule in props.get("inboundRules") or []:
+            if not isinstance(rule, Mapping) or rule.get("protocol") != "tcp":
+                continue
+            ports = str(rule.get("portRange", ""))
+            low, _, high = ports.partition("-")
+            opens = ports in ("", "all") or _ports_cover(low, high or low, SSH_PORT)
+            if opens and WORLD in (rule.get("sourceAddresses") or []):
+                report(f"firewall inbound rule opens TCP {SSH_PORT} (SSH) to {WORLD}", None)
+
+
 def doks_api_firewall(args: ResourceValidationArgs, report: ReportViolation) -> None:
     """Advisory: a DOKS cluster without a control-plane firewall takes API connections from anywhere."""
     if args.resource_type != "digitalocean:index/kubernetesCluster:KubernetesCluster":
@@ -468,6 +494,7 @@ def _policy(validate: Validate, name: str, level: EnforcementLevel = MANDATORY) 
 RESOURCE_POLICIES: list[ResourceValidationPolicy] = [
     _policy(gpu_nodes_no_public_ip, "gpu-nodes-no-public-ip"),
     _policy(kubernetes_api_not_open, "kubernetes-api-not-open-to-world"),
+    _policy(ssh_not_open, "ssh-not-open-to-world"),
     _policy(doks_api_firewall, "doks-api-firewall", ADVISORY),
     _policy(load_balancer_source_ranges, "load-balancer-source-ranges"),
     _policy(gpu_request_matches_tensor_parallel, "gpu-request-matches-tensor-parallel"),

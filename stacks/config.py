@@ -8,11 +8,12 @@ from them).
 
 from __future__ import annotations
 
+import math
 import re
 import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from stacks import capacity, catalog
 from stacks.config_base import (
@@ -25,10 +26,24 @@ from stacks.config_base import (
     Section,
     check_replicas_fit,
     no_overlap,
+    refuse_world,
 )
 from stacks.config_existing import ExistingClusterConfig
+from stacks.config_extra_args import check_extra_args
 from stacks.config_oke import OkeConfig
 from stacks.config_rdma import RayConfig, RdmaConfig, S3ModelStoreConfig
+from stacks.config_syntax import (
+    AbsolutePath,
+    Hostname,
+    HubId,
+    Revision,
+    ServedName,
+    Server,
+    api_key_strength,
+    quantity_bytes,
+    shown,
+    workload_namespace,
+)
 from stacks.errors import ConfigError
 
 __all__ = ["PROJECT", "StackConfig", "parse"]
@@ -40,20 +55,17 @@ __all__ = ["PROJECT", "StackConfig", "parse"]
 
 
 class ModelConfig(Section):
-    id: str = Field(
+    id: HubId = Field(
         "Qwen/Qwen2.5-0.5B-Instruct",
-        pattern=r"^[A-Za-z0-9][\w.-]*/[\w.-]+$",
         description="Hugging Face model id (`org/name`). Default: Qwen/Qwen2.5-0.5B-Instruct (no token needed).",
     )
-    revision: str = Field(
+    revision: Revision = Field(
         "main",
-        pattern=r"^[\w.-]+$",
         description="Model revision: a branch, tag or commit sha. Pin a commit sha for reproducible weights. "
         "Default: main.",
     )
-    served_name: str | None = Field(
+    served_name: ServedName | None = Field(
         None,
-        pattern=r"^[\w.-]+$",
         description="Name clients send as `model`. Default: the part of `id` after the slash.",
     )
     architecture: capacity.ModelArchitecture | None = Field(
@@ -92,7 +104,7 @@ class VllmConfig(Section):
     gpu_memory_utilization: float = Field(
         0.90, gt=0.1, le=0.98, description="`--gpu-memory-utilization`. Default: 0.90."
     )
-    extra_args: list[Annotated[str, Field(pattern=r"^--[a-z0-9][a-z0-9-]*(=.*)?$")]] = Field(
+    extra_args: list[str] = Field(
         default_factory=list, description="Extra `--flag[=value]` arguments for `vllm serve`. Default: none."
     )
     startup_timeout_seconds: int = Field(
@@ -115,15 +127,18 @@ class VllmConfig(Section):
     )
 
     @model_validator(mode="after")
-    def _no_managed_flags_in_extra_args(self) -> VllmConfig:
-        managed = {
-            "--model", "--served-model-name", "--tensor-parallel-size", "--quantization", "--dtype",
-            "--max-model-len", "--gpu-memory-utilization", "--api-key", "--port", "--host",
-        }  # fmt: skip
-        for arg in self.extra_args:
-            flag = arg.split("=", 1)[0]
-            if flag in managed:
-                raise ValueError(f"extraArgs: {flag} is set by its own config key, not extraArgs")
+    def _extra_args_known_to_vllm(self) -> VllmConfig:
+        check_extra_args(self.extra_args)
+        return self
+
+    @model_validator(mode="after")
+    def _shm_within_memory(self) -> VllmConfig:
+        # /dev/shm is a memory-backed emptyDir: its pages count against the container's memory limit.
+        if self.shm_size_gi * 2**30 > quantity_bytes(self.memory):
+            raise ValueError(
+                f"shmSizeGi: {self.shm_size_gi}Gi of /dev/shm is more than the pod's memory {self.memory} (shm pages "
+                "count against the memory limit); lower shmSizeGi or raise vllm.memory"
+            )
         return self
 
 
@@ -141,10 +156,9 @@ class EndpointConfig(Section):
         description="Client CIDRs allowed to reach a `loadBalancer` endpoint (loadBalancerSourceRanges). "
         "Required for `loadBalancer`; 0.0.0.0/0 must be written out to open it to everyone.",
     )
-    hostname: str | None = Field(
+    hostname: Hostname | None = Field(
         None,
-        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
-        description="Host name the HTTPRoute matches. Default: any.",
+        description="Host name the HTTPRoute matches (a DNS name, optionally `*.` first). Default: any.",
     )
     monitoring_namespace: str | None = Field(
         None,
@@ -162,14 +176,12 @@ class EndpointConfig(Section):
 
 class NfsModelStoreConfig(Section):
     kind: Literal["nfs"] = "nfs"
-    server: str | None = Field(
+    server: Server | None = Field(
         None,
-        pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",
         description="NFS server of a share that already exists (platform existing). Default: the share the stack creates.",
     )
-    path: str | None = Field(
+    path: AbsolutePath | None = Field(
         None,
-        pattern=r"^/[^\s]*$",
         description="Export path on `server` (platform existing). Default: the created share's.",
     )
     size_gb: int = Field(1000, ge=50, le=16384, description="Size of the NFS share in GB. Default: 1000.")
@@ -220,6 +232,13 @@ class Secrets(Section):
         None, description="kubeconfig of an existing cluster (`existing.kubeconfig: secret`). Default: none."
     )
 
+    @field_validator("api_key")
+    @classmethod
+    def _api_key_strong(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            api_key_strength(value.get_secret_value())
+        return value
+
 
 # --------------------------------------------------------------------------------------------
 # DigitalOcean
@@ -249,6 +268,8 @@ class DoksGpuPool(Section):
 
     @model_validator(mode="after")
     def _known_size(self) -> DoksGpuPool:
+        if same := catalog.case_match(self.size, catalog.DO_GPU_SIZES):
+            raise ValueError(f"size: {self.size!r} is not a size slug (they are lower case); did you mean {same!r}?")
         if self.size not in catalog.DO_GPU_SIZES:
             raise ValueError(f"size: must be one of {', '.join(sorted(catalog.DO_GPU_SIZES))} (got {self.size!r})")
         return self
@@ -276,8 +297,13 @@ class DoksConfig(Section):
     )
     api_allowed_cidrs: list[Cidr] = Field(
         default_factory=list,
-        description="CIDRs allowed to reach the Kubernetes API (DOKS control-plane firewall). Default: "
-        "unrestricted, as DOKS is by default.",
+        description="CIDRs allowed to reach the Kubernetes API (DOKS control-plane firewall); 0.0.0.0/0 is refused. "
+        "Required unless apiOpenToInternet is true.",
+    )
+    api_open_to_internet: bool = Field(
+        False,
+        description="Explicit opt-in to DOKS's default: no control-plane firewall, the Kubernetes API reachable from "
+        "any address (token-authenticated). Default: false (list apiAllowedCidrs).",
     )
     management_pool: DoksManagementPool = Field(default_factory=DoksManagementPool)  # type: ignore[arg-type]
     gpu_pool: DoksGpuPool = Field(default_factory=DoksGpuPool)  # type: ignore[arg-type]
@@ -290,6 +316,15 @@ class DoksConfig(Section):
                 f"region: {self.region!r} does not offer both {self.gpu_pool.size} and Managed NFS; "
                 f"use one of {', '.join(regions)}"
             )
+        refuse_world("apiAllowedCidrs", self.api_allowed_cidrs, "the Kubernetes API",
+                     "kubernetes-api-not-open-to-world", "list where kubectl and Pulumi run")  # fmt: skip
+        if not self.api_allowed_cidrs and not self.api_open_to_internet:
+            raise ValueError(
+                "apiAllowedCidrs: list the CIDRs allowed to reach the Kubernetes API, or set doks.apiOpenToInternet: "
+                "true to keep DOKS's default (no control-plane firewall)"
+            )
+        if self.api_allowed_cidrs and self.api_open_to_internet:
+            raise ValueError("apiOpenToInternet: true contradicts apiAllowedCidrs; set one of them")
         no_overlap(
             {
                 "vpcCidr": self.vpc_cidr,
@@ -337,7 +372,9 @@ class StackConfig(Section):
         "or existing (no cloud: a Kubernetes cluster you already run)."
     )
     name: DnsLabel = Field("vllm", description="Prefix for every cloud resource name. Default: vllm.")
-    namespace: DnsLabel = Field("vllm", description="Kubernetes namespace for the workload. Default: vllm.")
+    namespace: Annotated[DnsLabel, AfterValidator(workload_namespace)] = Field(
+        "vllm", description="Kubernetes namespace for the workload (not default, kube-* or openshift-*). Default: vllm."
+    )
     doks: DoksConfig | None = Field(None, description="DigitalOcean settings (platform doks).")
     oke: OkeConfig | None = Field(None, description="Oracle Cloud OKE settings (platform oke).")
     rdma: RdmaConfig | None = Field(None, description="RDMA GPU workers on OKE (platform oke-rdma).")
@@ -388,11 +425,44 @@ class StackConfig(Section):
         return self
 
     @model_validator(mode="after")
+    def _stores_hold_the_model(self) -> StackConfig:
+        weights = stored_weights_gb(self)
+        store = self.model_store
+        if weights is None:
+            return self
+        needed = math.ceil(weights * 1.05)  # the files plus the downloader's metadata and tokenizer files
+        if store.kind == "nfs" and store.size_gb < needed:
+            raise ValueError(
+                f"modelStore.sizeGb: {store.size_gb} GB cannot hold the ~{weights:.0f} GB checkpoint of {self.model.id}; "
+                f"use at least {needed}"
+            )
+        if store.kind == "s3" and store.scratch_size_gb < needed:
+            raise ValueError(
+                f"modelStore.scratchSizeGb: the upload stages one copy of the ~{weights:.0f} GB checkpoint of "
+                f"{self.model.id} on this volume; use at least {needed}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _fits_the_cluster(self) -> StackConfig:
         section = getattr(self, PLATFORM_SECTIONS[self.platform])
         section.check_fit(self)
         capacity.check(self, section)  # sections offering gpu_plan(root): will the model fit the GPUs?
         return self
+
+
+def stored_weights_gb(root: StackConfig) -> float | None:
+    """GB the published checkpoint takes on disk (what a share or a scratch volume must hold): its
+    own size when the catalog or model.architecture gives one, else params x the bytes of the format the
+    repo name implies (fp8/int8 1, int4 0.5) or bf16's 2 (online quantization does not shrink the files)."""
+    facts = capacity._facts(root)
+    if facts is None:
+        return None
+    if facts.checkpoint_gb is not None:
+        return facts.checkpoint_gb
+    implied = capacity._canonical(root.model.id.rsplit("/", 1)[-1])[1]
+    per_param = {"fp8": "fp8", "int8": "int8", "int4": "int4"}.get(implied or "", "bf16")
+    return facts.params_b * capacity.BYTES_PER_PARAM[per_param]
 
 
 # platform -> the config section it reads; each section has `check_fit(root)` for cross-section rules.
@@ -437,7 +507,7 @@ def _message(error: Any) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown key (check the spelling; keys are camelCase)"
     if error["type"] == "literal_error":
-        return f"{msg} (got {error.get('input')!r})"
+        return f"{msg} (got {shown(error.get('input'))})"
     if error["type"] == "missing":
         return "required key is missing"
     return msg
@@ -461,9 +531,30 @@ def parse(values: dict[str, Any], secret_keys: set[str]) -> StackConfig:
         # A model-level check names its own key inside the message ("replicas: ..."): lift it.
         head, sep, rest = msg.partition(": ")
         if sep and re.fullmatch(r"[a-zA-Z][\w.\[\]]*", head):
-            return _raise(loc + tuple(head.split(".")), rest)
-        return _raise(loc, msg)
+            loc, msg = loc + tuple(head.split(".")), rest
+        secrets = _secret_strings({k: values[k] for k in secret_keys if k in values})
+        raise ConfigError(_key_path(loc), _redact(" ".join(msg.split()), secrets)) from None  # always one line
 
 
-def _raise(loc: tuple[Any, ...], msg: str) -> StackConfig:
-    raise ConfigError(_key_path(loc), " ".join(msg.splitlines()))  # always one line
+def _secret_strings(value: Any) -> list[str]:
+    """Every string inside the secret keys' values (a kubeconfig's lines too), longest first."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for v in value.values():
+            found += _secret_strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            found += _secret_strings(v)
+    elif isinstance(value, str) and value:
+        found += [value, *(line.strip() for line in value.splitlines() if len(line.strip()) >= 8)]
+    return sorted(set(found), key=len, reverse=True)
+
+
+def _redact(message: str, secrets: list[str]) -> str:
+    """Never print a secret: its value (or any line of it) in the message becomes [secret]."""
+    for secret in secrets:
+        message = message.replace(secret, "[secret]")
+        flat = " ".join(secret.split())  # the message was flattened to one line
+        if len(flat) >= 8:
+            message = message.replace(flat, "[secret]")
+    return message

@@ -10,6 +10,8 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from stacks.config_syntax import image_reference, shown
+
 PROJECT = "llm-serving"
 
 
@@ -37,22 +39,8 @@ DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 DnsLabel = Annotated[str, Field(pattern=DNS_LABEL, max_length=40)]
 
 
-def _pinned_image(value: str) -> str:
-    # An image is pinned by a digest or a tag other than `latest`.
-    name, _, digest = value.partition("@")
-    if digest:
-        if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
-            raise ValueError("a digest must look like sha256:<64 hex digits>")
-        return value
-    last = name.rsplit("/", 1)[-1]
-    if ":" not in last:
-        raise ValueError(f"image {value!r} has no tag; pin a version tag or a sha256 digest")
-    if last.rsplit(":", 1)[1] == "latest":
-        raise ValueError(f"image {value!r} uses the moving tag 'latest'; pin a version tag or digest")
-    return value
-
-
-PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
+PinnedImage = Annotated[str, AfterValidator(image_reference)]
+"""A valid image reference pinned by a version tag (not `latest`) or a sha256 digest."""
 
 
 def no_overlap(named: dict[str, str]) -> None:
@@ -61,6 +49,17 @@ def no_overlap(named: dict[str, str]) -> None:
         for b, net_b in items[i + 1 :]:
             if net_a.overlaps(net_b):
                 raise ValueError(f"{a} {net_a} overlaps {b} {net_b}; the ranges must be disjoint")
+
+
+def refuse_world(key: str, cidrs: list[str], what: str, policy: str, instead: str) -> None:
+    """The config agrees with the policy pack: a CIDR list that would open `what` to the internet is
+    refused here with the policy's name, not after the plan is written."""
+    for cidr in cidrs:
+        if ipaddress.IPv4Network(cidr).prefixlen == 0:
+            raise ValueError(
+                f"{key}: {cidr} opens {what} to the whole internet, which the policy pack's mandatory {policy} "
+                f"refuses; {instead}"
+            )
 
 
 def check_replicas_fit(replicas: int, tensor_parallel_size: int, gpus_per_node: int, nodes: int, pool_key: str) -> None:
@@ -115,18 +114,44 @@ _OCID = re.compile(
 )
 
 
+# Resource types that live in no region (IAM): their OCIDs have an empty region part (`ocid1.tenancy.oc1..<id>`).
+GLOBAL_OCID_TYPES = ("tenancy", "compartment", "user", "group", "dynamicgroup", "policy")
+
+
 def ocid_validator(*kinds: str) -> Callable[[str], str]:
     """A validator for OCIDs of the given resource types (any type when none is given)."""
 
     def validate(value: str) -> str:
         m = _OCID.fullmatch(value)
         if m is None:
-            raise ValueError(f"{value!r} is not an OCID (ocid1.<type>.<realm>.<region>.<unique id>)")
+            raise ValueError(f"{shown(value, 80)} is not an OCID (ocid1.<type>.<realm>.<region>.<unique id>)")
         if kinds and m.group("kind") not in kinds:
             raise ValueError(f"{value!r} is the OCID of a {m.group('kind')}; expected a {' or '.join(kinds)} OCID")
+        if m.group("kind") in GLOBAL_OCID_TYPES and m.group("region"):
+            raise ValueError(
+                f"{value!r}: a {m.group('kind')} OCID has no region part (ocid1.{m.group('kind')}.oc1..<id>)"
+            )
         return value
 
     return validate
+
+
+def ocid_region(value: str) -> str | None:
+    """The region part of an OCID (a region key such as `iad`, or a region name), or None when it has none."""
+    m = _OCID.fullmatch(value)
+    return m.group("region") or None if m else None
+
+
+def check_ocid_region(key: str, value: str | None, region: str, region_key: str) -> None:
+    """A regional OCID (an image, a subnet) must be of the stack's region: OCI cannot use another region's."""
+    if value is None:
+        return
+    found = ocid_region(value)
+    if found is not None and found not in (region, region_key.lower()):
+        raise ValueError(
+            f"{key}: {value!r} is an OCID of region {found!r}, but the stack deploys to {region} ({region_key.lower()}); "
+            "use the resource's OCID in that region"
+        )
 
 
 Ocid = Annotated[str, AfterValidator(ocid_validator())]

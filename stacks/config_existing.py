@@ -10,12 +10,11 @@ from pydantic import Field, model_validator
 from stacks import catalog
 from stacks.catalog import GpuShape
 from stacks.config_base import DnsLabel, Section, check_replicas_fit
+from stacks.config_syntax import LabelKey, LabelMap
 
 if TYPE_CHECKING:
     from stacks.capacity import GpuPlan
     from stacks.config import StackConfig
-
-LabelMap = dict[str, str]
 
 
 class ExistingGpuNodes(Section):
@@ -26,7 +25,7 @@ class ExistingGpuNodes(Section):
         description="Labels of the GPU nodes (the GPU Operator's feature discovery sets nvidia.com/gpu.present; "
         "seed 002 labels them by hand). Default: nvidia.com/gpu.present=true.",
     )
-    taint_keys: list[str] = Field(
+    taint_keys: list[LabelKey] = Field(
         default_factory=lambda: ["nvidia.com/gpu"],
         description="Taints on the GPU nodes to tolerate (NoSchedule). Default: nvidia.com/gpu.",
     )

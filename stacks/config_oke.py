@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from stacks import catalog
-from stacks.config_base import Cidr, Section, check_replicas_fit, no_overlap
+from stacks.config_base import (
+    Cidr,
+    Section,
+    check_ocid_region,
+    check_replicas_fit,
+    no_overlap,
+    ocid_validator,
+    refuse_world,
+)
+from stacks.config_syntax import shown
 
 if TYPE_CHECKING:
     from stacks.capacity import GpuPlan
@@ -25,17 +34,19 @@ PLACEHOLDER_COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaareplacewithyourcompart
 
 
 def _compartment_ocid(value: str) -> str:
+    ocid_validator("compartment", "tenancy")(value)  # not an OCID at all, or of another resource type: say which
     if not _COMPARTMENT_OCID.fullmatch(value):
         raise ValueError(
-            f"{value!r} is not a compartment OCID (ocid1.compartment.oc1..<unique id>, or the tenancy's "
+            f"{shown(value, 80)} is not a compartment OCID (ocid1.compartment.oc1..<unique id>, or the tenancy's "
             "ocid1.tenancy.oc1..<unique id>); copy it from Identity > Compartments"
         )
     return value
 
 
 def _image_ocid(value: str) -> str:
+    ocid_validator("image")(value)
     if not _IMAGE_OCID.fullmatch(value):
-        raise ValueError(f"{value!r} is not an image OCID (ocid1.image.oc1.<region>.<unique id>)")
+        raise ValueError(f"{shown(value, 80)} is not an image OCID (ocid1.image.oc1.<region>.<unique id>)")
     return value
 
 
@@ -63,7 +74,8 @@ class OkeNetworkConfig(Section):
     pods_cidr: Cidr = Field("10.244.0.0/16", description="Pod overlay with cni flannel. Default: 10.244.0.0/16.")
     services_cidr: Cidr = Field("10.96.0.0/16", description="Kubernetes Services. Default: 10.96.0.0/16.")
     ssh_allowed_cidrs: list[Cidr] = Field(
-        default_factory=list, description="CIDRs allowed to SSH to the (private) workers. Default: none."
+        default_factory=list,
+        description="CIDRs allowed to SSH to the (private) workers; 0.0.0.0/0 is refused. Default: none.",
     )
 
     @model_validator(mode="after")
@@ -85,6 +97,8 @@ class OkeNetworkConfig(Section):
         if self.cni == "flannel":
             outside["podsCidr"] = self.pods_cidr
         no_overlap(outside)
+        refuse_world("sshAllowedCidrs", self.ssh_allowed_cidrs, "SSH to the workers", "ssh-not-open-to-world",
+                     "list your bastion or VPN range")  # fmt: skip
         return self
 
 
@@ -97,13 +111,15 @@ class OkeApiEndpoint(Section):
     allowed_cidrs: list[Cidr] = Field(
         default_factory=list,
         description="Client CIDRs allowed to reach the API on 6443 (where kubectl and Pulumi run). Required for a "
-        "public endpoint; 0.0.0.0/0 must be written out to open it to everyone.",
+        "public endpoint; 0.0.0.0/0 is refused (the policy pack forbids an API open to the internet).",
     )
 
     @model_validator(mode="after")
     def _public_needs_allow_list(self) -> OkeApiEndpoint:
         if self.public and not self.allowed_cidrs:
             raise ValueError("allowedCidrs: a public API endpoint needs at least one client CIDR")
+        refuse_world("allowedCidrs", self.allowed_cidrs, "the Kubernetes API", "kubernetes-api-not-open-to-world",
+                     "list where kubectl and Pulumi run, or set public: false")  # fmt: skip
         return self
 
 
@@ -173,6 +189,10 @@ class OkeGpuPool(Section):
 
     @model_validator(mode="after")
     def _known_shape(self) -> OkeGpuPool:
+        if same := catalog.case_match(self.shape, catalog.OCI_GPU_SHAPES):
+            raise ValueError(
+                f"shape: {self.shape!r} is not a shape name (they are case-sensitive); did you mean {same!r}?"
+            )
         if self.shape not in catalog.OCI_GPU_SHAPES:
             raise ValueError(f"shape: must be one of {', '.join(sorted(catalog.OCI_GPU_SHAPES))} (got {self.shape!r})")
         if self.availability_domains is not None and len(set(self.availability_domains)) != len(
@@ -248,6 +268,9 @@ class OkeConfig(Section):
         for key, region in [("region", self.region), ("ocir.region", self.ocir.region if self.ocir else None)]:
             if region is not None and region not in catalog.OCI_REGION_KEYS:
                 raise ValueError(f"{key}: unknown OCI region {region!r} (e.g. us-ashburn-1, eu-frankfurt-1)")
+        region_key = catalog.OCI_REGION_KEYS[self.region]
+        check_ocid_region("systemPool.imageId", self.system_pool.image_id, self.region, region_key)
+        check_ocid_region("gpuPool.imageId", self.gpu_pool.image_id, self.region, region_key)
         return self
 
     @property

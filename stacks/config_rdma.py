@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from stacks import catalog
-from stacks.config_base import DnsLabel, Section, ocid_validator
+from stacks.config_base import DnsLabel, Section, check_ocid_region, ocid_validator
 from stacks.config_oke import AdNumber, CompartmentOcid, ImageOcid, SshPublicKey
 
 if TYPE_CHECKING:
@@ -88,6 +88,10 @@ class RdmaConfig(Section):
     def _rdma_shape(self) -> RdmaConfig:
         shape = catalog.OCI_GPU_SHAPES.get(self.shape)
         rdma = sorted(n for n, s in catalog.OCI_GPU_SHAPES.items() if s.rdma and n in catalog.NCCL_ENV)
+        if shape is None and (same := catalog.case_match(self.shape, catalog.OCI_GPU_SHAPES)):
+            raise ValueError(
+                f"shape: {self.shape!r} is not a shape name (they are case-sensitive); did you mean {same!r}?"
+            )
         if shape is None or not shape.rdma:
             raise ValueError(f"shape: {self.shape!r} has no RDMA cluster networking; use one of {', '.join(rdma)}")
         if self.shape not in catalog.NCCL_ENV:
@@ -131,6 +135,7 @@ class RdmaConfig(Section):
             )
         if self.iam.home_region is not None and self.iam.home_region not in catalog.OCI_REGION_KEYS:
             raise ValueError(f"rdma.iam.homeRegion: unknown OCI region {self.iam.home_region!r}")
+        check_ocid_region("rdma.imageId", self.image_id, root.oke.region, catalog.OCI_REGION_KEYS[root.oke.region])
         store = root.model_store
         if store.kind == "s3":
             byo = store.endpoint is not None

@@ -1,4 +1,4 @@
-"""Fuzzing the stack config: hypothesis mutates each committed Pulumi.<stack>.yaml (drops keys, misspells
+"""Fuzzing the stack config and whole stack files: hypothesis mutates each committed Pulumi.<stack>.yaml (drops keys, misspells
 them, swaps in values of the wrong type or out of range, or plausible values that may not fit the GPUs)
 and the program must either preview or fail with the project's one-line ConfigError before it
 registers anything: never another exception, never a partial registration."""
@@ -8,13 +8,15 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stacks import capacity
+from stacks.config_source import parse_stack_file
 from stacks.errors import ConfigError
 from tests.harness import PROJECT, STACKS, preview
-from tools.preview import load_stack_config
+from tools.preview import REPO, load_stack_config
 
 Path = tuple[Any, ...]
 
@@ -114,4 +116,62 @@ def test_mutated_config_previews_or_fails_with_config_error(case: tuple[str, dic
     assert isinstance(run.error, ConfigError), f"{stack}: {type(run.error).__name__}: {run.error!r} for {config}"
     assert run.registered() == [], f"{stack}: a ConfigError after resources were registered"
     message = str(run.error)
-    assert "\n" not in message and message.startswith(f"invalid stack config: {PROJECT}"), message
+    assert "\n" not in message and message.startswith("invalid stack config: "), message
+
+
+# --------------------------------------------------------------------------------------------
+# Whole files: random YAML shapes, and the committed files with their text damaged the way editors
+# and copy-paste damage it (tabs, duplicated or dropped lines, stray bytes, cut short)
+# --------------------------------------------------------------------------------------------
+
+KEYS = st.sampled_from(["config", "configs", "encryptionsalt", f"{PROJECT}:platform", f"{PROJECT}:vllm",
+                        "llm_serving:vllm", "oci:region", "replicas", "secure", "kind", ""])  # fmt: skip
+SHAPES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=10), st.sampled_from(["doks", "nfs", "v1:x"])),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=4)),
+    max_leaves=12,
+)
+
+
+@st.composite
+def damaged_files(draw: st.DrawFn) -> tuple[str, bytes]:
+    stack = draw(st.sampled_from(STACKS))
+    if draw(st.booleans()):
+        return stack, yaml.safe_dump(draw(SHAPES)).encode()
+    lines = (REPO / f"Pulumi.{stack}.yaml").read_bytes().splitlines(keepends=True)
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        i = draw(st.integers(min_value=0, max_value=len(lines) - 1))
+        op = draw(st.sampled_from(["tab", "duplicate", "drop", "byte", "cut", "dedent", "colon"]))
+        if op == "tab":
+            lines[i] = b"\t" + lines[i].lstrip(b" ")
+        elif op == "duplicate":
+            lines.insert(i, lines[i])
+        elif op == "drop" and len(lines) > 1:
+            del lines[i]
+        elif op == "byte":
+            lines[i] = lines[i][:3] + draw(st.sampled_from([b"\xff", b"\xe9", b"\x00", b"\xc3"])) + lines[i][3:]
+        elif op == "cut":
+            lines = lines[:i]
+        elif op == "dedent":
+            lines[i] = lines[i].lstrip(b" ")
+        elif op == "colon":
+            lines[i] = lines[i].replace(b":", b"", 1)
+    return stack, b"".join(lines)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+@given(damaged_files())
+def test_a_damaged_or_random_stack_file_previews_or_fails_with_one_line(case: tuple[str, bytes]) -> None:
+    stack, data = case
+    try:
+        raw = parse_stack_file(data, f"Pulumi.{stack}.yaml")
+    except ConfigError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith(f"invalid stack config: Pulumi.{stack}.yaml"), exc
+        return
+    run = preview(stack, raw=raw)
+    if run.error is None:
+        assert run.registered()
+        return
+    assert isinstance(run.error, ConfigError), f"{stack}: {type(run.error).__name__}: {run.error!r} for {data!r}"
+    assert run.registered() == [] and "\n" not in str(run.error)

@@ -441,7 +441,7 @@ def test_s3_model_store_component_alone_against_digitalocean_spaces():
 
 @pytest.mark.parametrize("store", ["oci", "minio"])
 def test_s3_credentials_never_appear_in_plan_manifests_or_outputs(store, tmp_path):
-    known = {**S3_KEYS, "hfToken": "hf_known_token_rdma", "apiKey": "sk-known-rdma-key"}
+    known = {**S3_KEYS, "hfToken": "hf_known_token_rdma", "apiKey": "sk-known-rdma-api-key-0123456789"}
     overrides = {"modelStore": MINIO} if store == "minio" else {"modelStore": {"keyUserId": None}}
     run = preview(STACK, secrets={"secrets": known}, **overrides)
     assert run.error is None, run.error

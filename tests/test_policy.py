@@ -47,6 +47,34 @@ RAY = "kubernetes:ray.io/v1:RayCluster"
 # (validate, resource type, failing props, passing props)
 CASES: list[tuple[Any, str, dict[str, Any], dict[str, Any]]] = [
     (
+        p.ssh_not_open,
+        "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule",
+        {
+            "direction": "INGRESS",
+            "protocol": "6",
+            "source": "0.0.0.0/0",
+            "tcpOptions": {"destinationPortRange": {"min": 22, "max": 22}},
+        },
+        {
+            "direction": "INGRESS",
+            "protocol": "6",
+            "source": "10.0.0.0/16",
+            "tcpOptions": {"destinationPortRange": {"min": 22, "max": 22}},
+        },
+    ),
+    (
+        p.ssh_not_open,
+        "oci:Core/securityList:SecurityList",
+        {"ingressSecurityRules": [{"protocol": "all", "source": "0.0.0.0/0"}]},
+        {"ingressSecurityRules": [{"protocol": "6", "source": "0.0.0.0/0", "tcpOptions": {"min": 443, "max": 443}}]},
+    ),
+    (
+        p.ssh_not_open,
+        "digitalocean:index/firewall:Firewall",
+        {"inboundRules": [{"protocol": "tcp", "portRange": "22", "sourceAddresses": ["0.0.0.0/0"]}]},
+        {"inboundRules": [{"protocol": "tcp", "portRange": "22", "sourceAddresses": ["10.10.0.0/16"]}]},
+    ),
+    (
         p.gpu_nodes_no_public_ip,
         "oci:Core/instanceConfiguration:InstanceConfiguration",
         {"instanceDetails": {"launchDetails": {"shape": "BM.GPU.H100.8", "createVnicDetails": {"subnetId": "s"}}}},

@@ -230,13 +230,17 @@ class _LogCollector(pulumi_mocks.MockEngine):
         self.run.logs.append((severity, request.message))
 
 
-def config_map(project: str, stack_config: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
+def config_map(project: str, stack_config: Mapping[str, Any], plaintext: Mapping[str, str] | None = None,
+               ) -> tuple[dict[str, str], list[str]]:  # fmt: skip
     """Turn the `config:` block of a Pulumi.<stack>.yaml into what the language host hands a program.
 
     Values that are objects are passed as JSON (as the CLI does for structured config). A `secure:`
     value anywhere under a key makes the whole key secret. The offline preview cannot decrypt
-    ciphertext, so a placeholder stands in for it.
+    ciphertext: `plaintext` gives what a secure leaf stands for (by path, `llm-serving:secrets.apiKey`),
+    so the program's checks of a secret's shape (length, entropy) run offline too; otherwise a
+    well-formed placeholder stands in for it.
     """
+    plaintext = plaintext or {}
     values: dict[str, str] = {}
     secret_keys: list[str] = []
 
@@ -245,7 +249,7 @@ def config_map(project: str, stack_config: Mapping[str, Any]) -> tuple[dict[str,
             if set(value) == {"secure"}:
                 # The ciphertext's hash in the placeholder: a rotated secret is a different value.
                 digest = hashlib.sha256(str(value["secure"]).encode()).hexdigest()[:8]
-                return f"offline-placeholder-for-{path}-{digest}", True
+                return plaintext.get(path, f"offline-placeholder-for-{path}-{digest}"), True
             out, secret = {}, False
             for k, v in value.items():
                 out[k], s = unwrap(v, f"{path}.{k}")

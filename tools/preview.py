@@ -3,15 +3,17 @@
     python -m tools.preview --stack doks            # or --stack all
     python -m tools.preview --stack doks --config my-doks.yaml
 
-Writes build/<stack>/plan.json and build/<stack>/manifests/<kind>-<name>.yaml, validates every
-manifest against the real schemas, and prints a summary. A config error prints one line, exits 1
-and writes no plan.
+Runs the policy pack (policy/) on the plan in-process; writes build/<stack>/plan.json and
+build/<stack>/manifests/<kind>-<name>.yaml, validates every manifest against the real schemas, and
+prints a summary. A config error, a malformed stack file or a mandatory policy violation prints one
+line each, exits 1 and writes no plan.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import runpy
 import shutil
 import sys
@@ -27,8 +29,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from stacks import capacity  # noqa: E402
+from stacks.config_source import check_stack_config, parse_stack_file  # noqa: E402
 from stacks.errors import ConfigError  # noqa: E402
-from tools import estimates, manifests  # noqa: E402
+from tools import estimates, manifests, policy_check  # noqa: E402
 from tools.engine import ProgramRun, ResourceRecord, config_map, lookup, run_program  # noqa: E402
 from tools.mocks import CloudMocks  # noqa: E402
 
@@ -42,15 +45,26 @@ def stack_names() -> list[str]:
 
 
 def load_stack_config(stack: str, config_file: Path | None = None) -> dict[str, Any]:
+    """The `config:` mapping of the stack file; a malformed file raises a one-line ConfigError."""
     path = config_file or REPO / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(path.read_text()) or {}
-    return document.get("config") or {}
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot be read ({exc.strerror})") from None
+    return parse_stack_file(data, str(path) if config_file else path.name)
 
 
-def run_main(raw_config: dict[str, Any], stack: str, secret_values: dict[str, str] | None = None) -> ProgramRun:
-    """Run __main__.py for `stack` with a `config:` mapping; `secret_values` adds secret keys."""
+def run_main(raw_config: dict[str, Any], stack: str, secret_values: dict[str, str] | None = None,
+             plaintext: dict[str, str] | None = None) -> ProgramRun:  # fmt: skip
+    """Run __main__.py for `stack` with a `config:` mapping; `secret_values` adds secret keys;
+    `plaintext` gives the value a `secure:` leaf stands for (`llm-serving:secrets.apiKey`), so the
+    shape checks see it. A stack-file mistake is returned like the program's own ConfigError."""
     project = project_name()
-    values, secret_keys = config_map(project, raw_config)
+    try:
+        check_stack_config(raw_config, project)
+    except ConfigError as exc:
+        return ProgramRun(project=project, stack=stack, error=exc)
+    values, secret_keys = config_map(project, raw_config, plaintext)
     for key, value in (secret_values or {}).items():
         full = key if ":" in key else f"{project}:{key}"
         values[full] = value
@@ -139,10 +153,15 @@ def summary(run: ProgramRun, extra_lines: list[str] | None = None) -> str:
 # ------------------------------------------------------------------------------------------
 
 
-def preview(stack: str, out: Path, config_file: Path | None) -> int:
+def preview(stack: str, out: Path, config_file: Path | None, plaintext: dict[str, str] | None = None) -> int:
     target = out / stack
     shutil.rmtree(target, ignore_errors=True)
-    run = run_main(load_stack_config(stack, config_file), stack)
+    try:
+        raw_config = load_stack_config(stack, config_file)
+    except ConfigError as exc:
+        print(f"error: stack {stack}: {exc}", file=sys.stderr)
+        return 1
+    run = run_main(raw_config, stack, plaintext=plaintext)
     if isinstance(run.error, ConfigError):
         print(f"error: stack {stack}: {run.error}", file=sys.stderr)
         return 1
@@ -150,6 +169,13 @@ def preview(stack: str, out: Path, config_file: Path | None) -> int:
         print(f"error: stack {stack}: the program failed (this is a bug):", file=sys.stderr)
         traceback.print_exception(run.error, file=sys.stderr)
         return 2
+
+    violations = policy_check.check(run)
+    mandatory = [v for v in violations if v.mandatory]
+    if mandatory:  # what `pulumi preview --policy-pack policy` would refuse: no plan
+        for v in mandatory:
+            print(f"error: stack {stack}: {v.line()}", file=sys.stderr)
+        return 1
 
     objects = manifests.kubernetes_objects(run)
     problems = {manifests.file_name(o): manifests.validate(o) for o in objects}
@@ -162,8 +188,13 @@ def preview(stack: str, out: Path, config_file: Path | None) -> int:
                  f"{len(objects) - len(invalid)} schema-valid (Kubernetes {manifests.KUBERNETES_VERSION}, strict)"]  # fmt: skip
     for name, issues in invalid.items():
         extra += [f"  INVALID {name}: {issue}" for issue in issues]
+    extra.append(
+        f"Policy pack: {len(policy_check.policies.POLICIES)} policies, no mandatory violation"
+        + (f", {len(violations)} advisory:" if violations else "")
+    )
+    extra += [f"  advisory {v.line()}" for v in violations]
     extra.append(f"Plan: {target / 'plan.json'}")
-    extra += capacity.headroom_lines(load_stack_config(stack, config_file))  # issue 6: the plan's GPU headroom
+    extra += capacity.headroom_lines(raw_config)  # issue 6: the plan's GPU headroom
     print(summary(run, extra))
     print()
     return 1 if invalid else 0
@@ -174,7 +205,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", default="all", help=f"one of {', '.join(stack_names())}, or all")
     parser.add_argument("--config", type=Path, help="a file like Pulumi.<stack>.yaml to use instead of it")
     parser.add_argument("--out", type=Path, default=REPO / "build")
+    parser.add_argument(
+        "--secret-env",
+        action="append",
+        default=[],
+        metavar="KEY=ENV",
+        help="offline stand-in for a secure: value: the plaintext of KEY (e.g. secrets.apiKey) is read from "
+        "environment variable ENV, so the secret's shape is checked (default: a well-formed placeholder)",
+    )
     args = parser.parse_args(argv)
+    plaintext: dict[str, str] = {}
+    for item in args.secret_env:
+        key, sep, env = item.partition("=")
+        if not sep or env not in os.environ:
+            print(f"error: --secret-env {key}: give KEY=ENV with ENV set in the environment", file=sys.stderr)
+            return 1
+        plaintext[key if ":" in key else f"{project_name()}:{key}"] = os.environ[env]
     stacks = stack_names() if args.stack == "all" else [args.stack]
     unknown = [s for s in stacks if s not in stack_names() and args.config is None]
     if unknown:
@@ -185,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     worst = 0
     for stack in stacks:
-        worst = max(worst, preview(stack, args.out, args.config))
+        worst = max(worst, preview(stack, args.out, args.config, plaintext))
     return worst
 
 

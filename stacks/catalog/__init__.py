@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,3 +71,15 @@ def ocir_host(region: str) -> str:
 _existing = _load("existing.yaml")
 GPU_OPERATOR_CHART: dict[str, str] = {k: str(v) for k, v in _existing["gpu_operator"].items()}
 NCCL_TCP_ENV: dict[str, str] = dict(_existing["nccl_tcp_env"])
+
+# Every flag `vllm serve` of the pinned release accepts, generated from vLLM's own argument parser
+# (tools/vllm_flags_gen.py over the release's wheel); tests/test_extra_args.py checks it matches VLLM_IMAGE.
+_vllm_flags = json.loads((_HERE / "vllm_flags.json").read_text())
+VLLM_FLAGS_VERSION: str = _vllm_flags["vllmVersion"]
+VLLM_FLAGS: dict[str, str] = {flag: row["value"] for flag, row in _vllm_flags["flags"].items()}
+"""`--flag` -> "none" (a switch), "optional" or "required" (takes a value)."""
+
+
+def case_match(name: str, names: Any) -> str | None:
+    """The catalog name that differs from `name` only in case (shape and size names are case-sensitive)."""
+    return next((n for n in names if n.lower() == name.lower() and n != name), None)
