@@ -136,6 +136,12 @@ def ocid_validator(*kinds: str) -> Callable[[str], str]:
     return validate
 
 
+def ocid_kind(value: str) -> str | None:
+    """The resource type of an OCID (`vcn`, `image`, ...), or None when the value is not an OCID."""
+    m = _OCID.fullmatch(value)
+    return m.group("kind") if m else None
+
+
 def ocid_region(value: str) -> str | None:
     """The region part of an OCID (a region key such as `iad`, or a region name), or None when it has none."""
     m = _OCID.fullmatch(value)

@@ -15,7 +15,8 @@ from stacks.config_base import (
     check_ocid_region,
     check_replicas_fit,
     no_overlap,
-    ocid_validator,
+    ocid_kind,
+    ocid_region,
     refuse_world,
 )
 from stacks.config_syntax import shown
@@ -34,7 +35,10 @@ PLACEHOLDER_COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaareplacewithyourcompart
 
 
 def _compartment_ocid(value: str) -> str:
-    ocid_validator("compartment", "tenancy")(value)  # not an OCID at all, or of another resource type: say which
+    if (kind := ocid_kind(value)) not in (None, "compartment", "tenancy"):
+        raise ValueError(f"{shown(value, 80)} is the OCID of a {kind}; expected a compartment (or tenancy) OCID")
+    if ocid_region(value):
+        raise ValueError(f"{shown(value, 80)}: a compartment OCID has no region part (ocid1.compartment.oc1..<id>)")
     if not _COMPARTMENT_OCID.fullmatch(value):
         raise ValueError(
             f"{shown(value, 80)} is not a compartment OCID (ocid1.compartment.oc1..<unique id>, or the tenancy's "
@@ -44,7 +48,8 @@ def _compartment_ocid(value: str) -> str:
 
 
 def _image_ocid(value: str) -> str:
-    ocid_validator("image")(value)
+    if (kind := ocid_kind(value)) not in (None, "image"):
+        raise ValueError(f"{shown(value, 80)} is the OCID of a {kind}; expected an image OCID")
     if not _IMAGE_OCID.fullmatch(value):
         raise ValueError(f"{shown(value, 80)} is not an image OCID (ocid1.image.oc1.<region>.<unique id>)")
     return value

@@ -133,7 +133,9 @@ def test_surge_upgrades_are_off_unless_asked_for(run):
 
 
 def test_ha_control_plane_and_api_allow_list_by_config():
-    run = preview(STACK, doks={"haControlPlane": True, "apiAllowedCidrs": ["203.0.113.0/24"]})
+    run = preview(
+        STACK, doks={"haControlPlane": True, "apiAllowedCidrs": ["203.0.113.0/24"], "apiOpenToInternet": None}
+    )
     cluster = one(run, "kubernetesCluster:KubernetesCluster")
     assert cluster.inputs["ha"] is True
     assert cluster.inputs["controlPlaneFirewall"] == {"enabled": True, "allowedAddresses": ["203.0.113.0/24"]}
