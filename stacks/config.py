@@ -40,7 +40,6 @@ from stacks.config_syntax import (
     ServedName,
     Server,
     api_key_strength,
-    quantity_bytes,
     shown,
     workload_namespace,
 )
@@ -129,16 +128,6 @@ class VllmConfig(Section):
     @model_validator(mode="after")
     def _extra_args_known_to_vllm(self) -> VllmConfig:
         check_extra_args(self.extra_args)
-        return self
-
-    @model_validator(mode="after")
-    def _shm_within_memory(self) -> VllmConfig:
-        # /dev/shm is a memory-backed emptyDir: its pages count against the container's memory limit.
-        if self.shm_size_gi * 2**30 > quantity_bytes(self.memory):
-            raise ValueError(
-                f"shmSizeGi: {self.shm_size_gi}Gi of /dev/shm is more than the pod's memory {self.memory} (shm pages "
-                "count against the memory limit); lower shmSizeGi or raise vllm.memory"
-            )
         return self
 
 
@@ -303,7 +292,8 @@ class DoksConfig(Section):
     api_open_to_internet: bool = Field(
         False,
         description="Explicit opt-in to DOKS's default: no control-plane firewall, the Kubernetes API reachable from "
-        "any address (token-authenticated). Default: false (list apiAllowedCidrs).",
+        "any address (token-authenticated); only read while apiAllowedCidrs is empty. Default: false (list "
+        "apiAllowedCidrs).",
     )
     management_pool: DoksManagementPool = Field(default_factory=DoksManagementPool)  # type: ignore[arg-type]
     gpu_pool: DoksGpuPool = Field(default_factory=DoksGpuPool)  # type: ignore[arg-type]
@@ -323,8 +313,6 @@ class DoksConfig(Section):
                 "apiAllowedCidrs: list the CIDRs allowed to reach the Kubernetes API, or set doks.apiOpenToInternet: "
                 "true to keep DOKS's default (no control-plane firewall)"
             )
-        if self.api_allowed_cidrs and self.api_open_to_internet:
-            raise ValueError("apiOpenToInternet: true contradicts apiAllowedCidrs; set one of them")
         no_overlap(
             {
                 "vpcCidr": self.vpc_cidr,
@@ -436,11 +424,6 @@ class StackConfig(Section):
                 f"modelStore.sizeGb: {store.size_gb} GB cannot hold the ~{weights:.0f} GB checkpoint of {self.model.id}; "
                 f"use at least {needed}"
             )
-        if store.kind == "s3" and store.scratch_size_gb < needed:
-            raise ValueError(
-                f"modelStore.scratchSizeGb: the upload stages one copy of the ~{weights:.0f} GB checkpoint of "
-                f"{self.model.id} on this volume; use at least {needed}"
-            )
         return self
 
     @model_validator(mode="after")
@@ -452,7 +435,7 @@ class StackConfig(Section):
 
 
 def stored_weights_gb(root: StackConfig) -> float | None:
-    """GB the published checkpoint takes on disk (what a share or a scratch volume must hold): its
+    """GB the published checkpoint takes on disk (what a share must hold): its
     own size when the catalog or model.architecture gives one, else params x the bytes of the format the
     repo name implies (fp8/int8 1, int4 0.5) or bf16's 2 (online quantization does not shrink the files)."""
     facts = capacity._facts(root)

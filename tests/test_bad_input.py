@@ -393,8 +393,9 @@ H100X8 = {"gpuPool": {"size": "gpu-h100x8-640gb", "nodeCount": 1}}
 @pytest.mark.parametrize(
     ("stack", "overrides", "key", "hint"),
     [
-        ("doks", {"vllm": {"shmSizeGi": 64, "memory": "32Gi"}}, "vllm.shmSizeGi", "more than the pod's memory"),
-        ("doks", {"vllm": {"shmSizeGi": 1, "memory": "512Mi"}}, "vllm.shmSizeGi", "more than the pod's memory"),
+        # the pod-memory check (stacks/capacity.py check_memory) counts /dev/shm against the memory limit
+        ("doks", {"vllm": {"shmSizeGi": 64, "memory": "32Gi"}}, "vllm.memory", "64 GiB /dev/shm"),
+        ("doks", {"vllm": {"shmSizeGi": 1, "memory": "512Mi"}}, "vllm.memory", "1 GiB /dev/shm"),
         (
             "doks",
             {
@@ -406,10 +407,14 @@ H100X8 = {"gpuPool": {"size": "gpu-h100x8-640gb", "nodeCount": 1}}
             "modelStore.sizeGb",
             "141",
         ),
-        ("oci-h100-rdma", {"modelStore": {"scratchSizeGb": 500}}, "modelStore.scratchSizeGb", "812"),
-        ("oci-h100-rdma", {"modelStore": {"scratchSizeGb": 812}}, "modelStore.scratchSizeGb", "use at least"),
+        (
+            "existing-cluster",
+            {"modelStore": {**EXISTING_NFS, "sizeGb": 100, "claimName": None}},
+            "modelStore.sizeGb",
+            "use at least 149",
+        ),
     ],
-    ids=["shm-64-of-32", "shm-1Gi-of-512Mi", "share-70b", "scratch-405b", "scratch-just-short"],
+    ids=["shm-64-of-32", "shm-1Gi-of-512Mi", "share-70b", "existing-share-70b"],
 )
 def test_sizes_that_cannot_hold_what_goes_in_them(stack, overrides, key, hint):
     rejects(stack, f"llm-serving:{key}", hint, **overrides)
@@ -529,10 +534,10 @@ def test_world_cidrs_the_policy_pack_refuses_are_refused_by_the_config(stack, ov
 
 def test_an_open_doks_api_is_an_explicit_opt_in_key():
     rejects("doks", "llm-serving:doks.apiAllowedCidrs", "apiOpenToInternet", doks={"apiOpenToInternet": None})
-    rejects("doks", "llm-serving:doks.apiOpenToInternet", "contradicts",
-            doks={"apiAllowedCidrs": ["203.0.113.10/32"]})  # fmt: skip
     run = preview("doks", doks={"apiAllowedCidrs": ["203.0.113.10/32"], "apiOpenToInternet": None})
     assert run.error is None, run.error
+    cluster = next(r for r in run.registered() if r.type.endswith("KubernetesCluster"))
+    assert cluster.inputs["controlPlaneFirewall"]["allowedAddresses"] == ["203.0.113.10/32"]
 
 
 def test_ssh_from_an_admin_range_is_fine():

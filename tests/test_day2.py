@@ -115,7 +115,7 @@ def with_api_key(stack: str, key: str) -> ProgramRun:
 
 @pytest.mark.parametrize("stack", list(EVERYDAY))
 def test_api_key_rotation_replaces_only_the_key_secret(stack):
-    changes = diff.plan(with_api_key(stack, "k" * 40), with_api_key(stack, "r" * 40))
+    changes = diff.plan(with_api_key(stack, "k0123456789abcdef" * 2), with_api_key(stack, "r0123456789abcdef" * 2))
     assert changes, "a rotated key must reach the cluster"
     assert destructive(changes) == []
     # The DOKS provider's kubeconfig carries a token fetched on every run, so it shows as updated in
