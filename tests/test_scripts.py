@@ -430,6 +430,9 @@ import json, os
 _state = os.environ["FAKE_RAY_STATE"]
 
 def init(address=None):
+    started = os.environ.get("FAKE_RAY_STARTED_LOG")  # the head's GCS is up once `ray start` ran
+    if started and '["ray", "start"' not in open(started).read():
+        raise ConnectionError("Could not find any running Ray instance")
     calls = json.load(open(_state)) if os.path.exists(_state) else 0
     json.dump(calls + 1, open(_state, "w"))
 
@@ -506,3 +509,37 @@ def test_the_real_hf_cli_at_the_pinned_version_takes_every_flag_the_scripts_pass
     for call in calls:
         for flag in (word for word in call.split() if word.startswith("--")):
             assert re.search(rf"^\s+{re.escape(flag)}\b", usage, re.MULTILINE), f"hf download has no {flag}: {call}"
+
+
+def run_head(tmp_path: Path, command: str | None = None):
+    """The head container's command as KubeRay runs it (ray.io/overwrite-container-cmd), with serve.sh
+    from the mounted ConfigMap and KubeRay's generated `ray start` in $KUBERAY_GEN_RAY_START_CMD. The
+    fake Ray cluster answers only once `ray start` ran; `ray start --block` returns once vLLM started (or after 5 s)."""
+    head = one_script("oci-h100-rdma", "headGroupSpec")
+    if command is not None:
+        head = Script(head.origin, head.shell, command, head.env, head.mounts)
+    serve = one_script("oci-h100-rdma", "serve.sh")
+    nodes, gpus = int(head.env["EXPECTED_NODES"]), int(head.env["EXPECTED_GPUS"])
+    sandbox, env = ray_sandbox(tmp_path, max_nodes=nodes, gpus_per_node=gpus // nodes)
+    sandbox.mount("/scripts").mkdir(parents=True)
+    (sandbox.mount("/scripts") / "serve.sh").write_text(serve.text)
+    wait_for_vllm = f"import time\nfor _ in range(50):\n    if 'vllm' in open({str(sandbox.calls)!r}).read(): break\n    time.sleep(0.1)\n"
+    sandbox.stub("ray", wait_for_vllm)
+    env["KUBERAY_GEN_RAY_START_CMD"] = "ray start --head --block --dashboard-host=0.0.0.0 --num-gpus=8"
+    env["FAKE_RAY_STARTED_LOG"] = str(sandbox.calls)
+    return sandbox, sandbox.run(head, env, timeout=60)
+
+
+def test_ray_head_command_serves_in_the_background_while_ray_start_holds_the_container(tmp_path):
+    sandbox, result = run_head(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sandbox.called("ray") == [["start", "--head", "--block", "--dashboard-host=0.0.0.0", "--num-gpus=8"]]
+    [serve_call] = sandbox.called("vllm")
+    assert serve_call[0] == "serve" and serve_call[serve_call.index("--distributed-executor-backend") + 1] == "ray"
+
+
+def test_a_head_command_that_serves_before_ray_starts_is_caught(tmp_path):
+    """The judge itself: serve.sh in the foreground waits for a Ray that is never started."""
+    head = one_script("oci-h100-rdma", "headGroupSpec")
+    sandbox, _ = run_head(tmp_path, head.text.replace("serve.sh & ", "serve.sh; "))
+    assert sandbox.called("vllm") == []
