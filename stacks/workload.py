@@ -34,6 +34,7 @@ from components.workloads.ray_vllm import (
     RdmaPodAccess,
 )
 from components.workloads.s3_model_store import S3ModelStore, S3ModelStoreArgs
+from components.workloads.types import LABEL_PREFIX
 from components.workloads.vllm import PORT as VLLM_CONTAINER_PORT
 from stacks import capacity, catalog
 from stacks.config import StackConfig
@@ -96,6 +97,7 @@ def serve(
             cpu=v.cpu,
             memory=capacity.vllm_memory(cfg),  # vllm.memory, or what the pod needs (stacks/capacity.py)
             startup_timeout_seconds=v.startup_timeout_seconds,
+            pod_annotations={f"{LABEL_PREFIX}/api-key-checksum": namespace.api_key_checksum},
         ),
         opts=opts,
     )

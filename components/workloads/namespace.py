@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import pulumi
@@ -27,6 +28,7 @@ class ServingNamespace(pulumi.ComponentResource):
     name: pulumi.Output[str]
     api_key: pulumi.Output[str]
     api_key_secret_name: pulumi.Output[str]
+    api_key_checksum: pulumi.Output[str]
     hf_token_secret_name: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: ServingNamespaceArgs, opts: pulumi.ResourceOptions | None = None):
@@ -72,5 +74,9 @@ class ServingNamespace(pulumi.ComponentResource):
 
         self.name = ns_name
         self.api_key = pulumi.Output.secret(api_key)
+        # Pods read the key from env at start and never see a changed Secret (kubernetes.io/docs/concepts/
+        # configuration/secret, "using Secrets as environment variables"): a pod annotation with this
+        # checksum rolls them when the key is rotated. Still a secret: a hash of the key, never shown.
+        self.api_key_checksum = self.api_key.apply(lambda key: hashlib.sha256(key.encode()).hexdigest())
         self.api_key_secret_name = api_key_secret.metadata.apply(lambda m: m.name or "vllm-api-key")
         self.register_outputs({"name": self.name, "apiKeySecretName": self.api_key_secret_name})

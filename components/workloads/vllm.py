@@ -62,6 +62,8 @@ class VllmServerArgs:
     service_type: Literal["ClusterIP", "LoadBalancer"] = "ClusterIP"
     service_port: int = PORT
     service_annotations: dict[str, str] = field(default_factory=dict)
+    pod_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    """On the pod template: a change rolls the pods (e.g. a checksum of a Secret they read at start)."""
     load_balancer_source_ranges: list[str] = field(default_factory=list)
     run_as_user: int | None = 1000
     """Fixed non-root UID; None lets the platform assign one (OpenShift's restricted SCC does)."""
@@ -190,7 +192,13 @@ class VllmServer(pulumi.ComponentResource):
                     "type": "RollingUpdate",
                     "rolling_update": {"max_surge": 0, "max_unavailable": 1},
                 },
-                "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+                "template": {
+                    "metadata": {
+                        "labels": labels,
+                        **({"annotations": args.pod_annotations} if args.pod_annotations else {}),
+                    },
+                    "spec": pod_spec,
+                },
             },
             opts=pulumi.ResourceOptions(
                 parent=self,
