@@ -179,6 +179,10 @@ class VllmServer(pulumi.ComponentResource):
         if args.image_pull_secrets:
             pod_spec["image_pull_secrets"] = [{"name": s} for s in args.image_pull_secrets]
 
+        template_metadata: k8s.meta.v1.ObjectMetaArgsDict = {"labels": labels}
+        if args.pod_annotations:
+            template_metadata["annotations"] = args.pod_annotations
+
         # `pulumi up` waits for the rollout; give it the startup window plus scheduling time.
         rollout_minutes = math.ceil(args.startup_timeout_seconds / 60) + 20
         deployment = k8s.apps.v1.Deployment(
@@ -193,10 +197,7 @@ class VllmServer(pulumi.ComponentResource):
                     "rolling_update": {"max_surge": 0, "max_unavailable": 1},
                 },
                 "template": {
-                    "metadata": {
-                        "labels": labels,
-                        **({"annotations": args.pod_annotations} if args.pod_annotations else {}),
-                    },
+                    "metadata": template_metadata,
                     "spec": pod_spec,
                 },
             },
