@@ -128,7 +128,7 @@ def test_api_key_rotation_replaces_only_the_key_secret(stack):
 @pytest.mark.parametrize("stack", ["doks", "oci-a10"])
 def test_a_rotated_api_key_rolls_the_vllm_pods(stack):
     # vLLM reads VLLM_API_KEY from env at start; without a pod template change the old key stays live.
-    changes = diff.plan(with_api_key(stack, "k" * 40), with_api_key(stack, "r" * 40))
+    changes = diff.plan(with_api_key(stack, "k0123456789abcdef" * 2), with_api_key(stack, "r0123456789abcdef" * 2))
     rolled = [c for c in changes if c.name.endswith("vllm-deployment") and c.op == UPDATE
               and any(p.startswith("spec.template.metadata.annotations") for p in c.paths)]  # fmt: skip
     assert rolled, changes
