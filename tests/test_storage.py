@@ -4,9 +4,7 @@ written, staged fast, cleaned up, and a destroy that finishes."""
 from __future__ import annotations
 
 import os
-import re
 import subprocess
-from decimal import Decimal
 
 import pytest
 
@@ -14,19 +12,7 @@ from components.workloads import claim_model_store
 from tests.harness import STACKS, config_error, containers, default_run, k8s_objects, preview
 from tests.test_existing_cluster import MINIO_KNOWN, minio_config
 from tools import estimates
-
-_SUFFIX = {
-    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
-    "m": Decimal("0.001"), "": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
-}  # fmt: skip
-
-
-def quantity(value: str | int | float) -> Decimal:
-    """A Kubernetes resource quantity as a number (k8s.io/apimachinery pkg/api/resource/quantity.go suffixes)."""
-    match = re.fullmatch(r"([+-]?\d+(?:\.\d+)?)(?:[eE]([+-]?\d+))?(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?", str(value))
-    assert match, f"not a quantity: {value!r}"
-    number, exponent, suffix = match.groups()
-    return Decimal(number) * Decimal(10) ** int(exponent or 0) * Decimal(_SUFFIX[suffix or ""])
+from tools.k8s_semantics import quantity
 
 
 def test_quantities_compare_like_kubernetes():
