@@ -31,6 +31,7 @@ from pydantic import Field
 
 from stacks.catalog import GpuShape
 from stacks.config_base import PROJECT, Section
+from stacks.config_syntax import quantity_bytes
 
 if TYPE_CHECKING:
     from stacks.config import StackConfig
@@ -578,10 +579,7 @@ def reserved_gib(node_gib: float) -> float:
 
 def quantity_gib(quantity: str) -> float:
     """A Kubernetes memory quantity with a binary suffix ("512Mi", "32Gi") in GiB."""
-    units = {"Ki": 2**-20, "Mi": 2**-10, "Gi": 1, "Ti": 2**10}
-    m = re.fullmatch(r"(\d+)(Ki|Mi|Gi|Ti)", quantity)
-    assert m, quantity  # the config fields' pattern
-    return int(m.group(1)) * units[m.group(2)]
+    return quantity_bytes(quantity) / 2**30
 
 
 def vllm_memory(root: StackConfig) -> str:
