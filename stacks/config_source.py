@@ -22,6 +22,7 @@ import pulumi
 import yaml
 from pulumi.runtime import config as runtime_config
 
+from stacks.config_syntax import shown
 from stacks.errors import ConfigError
 
 # Top-level keys of a stack settings file (https://www.pulumi.com/docs/iac/concepts/projects/stack-settings-file/
@@ -95,7 +96,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
         if duplicate:
             first = seen[key].start_mark
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {_short(key)} (first at line {first.line + 1}); the last one would win",
+                None, None, f"duplicate key {shown(key)} (first at line {first.line + 1}); the last one would win",
                 key_node.start_mark,
             )  # fmt: skip
         seen[key] = key_node
@@ -103,11 +104,6 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _short(value: Any, limit: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 4]}...{text[-1]} ({len(text)} characters)"
 
 
 def parse_stack_file(data: bytes, source: str) -> dict[str, Any]:
@@ -138,7 +134,7 @@ def parse_stack_file(data: bytes, source: str) -> dict[str, Any]:
         if key not in STACK_FILE_KEYS:
             hint = difflib.get_close_matches(str(key), STACK_FILE_KEYS, n=1)
             raise ConfigError(
-                f"{source}: {_short(key)}",
+                f"{source}: {shown(key)}",
                 f"unknown top-level key{f' (did you mean {hint[0]!r}?)' if hint else ''}; a stack file has "
                 f"{', '.join(STACK_FILE_KEYS)}",
             )
@@ -162,7 +158,7 @@ def check_namespace(key: Any, project: str) -> None:
     """A config key is `<namespace>:<name>`, in this project's namespace or a provider's."""
     if not isinstance(key, str) or ":" not in key:
         raise ConfigError(
-            f"{project}:{_short(key)}" if isinstance(key, str) else _short(key),
+            f"{project}:{shown(key)}" if isinstance(key, str) else shown(key),
             f"config keys are namespaced: write {project}:<key> (or a provider's, e.g. oci:region)",
         )
     namespace = key.split(":", 1)[0]
@@ -171,10 +167,10 @@ def check_namespace(key: Any, project: str) -> None:
     close = difflib.get_close_matches(namespace.lower(), [project], n=1, cutoff=0.6)
     if close:
         raise ConfigError(
-            _short(key, 80), f"misspelled project prefix {namespace!r}; this project's keys are {project}:<key>"
+            shown(key, 80), f"misspelled project prefix {namespace!r}; this project's keys are {project}:<key>"
         )
     raise ConfigError(
-        _short(key, 80),
+        shown(key, 80),
         f"belongs to another project or provider ({namespace!r}); this program reads {project}:<key> and the "
         f"providers {', '.join(PROVIDER_NAMESPACES)}",
     )
@@ -203,7 +199,7 @@ def check_stack_config(config: dict[str, Any], project: str) -> None:
         for name, leaf in value.items():
             if leaf is not None and not _is_secure(leaf):
                 raise ConfigError(
-                    f"{key}.{_short(name) if not isinstance(name, str) else name}",
+                    f"{key}.{shown(name) if not isinstance(name, str) else name}",
                     "is plain text in the stack file (it would be committed to git); set it with "
                     f"pulumi config set --secret --path '{SECRETS_KEY}.{name}' <value>",
                 )
