@@ -9,7 +9,7 @@ export UV_PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: setup preview diff test lint typecheck pytest clean nginx
+.PHONY: setup preview diff snapshot compare-snapshot test lint typecheck pytest clean nginx
 
 $(UV):
 	python3 -m pip install --quiet --target .tools/lib uv
@@ -34,6 +34,14 @@ preview: setup
 # What a changed config would do to the running stack: make diff STACK=doks CONFIG=new.yaml
 diff: setup
 	$(RUN) python -m tools.diff --stack $(STACK) $(if $(CONFIG),--config $(CONFIG))
+
+# Refactors keep behaviour: `make snapshot` before, `make compare-snapshot` after each step
+# (exit 1 with a diff of every preview file that changed). See tools/snapshot.py.
+SNAPSHOT ?= build/snapshot
+snapshot: setup
+	$(RUN) python -m tools.snapshot save $(SNAPSHOT)
+compare-snapshot: setup
+	$(RUN) python -m tools.snapshot compare $(SNAPSHOT)
 
 lint: setup
 	$(RUN) ruff check components stacks tools tests policy

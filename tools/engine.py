@@ -58,6 +58,8 @@ class ProgramRun:
     error: BaseException | None = None
 
     def to_plan(self) -> dict[str, Any]:
+        """The plan file: resources by URN, dependencies sorted, so two runs of one config are byte-identical
+        (the engine records resources in the order their inputs resolve, which varies)."""
         return {
             "stack": self.stack,
             "project": self.project,
@@ -69,12 +71,12 @@ class ProgramRun:
                     "custom": r.custom,
                     "parent": r.parent,
                     "provider": r.provider,
-                    "dependencies": r.dependencies,
+                    "dependencies": sorted(r.dependencies),
                     "protect": r.protect,
                     "retainOnDelete": r.retain_on_delete,
                     "inputs": r.inputs,
                 }
-                for r in self.resources
+                for r in sorted(self.resources, key=lambda r: r.urn)
             ],
             "outputs": self.outputs,
         }

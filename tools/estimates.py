@@ -450,7 +450,8 @@ def estimate_time(run: ProgramRun) -> TimeEstimate:
     model_gb, basis = model_size_gb(model_id)
     preds = predecessors(run)
     steps: dict[str, Step] = {}
-    for r in run.registered():
+    # URN order throughout, so equal-length paths resolve the same way on every run.
+    for r in sorted(run.registered(), key=lambda r: r.urn):
         staging = staging_rate(run, r) if r.type == K8S_JOB else None
         seconds, step_basis, reasoning = _duration(r, model_gb, staging)
         steps[r.urn] = Step(r.urn, r.type, r.name, seconds, step_basis, reasoning)
@@ -463,7 +464,7 @@ def estimate_time(run: ProgramRun) -> TimeEstimate:
         if urn in done or urn in visiting:  # a cycle cannot happen in a valid plan; never loop
             return step.finish
         visiting.add(urn)
-        for p in preds.get(urn, ()):
+        for p in sorted(preds.get(urn, ())):
             finish = schedule(p)
             if step.predecessor is None or finish > step.start:
                 step.start, step.predecessor = finish, p

@@ -128,7 +128,8 @@ def summary(run: ProgramRun, extra_lines: list[str] | None = None) -> str:
     lines = [f"Stack {run.project}/{run.stack} (offline preview: mock engine, nothing was deployed)", ""]
 
     def walk(urn: str | None, depth: int) -> None:
-        for r in by_parent.get(urn, []):
+        # Siblings by name, not in the order their inputs happened to resolve: one config, one summary.
+        for r in sorted(by_parent.get(urn, []), key=lambda r: (r.name, r.type)):
             marker = "+" if r.custom else "#"
             detail = _describe(r)
             lines.append(f"{'  ' * depth}{marker} {r.type}  {r.name}" + (f"   {detail}" if detail else ""))
