@@ -30,11 +30,11 @@ import yaml
 from pydantic import Field
 
 from stacks.catalog import GpuShape
-from stacks.config_base import PROJECT, Section
-from stacks.config_syntax import quantity_bytes
+from stacks.config.base import PROJECT, Section
+from stacks.config.syntax import quantity_bytes
 
 if TYPE_CHECKING:
-    from stacks.config import StackConfig
+    from stacks.config.stack import StackConfig
 
 __all__ = [
     "MODELS",
@@ -588,7 +588,7 @@ def vllm_memory(root: StackConfig) -> str:
 
 
 def _plan_of(root: StackConfig) -> GpuPlan | None:
-    from stacks.config import PLATFORM_SECTIONS
+    from stacks.config.stack import PLATFORM_SECTIONS
 
     return _plan(root, getattr(root, PLATFORM_SECTIONS[root.platform], None))
 
@@ -623,7 +623,7 @@ def check_memory(root: StackConfig, plan: GpuPlan | None) -> None:
 
 def headroom(root: StackConfig) -> str:
     """One line for the preview summary: the plan's weights, GPUs and KV budget, or why it was not checked."""
-    from stacks.config import PLATFORM_SECTIONS
+    from stacks.config.stack import PLATFORM_SECTIONS
 
     section = getattr(root, PLATFORM_SECTIONS[root.platform], None)
     plan = _plan(root, section)
@@ -647,7 +647,7 @@ def headroom(root: StackConfig) -> str:
 
 def headroom_lines(raw_config: dict[str, Any]) -> list[str]:
     """The headroom line for a `config:` block of a Pulumi.<stack>.yaml (empty if it does not parse)."""
-    from stacks.config import parse
+    from stacks.config.stack import parse
     from stacks.errors import ConfigError
 
     prefix = f"{PROJECT}:"

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from stacks import catalog
-from stacks.config_source import parse_stack_file
+from stacks.config.source import parse_stack_file
 from stacks.errors import ConfigError
 from tests.harness import PROJECT, config_error, preview, stack_config
 from tools import preview as preview_cli

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from stacks import capacity, config
-from stacks.config_base import CompartmentOcid, KubernetesVersion, Ocid, SubnetOcid
+from stacks import capacity
+from stacks.config import stack as config
+from stacks.config.base import CompartmentOcid, KubernetesVersion, Ocid, SubnetOcid
 from stacks.errors import ConfigError
 from tests.harness import PROJECT, STACKS, config_error, preview, stack_config
 from tools.preview import load_stack_config

@@ -8,7 +8,7 @@ import runpy
 
 import pytest
 
-from stacks.doks import _release, pick_version
+from stacks.builders.doks import _release, pick_version
 from stacks.errors import ConfigError
 from tests.harness import all_of, config_error, containers, default_run, env_of, k8s_object, one, preview
 from tools.engine import config_map, run_program

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stacks import capacity
-from stacks.config_source import parse_stack_file
+from stacks.config.source import parse_stack_file
 from stacks.errors import ConfigError
 from tests.harness import PROJECT, STACKS, preview
 from tools.preview import REPO, load_stack_config

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from stacks.builders.oke_offers import ImageInfo, NodeImage, choose_version, image_problem
 from stacks.errors import ConfigError
-from stacks.oke_offers import ImageInfo, NodeImage, choose_version, image_problem
 from tests.harness import config_error, one, preview
 from tools.mocks_oci import KUBERNETES_VERSIONS, image_ocid
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from stacks import capacity
-from stacks.config import parse
+from stacks.config.stack import parse
 from tests.harness import STACKS, config_error, containers, default_run, k8s_objects, preview
 from tools.preview import load_stack_config
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from stacks.config import PLATFORM_SECTIONS, PROJECT, StackConfig
+from stacks.config.stack import PLATFORM_SECTIONS, PROJECT, StackConfig
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"

@@ -29,7 +29,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from stacks import capacity  # noqa: E402
-from stacks.config_source import check_stack_config, parse_stack_file  # noqa: E402
+from stacks.config.source import check_stack_config, parse_stack_file  # noqa: E402
 from stacks.errors import ConfigError  # noqa: E402
 from tools import estimates, manifests, policy_check  # noqa: E402
 from tools.engine import ProgramRun, ResourceRecord, config_map, lookup, run_program  # noqa: E402

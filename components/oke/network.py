@@ -17,7 +17,7 @@ Every subnet gets an empty security list instead of the VCN's default one (which
 0.0.0.0/0), so the NSGs are the whole policy, except the load balancer subnet: the OCI cloud
 controller creates load balancers without our NSGs, so that subnet carries a security list with the
 client allow-list and the NodePort/health-check egress (the Service is annotated so the cloud
-controller leaves security lists alone; see stacks/oke.py).
+controller leaves security lists alone; see stacks/builders/oke.py).
 """
 
 from __future__ import annotations

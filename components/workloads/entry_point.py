@@ -16,7 +16,7 @@ would route to /metrics. Streaming responses pass through unbuffered, long gener
 short (read timeout), websockets (/v1/realtime) are upgraded.
 
 A router (several models, cache-aware) replaces this component by providing the same `EntryPoint`
-attributes (service name/port, pod labels); stacks/workload.py picks it.
+attributes (service name/port, pod labels); stacks/builders/workload.py picks it.
 """
 
 from __future__ import annotations

@@ -19,8 +19,7 @@ from components.workloads import (
 )
 from components.workloads.namespace import ServingNamespace
 from stacks import catalog
-from stacks.config import StackConfig
-from stacks.workload import (
+from stacks.builders.workload import (
     ServingPlatform,
     kuberay_operator,
     model_download_args,
@@ -31,6 +30,7 @@ from stacks.workload import (
     serve_on_ray,
     serving_namespace,
 )
+from stacks.config.stack import StackConfig
 
 
 def build(cfg: StackConfig) -> None:

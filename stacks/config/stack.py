@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from stacks import capacity, catalog
-from stacks.config_base import (
+from stacks.config.base import (
     DNS_LABEL,
     PROJECT,
     Cidr,
@@ -28,11 +28,11 @@ from stacks.config_base import (
     no_overlap,
     refuse_world,
 )
-from stacks.config_existing import ExistingClusterConfig
-from stacks.config_extra_args import check_extra_args
-from stacks.config_oke import OkeConfig
-from stacks.config_rdma import RayConfig, RdmaConfig, S3ModelStoreConfig
-from stacks.config_syntax import (
+from stacks.config.existing import ExistingClusterConfig
+from stacks.config.extra_args import check_extra_args
+from stacks.config.oke import OkeConfig
+from stacks.config.rdma import RayConfig, RdmaConfig, S3ModelStoreConfig
+from stacks.config.syntax import (
     AbsolutePath,
     Hostname,
     HubId,
@@ -329,7 +329,7 @@ class DoksConfig(Section):
             "doks.gpuPool",
         )  # fmt: skip
         minimum = catalog.DOKS_GATEWAY_API_MIN_VERSION
-        # An unset version is the newest offered; stacks/doks.py checks it once it is looked up.
+        # An unset version is the newest offered; stacks/builders/doks.py checks it once it is looked up.
         version = self.kubernetes_version
         if root.endpoint.kind == "gateway" and version is not None and _minor(version) < _minor(minimum):
             raise ValueError(

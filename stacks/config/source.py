@@ -22,7 +22,7 @@ import pulumi
 import yaml
 from pulumi.runtime import config as runtime_config
 
-from stacks.config_syntax import shown
+from stacks.config.syntax import shown
 from stacks.errors import ConfigError
 
 # Top-level keys of a stack settings file (https://www.pulumi.com/docs/iac/concepts/projects/stack-settings-file/

@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from stacks.config_syntax import image_reference, shown
+from stacks.config.syntax import image_reference, shown
 
 PROJECT = "llm-serving"
 

@@ -36,11 +36,8 @@ from components.workloads import GpuPlacement, ServingNamespace
 from components.workloads.registry_secret import RegistryPullSecret, RegistryPullSecretArgs
 from components.workloads.types import LABEL_PREFIX
 from stacks import catalog
-from stacks.config import PROJECT, StackConfig
-from stacks.config_oke import PLACEHOLDER_COMPARTMENT
-from stacks.errors import ConfigError
-from stacks.oke_offers import NodeImage, check_offers
-from stacks.workload import (
+from stacks.builders.oke_offers import NodeImage, check_offers
+from stacks.builders.workload import (
     LOAD_BALANCER_PORT,
     ServingPlatform,
     nfs_model_store,
@@ -48,6 +45,9 @@ from stacks.workload import (
     serve,
     serving_namespace,
 )
+from stacks.config.oke import PLACEHOLDER_COMPARTMENT
+from stacks.config.stack import PROJECT, StackConfig
+from stacks.errors import ConfigError
 
 POOL_LABEL = f"{LABEL_PREFIX}/pool"
 
@@ -61,7 +61,7 @@ class OkeFoundation:
     system_pool: OkeNodePool
     gpu_plugin: OkeGpuEnablement
     kubernetes_version: str
-    """The OKE version in use: `oke.kubernetesVersion`, or the newest OKE offers (stacks/oke_offers.py)."""
+    """The OKE version in use: `oke.kubernetesVersion`, or the newest OKE offers (stacks/builders/oke_offers.py)."""
     cni_type: str
     pod_subnet_ids: list[pulumi.Input[str]]
     pod_nsg_ids: list[pulumi.Input[str]]

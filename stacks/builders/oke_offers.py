@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pulumi_oci as oci
 
 from components.oke.node_pool import pick_image
-from stacks.config_base import PROJECT
+from stacks.config.base import PROJECT
 from stacks.errors import ConfigError
 
 _OKE_IMAGE_VERSION = re.compile(r"-OKE-(\d+\.\d+\.\d+)-")

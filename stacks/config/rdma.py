@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from stacks import catalog
-from stacks.config_base import DnsLabel, Section, check_ocid_region, ocid_validator
-from stacks.config_oke import AdNumber, CompartmentOcid, ImageOcid, SshPublicKey
+from stacks.config.base import DnsLabel, Section, check_ocid_region, ocid_validator
+from stacks.config.oke import AdNumber, CompartmentOcid, ImageOcid, SshPublicKey
 
 if TYPE_CHECKING:
     from stacks.capacity import GpuPlan
-    from stacks.config import StackConfig
+    from stacks.config.stack import StackConfig
 
 UserOcid = Annotated[str, AfterValidator(ocid_validator("user"))]
 TenancyOcid = Annotated[str, AfterValidator(ocid_validator("tenancy"))]

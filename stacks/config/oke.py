@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from stacks import catalog
-from stacks.config_base import (
+from stacks.config.base import (
     Cidr,
     Section,
     check_ocid_region,
@@ -19,11 +19,11 @@ from stacks.config_base import (
     ocid_region,
     refuse_world,
 )
-from stacks.config_syntax import shown
+from stacks.config.syntax import shown
 
 if TYPE_CHECKING:
     from stacks.capacity import GpuPlan
-    from stacks.config import StackConfig
+    from stacks.config.stack import StackConfig
 
 # OCID format: ocid1.<resource type>.<realm>.[region][.future use].<unique id>
 # (Oracle, "Resource Identifiers", https://docs.oracle.com/en-us/iaas/Content/General/Concepts/identifiers.htm).

@@ -37,7 +37,7 @@ from components.workloads.s3_model_store import S3ModelStore, S3ModelStoreArgs
 from components.workloads.types import LABEL_PREFIX
 from components.workloads.vllm import PORT as VLLM_CONTAINER_PORT
 from stacks import capacity, catalog
-from stacks.config import StackConfig
+from stacks.config.stack import StackConfig
 
 # A loadBalancer endpoint listens on 80 (cloud firewalls open exactly this); in-cluster clients reach the
 # entry point on 8000; vLLM itself listens on its 8000 behind it.

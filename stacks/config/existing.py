@@ -9,12 +9,12 @@ from pydantic import Field, model_validator
 
 from stacks import catalog
 from stacks.catalog import GpuShape
-from stacks.config_base import DnsLabel, Section, check_replicas_fit
-from stacks.config_syntax import LabelKey, LabelMap
+from stacks.config.base import DnsLabel, Section, check_replicas_fit
+from stacks.config.syntax import LabelKey, LabelMap
 
 if TYPE_CHECKING:
     from stacks.capacity import GpuPlan
-    from stacks.config import StackConfig
+    from stacks.config.stack import StackConfig
 
 
 class ExistingGpuNodes(Section):

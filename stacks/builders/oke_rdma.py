@@ -29,12 +29,9 @@ from components.workloads.ray_vllm import (
 )
 from components.workloads.types import LABEL_PREFIX
 from stacks import catalog
-from stacks.config import PROJECT, StackConfig
-from stacks.config_rdma import PLACEHOLDER_IMAGE, PLACEHOLDER_TENANCY, RdmaConfig
-from stacks.errors import ConfigError
-from stacks.oke import export_foundation, ocir_pull_secrets, oke_foundation
-from stacks.oke_offers import describe_image
-from stacks.workload import (
+from stacks.builders.oke import export_foundation, ocir_pull_secrets, oke_foundation
+from stacks.builders.oke_offers import describe_image
+from stacks.builders.workload import (
     ServingPlatform,
     kuberay_operator,
     s3_model_store,
@@ -42,6 +39,9 @@ from stacks.workload import (
     serve_on_ray,
     serving_namespace,
 )
+from stacks.config.rdma import PLACEHOLDER_IMAGE, PLACEHOLDER_TENANCY, RdmaConfig
+from stacks.config.stack import PROJECT, StackConfig
+from stacks.errors import ConfigError
 
 POOL_LABEL = f"{LABEL_PREFIX}/pool"
 # rdma.imageOs -> what GetImage reports as the image's operating system.
@@ -72,7 +72,7 @@ def bucket_on_destroy(retained: bool, bucket: pulumi.Input[str]) -> pulumi.Outpu
 
 def build(cfg: StackConfig) -> None:
     assert cfg.oke is not None and cfg.rdma is not None and cfg.ray is not None  # config validation
-    assert cfg.model_store.kind == "s3"  # MODEL_STORE_KINDS (stacks/config.py)
+    assert cfg.model_store.kind == "s3"  # MODEL_STORE_KINDS (stacks/config/stack.py)
     o, r, ray, store = cfg.oke, cfg.rdma, cfg.ray, cfg.model_store
     for value, placeholder, key in [
         (r.image_id, PLACEHOLDER_IMAGE, "rdma.imageId"),

@@ -23,9 +23,9 @@ from components.doks import (
 from components.workloads import GpuPlacement
 from components.workloads.types import LABEL_PREFIX
 from stacks import catalog
-from stacks.config import PROJECT, StackConfig
+from stacks.builders.workload import ServingPlatform, nfs_model_store, serve, serving_namespace
+from stacks.config.stack import PROJECT, StackConfig
 from stacks.errors import ConfigError
-from stacks.workload import ServingPlatform, nfs_model_store, serve, serving_namespace
 
 POOL_LABEL = f"{LABEL_PREFIX}/pool"
 VERSION_KEY = f"{PROJECT}:doks.kubernetesVersion"
@@ -60,7 +60,7 @@ def pick_version(offered: list[str], prefix: str | None, gateway: bool) -> str:
 
 def build(cfg: StackConfig) -> None:
     assert cfg.doks is not None  # guaranteed by config validation
-    assert cfg.model_store.kind == "nfs"  # MODEL_STORE_KINDS (stacks/config.py)
+    assert cfg.model_store.kind == "nfs"  # MODEL_STORE_KINDS (stacks/config/stack.py)
     d = cfg.doks
     tags = [cfg.name, "llm-serving"]
     # Validation, before any resource: what DOKS offers today (a plain invoke, answered at preview too).

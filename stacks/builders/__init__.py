@@ -1,0 +1,1 @@
+"""Per-platform composition: a validated config in, components wired together."""
