@@ -7,7 +7,7 @@ import json
 import pytest
 
 from stacks import catalog
-from stacks.config_lora import LoraConfig, lora_args
+from stacks.config.lora import LoraConfig, lora_args
 from stacks.placement import Demand, Pool, check_pool, fit_line, pack, resource_suffix
 
 L4X4 = Pool(name="l4x4", key="existing.gpuPools[1]", shape="g6.12xlarge", gpus_per_node=4, nodes=1)

@@ -22,8 +22,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from stacks.config_base import Section
-from stacks.config_syntax import HubId, Revision, ServedName
+from stacks.config.base import Section
+from stacks.config.syntax import HubId, Revision, ServedName
 
 
 class LoraAdapter(Section):
