@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from components.conventions import GPU_RESOURCE
 from tools.engine import ProgramRun, ResourceRecord, lookup
 
 CATALOG = Path(__file__).resolve().parent.parent / "stacks" / "catalog"
@@ -42,7 +43,6 @@ OCI_BUCKET = "oci:ObjectStorage/bucket:Bucket"
 K8S_GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 K8S_SERVICE = "kubernetes:core/v1:Service"
 K8S_JOB = "kubernetes:batch/v1:Job"
-GPU_RESOURCE = "nvidia.com/gpu"
 
 
 @cache

@@ -7,11 +7,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_digitalocean as do
 
+from components.conventions import GPU_TAINT_KEY
 from components.doks.cluster import DoksCluster
-
-# DOKS taints NVIDIA GPU nodes with nvidia.com/gpu:NoSchedule itself (https://llm-d.ai/docs/
-# infrastructure/providers/digitalocean); declaring the same taint keeps the pool's intent explicit.
-GPU_TAINT_KEY = "nvidia.com/gpu"
 
 
 @dataclass(frozen=True)
@@ -38,6 +35,7 @@ class DoksGpuNodePool(pulumi.ComponentResource):
             size=args.size,
             node_count=args.node_count,
             labels=args.labels,
+            # DOKS sets this taint itself (components/conventions.py); declaring it keeps the intent explicit.
             taints=[do.KubernetesNodePoolTaintArgs(key=GPU_TAINT_KEY, value="", effect="NoSchedule")],
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_oci as oci
 
+from components.conventions import GPU_RESOURCE
+
 DEVICE_PLUGIN_ADDON = "NvidiaGpuPlugin"
 GPU_OPERATOR_ADDON = "NvidiaGpuOperator"
 NODE_FEATURE_DISCOVERY_ADDON = "NodeFeatureDiscovery"
@@ -121,7 +123,7 @@ class OkeGpuEnablement(pulumi.ComponentResource):
             previous.append(resource)
         self.addon_names = [a.name for a in args.recipe.addons]
         self.node_labels = dict(args.recipe.node_labels)
-        self.resource_name = "nvidia.com/gpu"
+        self.resource_name = GPU_RESOURCE
         self.register_outputs({"addonNames": self.addon_names})
 
 

@@ -29,8 +29,6 @@ import pulumi_oci as oci
 from components.oke.network import CniType
 from components.oke.placement import ad_by_number
 
-GPU_TAINT_KEY = "nvidia.com/gpu"
-
 _OKE_INIT = (
     'curl --fail -H "Authorization: Bearer Oracle" -L0 '
     "http://169.254.169.254/opc/v2/instance/metadata/oke_init_script | base64 --decode >/var/run/oke-init.sh"

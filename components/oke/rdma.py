@@ -4,7 +4,7 @@ two modes, plus the IAM they need.
 1. `clusterNetwork`: self-managed nodes. An InstanceConfiguration (shape, RDMA GPU image, boot volume,
    the Compute HPC RDMA Authentication and Auto-Configuration agent plugins, the first-boot script of
    `bootstrap_script` that joins the node to the cluster) and a ClusterNetwork whose one instance pool has `node_count` instances in
-   one AD. What the seed (../shared/seeds/001) does with the OCI CLI, and oracle-quickstart/oci-hpc-oke's
+   one AD, as oracle-quickstart/oci-hpc-oke's
    `oke-rdma` pool (`mode = "cluster-network"`, terraform/oke-workers.tf; the upstream module's
    terraform-oci-oke modules/workers/instanceconfig.tf and clusternetworks.tf).
 2. `computeCluster`: an OKE managed node pool placed in a ComputeCluster
@@ -39,13 +39,14 @@ from typing import Literal
 import pulumi
 import pulumi_oci as oci
 
+from components.conventions import GPU_TAINT_KEY
 from components.oke.network import CniType
-from components.oke.node_pool import GPU_TAINT_KEY, NodeTaint, OkeNodePool, OkeNodePoolArgs
+from components.oke.node_pool import NodeTaint, OkeNodePool, OkeNodePoolArgs
 from components.oke.placement import availability_domain
 
 RdmaMode = Literal["clusterNetwork", "computeCluster"]
 
-# The label the workload selects RDMA nodes on (seed 001: `nodeSelector: cluster-network: <name>`).
+# The label the workload selects RDMA nodes on: its value names their cluster network (or compute cluster).
 CLUSTER_NETWORK_LABEL = "cluster-network"
 
 # "First-boot hardware config for bare metal instances takes extra time" (terraform-oci-oke

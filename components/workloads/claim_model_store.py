@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.workloads.types import LABEL_PREFIX, ModelSource, hugging_face_env, pod_security_context
+from components.conventions import DEFAULT_UID, LABEL_PREFIX
+from components.workloads.types import ModelSource, hugging_face_env, pod_security_context
 
 MOUNT_PATH = "/models"
 COMPLETE_MARKER = ".download-complete"
@@ -71,7 +72,7 @@ class ClaimModelStoreArgs:
     download: bool = True
     """False when the weights are already on the claim (copied in by other means)."""
     download_timeout_minutes: int = 60
-    run_as_user: int | None = 1000
+    run_as_user: int | None = DEFAULT_UID
     """Fixed non-root UID; None lets the platform assign one (OpenShift's restricted SCC does)."""
     prepare_as_root: bool = False
     """Create the model directory as root (CHOWN only) and give it to run_as_user before the download: for

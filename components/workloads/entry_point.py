@@ -28,8 +28,9 @@ from typing import Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.conventions import DEFAULT_UID, LABEL_PREFIX
 from components.workloads.api_service import openai_api_service
-from components.workloads.types import LABEL_PREFIX, pod_security_context
+from components.workloads.types import pod_security_context
 
 PROXY_PORT = 8080
 """Where the proxy listens (the unprivileged image cannot bind below 1024)."""
@@ -128,7 +129,7 @@ class ApiEntryPointArgs:
     """Long generations stream for minutes; nginx's default 60s would cut them."""
     replicas: int = 2
     node_selector: dict[str, str] = field(default_factory=dict)
-    run_as_user: int | None = 1000
+    run_as_user: int | None = DEFAULT_UID
     """Fixed non-root UID; None lets the platform assign one (OpenShift)."""
     image_pull_secrets: list[pulumi.Input[str]] = field(default_factory=list)
     name: str = "vllm-entry"

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.conventions import DEFAULT_UID, LABEL_PREFIX
 from components.workloads.claim_model_store import ClaimModelStore, ClaimModelStoreArgs
-from components.workloads.types import LABEL_PREFIX, ModelSource
+from components.workloads.types import ModelSource
 
 CLAIM_REQUEST = "1Gi"
 
@@ -35,7 +36,7 @@ class NfsModelStoreArgs:
     mount_options: list[str] = field(default_factory=list)
     download: bool = True
     download_timeout_minutes: int = 60
-    run_as_user: int | None = 1000
+    run_as_user: int | None = DEFAULT_UID
     prepare_as_root: bool = False
     """See ClaimModelStoreArgs.prepare_as_root: for exports that keep root as root and are root-owned."""
     volume_name: str = "models"

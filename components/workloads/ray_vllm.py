@@ -15,7 +15,8 @@ Sources:
 - Wait-then-serve and the vLLM flags follow vllm-project/production-stack
   helm/templates/ray-cluster.yaml (wait_for_ray.py, vllm-entrypoint.sh) and vLLM's parallelism guide
   (https://docs.vllm.ai/en/latest/serving/parallelism_scaling/): tensor parallel = GPUs per node,
-  pipeline parallel = nodes, `--distributed-executor-backend ray`; VLLM_HOST_IP from the pod IP (seed 001).
+  pipeline parallel = nodes, `--distributed-executor-backend ray`; VLLM_HOST_IP from the pod IP
+  (vllm/envs.py: "If you are using multi-node inference, you should set this differently on each node").
 - RDMA in a pod (optional, `rdma`): hostNetwork + ClusterFirstWithHostNet, /dev/infiniband from the
   host, IPC_LOCK, a memory-backed /dev/shm: oracle-quickstart/oci-hpc-oke
   docs/using-rdma-network-interfaces-in-manifests.md and its host-network NCCL test manifests. Too
@@ -34,9 +35,10 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.conventions import DEFAULT_UID, GPU_RESOURCE, LABEL_PREFIX
 from components.workloads.api_service import openai_api_service
 from components.workloads.namespace import API_KEY_SECRET_KEY
-from components.workloads.types import LABEL_PREFIX, GpuPlacement, ModelSource
+from components.workloads.types import GpuPlacement, ModelSource
 from components.workloads.vllm import PORT, vllm_args
 
 RAY_PORTS = [("gcs-server", 6379), ("dashboard", 8265), ("client", 10001)]
@@ -150,7 +152,7 @@ class RayVllmArgs:
     load_balancer_source_ranges: list[str] = field(default_factory=list)
     operator: pulumi.Resource | None = None
     """The KubeRay operator release (its CRD must exist first); None when KubeRay is already installed."""
-    run_as_user: int | None = 1000
+    run_as_user: int | None = DEFAULT_UID
     """Fixed non-root UID of non-RDMA pods; None lets the platform assign one (OpenShift's restricted SCC)."""
     dashboard_host: str = "127.0.0.1"
     """Where the head's Ray dashboard binds. Its job API runs arbitrary code and Ray has no auth, so
@@ -258,8 +260,8 @@ class RayVllmServer(pulumi.ComponentResource):
                 "args": [start + "$KUBERAY_GEN_RAY_START_CMD"],
                 "env": env,
                 "resources": {
-                    "requests": {"cpu": args.cpu, "memory": args.memory, "nvidia.com/gpu": gpus},
-                    "limits": {"memory": args.memory, "nvidia.com/gpu": gpus},
+                    "requests": {"cpu": args.cpu, "memory": args.memory, GPU_RESOURCE: gpus},
+                    "limits": {"memory": args.memory, GPU_RESOURCE: gpus},
                 },
                 "volumeMounts": mounts,
             }

@@ -34,8 +34,8 @@ Sources:
   (https://huggingface.co/docs/huggingface_hub/package_reference/environment_variables#hfxethighperformance).
 - AWS CLI S3 configuration (https://docs.aws.amazon.com/cli/latest/topic/s3-config.html):
   max_concurrent_requests (default 10) and multipart_chunksize (default 8MB).
-- The Job follows seed 004's "Downloads from HF, uploads to MinIO" helper Job, made idempotent: a
-  marker object ends a finished upload, and objects already in the bucket are not fetched again.
+- Idempotent: a marker object ends a finished upload, and objects already in the bucket are not
+  fetched again.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.workloads.types import LABEL_PREFIX, ModelSource, hugging_face_env, pod_security_context
+from components.conventions import DEFAULT_UID, LABEL_PREFIX
+from components.workloads.types import ModelSource, hugging_face_env, pod_security_context
 
 COMPLETE_MARKER = ".upload-complete"
 SCRATCH = "/scratch"
@@ -189,7 +190,7 @@ class S3ModelStoreArgs:
     upload_timeout_minutes: int = 120
     streamer_concurrency: int | None = None
     """Run:ai streamer reader threads (`--model-loader-extra-config '{"concurrency": N}'`); None: its default."""
-    run_as_user: int | None = 1000
+    run_as_user: int | None = DEFAULT_UID
     """Fixed non-root UID; None lets the platform assign one (OpenShift's restricted SCC does)."""
     secret_name: str = "model-store-s3"
 

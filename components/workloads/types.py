@@ -8,7 +8,7 @@ from typing import Protocol
 import pulumi
 import pulumi_kubernetes as k8s
 
-LABEL_PREFIX = "llm-serving.dev"
+from components.conventions import GPU_TAINT_KEY
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,7 @@ class GpuPlacement:
     """Where GPU pods go: the node labels to select and the taints to tolerate."""
 
     node_selector: dict[str, str]
-    taint_keys: list[str] = field(default_factory=lambda: ["nvidia.com/gpu"])
+    taint_keys: list[str] = field(default_factory=lambda: [GPU_TAINT_KEY])
 
     def tolerations(self) -> list[k8s.core.v1.TolerationArgsDict]:
         return [{"key": key, "operator": "Exists", "effect": "NoSchedule"} for key in self.taint_keys]

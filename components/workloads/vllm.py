@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.conventions import DEFAULT_UID, GPU_RESOURCE
 from components.workloads.api_service import openai_api_service
 from components.workloads.namespace import API_KEY_SECRET_KEY
 from components.workloads.types import GpuPlacement, ModelSource, pod_security_context
@@ -65,7 +66,7 @@ class VllmServerArgs:
     pod_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     """On the pod template: a change rolls the pods (e.g. a checksum of a Secret they read at start)."""
     load_balancer_source_ranges: list[str] = field(default_factory=list)
-    run_as_user: int | None = 1000
+    run_as_user: int | None = DEFAULT_UID
     """Fixed non-root UID; None lets the platform assign one (OpenShift's restricted SCC does)."""
     wait_for: list[pulumi.Resource] = field(default_factory=list)
     """Resources the pods need first (e.g. the GPU node pool), beyond the model source's own."""
@@ -122,8 +123,8 @@ class VllmServer(pulumi.ComponentResource):
                 *args.source.env,
             ],
             "resources": {
-                "requests": {"cpu": args.cpu, "memory": args.memory, "nvidia.com/gpu": gpus},
-                "limits": {"memory": args.memory, "nvidia.com/gpu": gpus},
+                "requests": {"cpu": args.cpu, "memory": args.memory, GPU_RESOURCE: gpus},
+                "limits": {"memory": args.memory, GPU_RESOURCE: gpus},
             },
             # Large models take minutes to load: only the startup probe waits that long.
             "startup_probe": {

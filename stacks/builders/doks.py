@@ -11,6 +11,7 @@ import re
 import pulumi
 import pulumi_digitalocean as do
 
+from components.conventions import POOL_LABEL
 from components.doks import (
     DoksCluster,
     DoksClusterArgs,
@@ -21,13 +22,11 @@ from components.doks import (
     NodePoolSpec,
 )
 from components.workloads import GpuPlacement
-from components.workloads.types import LABEL_PREFIX
 from stacks import catalog
 from stacks.builders.workload import ServingPlatform, nfs_model_store, serve, serving_namespace
 from stacks.config.stack import PROJECT, StackConfig
 from stacks.errors import ConfigError
 
-POOL_LABEL = f"{LABEL_PREFIX}/pool"
 VERSION_KEY = f"{PROJECT}:doks.kubernetesVersion"
 
 
@@ -62,7 +61,7 @@ def build(cfg: StackConfig) -> None:
     assert cfg.doks is not None  # guaranteed by config validation
     assert cfg.model_store.kind == "nfs"  # MODEL_STORE_KINDS (stacks/config/stack.py)
     d = cfg.doks
-    tags = [cfg.name, "llm-serving"]
+    tags = [cfg.name, PROJECT]
     # Validation, before any resource: what DOKS offers today (a plain invoke, answered at preview too).
     offered = list(do.get_kubernetes_versions().valid_versions)
     version = pick_version(offered, d.kubernetes_version, gateway=cfg.endpoint.kind == "gateway")

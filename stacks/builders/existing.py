@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pulumi
 
+from components.conventions import DEFAULT_UID
 from components.existing import ExistingCluster, ExistingClusterArgs, NvidiaGpuOperator, NvidiaGpuOperatorArgs
 from components.workloads import (
     ClaimModelStore,
@@ -36,7 +37,7 @@ from stacks.config.stack import StackConfig
 def build(cfg: StackConfig) -> None:
     assert cfg.existing is not None
     e = cfg.existing
-    uid = None if e.openshift else 1000  # OpenShift's restricted SCC assigns the UID from the namespace range
+    uid = None if e.openshift else DEFAULT_UID  # OpenShift's restricted SCC assigns the UID from the namespace range
 
     cluster = ExistingCluster(
         f"{cfg.name}-cluster",

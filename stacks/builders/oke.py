@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.conventions import POOL_LABEL
 from components.oke import (
     GPU_TAINT_KEY,
     NodeTaint,
@@ -34,7 +35,6 @@ from components.oke import (
 from components.oke.gpu_enablement import GpuEnablementRecipe, device_plugin_recipe
 from components.workloads import GpuPlacement, ServingNamespace
 from components.workloads.registry_secret import RegistryPullSecret, RegistryPullSecretArgs
-from components.workloads.types import LABEL_PREFIX
 from stacks import catalog
 from stacks.builders.oke_offers import NodeImage, check_offers
 from stacks.builders.workload import (
@@ -48,8 +48,6 @@ from stacks.builders.workload import (
 from stacks.config.oke import PLACEHOLDER_COMPARTMENT
 from stacks.config.stack import PROJECT, StackConfig
 from stacks.errors import ConfigError
-
-POOL_LABEL = f"{LABEL_PREFIX}/pool"
 
 
 @dataclass(frozen=True)
@@ -101,7 +99,7 @@ def oke_foundation(
         o.kubernetes_version,
         [NodeImage("oke.systemPool.imageId", o.system_pool.image_id, gpu=False), *gpu_images],
     )
-    tags = {"app": cfg.name, "managed-by": "llm-serving"}
+    tags = {"app": cfg.name, "managed-by": PROJECT}
     native = net.cni == "vcnNative"
     cni_type = "OCI_VCN_IP_NATIVE" if native else "FLANNEL_OVERLAY"
     load_balancer = cfg.endpoint.kind == "loadBalancer"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_oci as oci
 
+from components.conventions import POOL_LABEL
 from components.oci import OciModelBucket, OciModelBucketArgs
 from components.oke import (
     GPU_TAINT_KEY,
@@ -27,7 +28,6 @@ from components.workloads import GpuPlacement
 from components.workloads.ray_vllm import (
     RdmaPodAccess,
 )
-from components.workloads.types import LABEL_PREFIX
 from stacks import catalog
 from stacks.builders.oke import export_foundation, ocir_pull_secrets, oke_foundation
 from stacks.builders.oke_offers import describe_image
@@ -43,7 +43,6 @@ from stacks.config.rdma import PLACEHOLDER_IMAGE, PLACEHOLDER_TENANCY, RdmaConfi
 from stacks.config.stack import PROJECT, StackConfig
 from stacks.errors import ConfigError
 
-POOL_LABEL = f"{LABEL_PREFIX}/pool"
 # rdma.imageOs -> what GetImage reports as the image's operating system.
 IMAGE_OS = {"ubuntu": "Ubuntu", "oracleLinux": "Oracle Linux"}
 

@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.conventions import DEFAULT_UID, LABEL_PREFIX
 from components.workloads import (
     ApiEntryPoint,
     ApiEntryPointArgs,
@@ -34,7 +35,6 @@ from components.workloads.ray_vllm import (
     RdmaPodAccess,
 )
 from components.workloads.s3_model_store import S3ModelStore, S3ModelStoreArgs
-from components.workloads.types import LABEL_PREFIX
 from components.workloads.vllm import PORT as VLLM_CONTAINER_PORT
 from stacks import capacity, catalog
 from stacks.config.stack import StackConfig
@@ -73,7 +73,7 @@ class ServingPlatform:
     placement: GpuPlacement
     service_annotations: dict[str, str] = field(default_factory=dict)
     image_pull_secrets: list[pulumi.Input[str]] = field(default_factory=list)
-    run_as_user: int | None = 1000
+    run_as_user: int | None = DEFAULT_UID
     """Fixed non-root UID for the pods; None lets the platform assign one (OpenShift)."""
     system_node_selector: dict[str, str] = field(default_factory=dict)
     """Where the entry point's pods run (a CPU pool); empty: anywhere they are scheduled."""
@@ -271,7 +271,7 @@ def nfs_model_store(
     job_node_selector: dict[str, str],
     opts: pulumi.ResourceOptions,
     mount_options: list[str] | None = None,
-    run_as_user: int | None = 1000,
+    run_as_user: int | None = DEFAULT_UID,
     prepare_as_root: bool = False,
 ) -> NfsModelStore:
     """The weights on an NFS share (created by the stack or already there), downloaded once."""
@@ -305,7 +305,7 @@ def s3_model_store(
     secret_access_key: pulumi.Input[str],
     job_node_selector: dict[str, str],
     opts: pulumi.ResourceOptions,
-    run_as_user: int | None = 1000,
+    run_as_user: int | None = DEFAULT_UID,
 ) -> S3ModelStore:
     """The weights in an S3-compatible bucket, uploaded once, streamed by vLLM."""
     store = cfg.model_store

@@ -10,9 +10,8 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from components.conventions import PROJECT as PROJECT
 from stacks.config.syntax import image_reference, shown
-
-PROJECT = "llm-serving"
 
 
 class Section(BaseModel):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
+from components.conventions import GPU_TAINT_KEY
 from stacks import catalog
 from stacks.catalog import GpuShape
 from stacks.config.base import DnsLabel, Section, check_replicas_fit
@@ -26,7 +27,7 @@ class ExistingGpuNodes(Section):
         "seed 002 labels them by hand). Default: nvidia.com/gpu.present=true.",
     )
     taint_keys: list[LabelKey] = Field(
-        default_factory=lambda: ["nvidia.com/gpu"],
+        default_factory=lambda: [GPU_TAINT_KEY],
         description="Taints on the GPU nodes to tolerate (NoSchedule). Default: nvidia.com/gpu.",
     )
     count: int = Field(1, ge=1, le=256, description="GPU nodes vLLM may use. Default: 1.")
