@@ -12,6 +12,7 @@ import pulumi
 import pytest
 
 from components.workloads.s3_model_store import S3ModelStore, S3ModelStoreArgs
+from components.workloads.types import ModelDownload
 from stacks import catalog
 from tests.harness import (
     all_of,
@@ -413,11 +414,13 @@ def test_s3_model_store_component_alone_against_digitalocean_spaces():
                 bucket="weights",
                 access_key_id=pulumi.Output.secret("DO00KNOWNSPACESKEY"),
                 secret_access_key=pulumi.Output.secret("known-spaces-secret"),
-                model_id="Qwen/Qwen2.5-0.5B-Instruct",
-                model_revision="main",
-                model_directory="Qwen--Qwen2.5-0.5B-Instruct/main",
-                downloader_image=catalog.DOWNLOADER_IMAGE,
-                huggingface_hub_version=catalog.HUGGINGFACE_HUB_VERSION,
+                model=ModelDownload(
+                    model_id="Qwen/Qwen2.5-0.5B-Instruct",
+                    model_revision="main",
+                    model_directory="Qwen--Qwen2.5-0.5B-Instruct/main",
+                    downloader_image=catalog.DOWNLOADER_IMAGE,
+                    huggingface_hub_version=catalog.HUGGINGFACE_HUB_VERSION,
+                ),
                 uploader_image=catalog.S3_UPLOADER_IMAGE,
             ),
         )

@@ -5,7 +5,14 @@ from components.workloads.entry_point import ApiEntryPoint, ApiEntryPointArgs
 from components.workloads.gateway import GatewayEndpoint, GatewayEndpointArgs
 from components.workloads.namespace import ServingNamespace, ServingNamespaceArgs
 from components.workloads.nfs_model_store import NfsModelStore, NfsModelStoreArgs
-from components.workloads.types import EntryPoint, GpuPlacement, ModelSource
+from components.workloads.types import (
+    EntryPoint,
+    GpuPlacement,
+    ModelDownload,
+    ModelSource,
+    PodRuntime,
+    ServerExposure,
+)
 from components.workloads.vllm import VllmServer, VllmServerArgs
 
 __all__ = [
@@ -17,9 +24,12 @@ __all__ = [
     "GatewayEndpoint",
     "GatewayEndpointArgs",
     "GpuPlacement",
+    "ModelDownload",
     "ModelSource",
     "NfsModelStore",
     "NfsModelStoreArgs",
+    "PodRuntime",
+    "ServerExposure",
     "ServingNamespace",
     "ServingNamespaceArgs",
     "VllmServer",

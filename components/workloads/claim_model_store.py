@@ -6,14 +6,13 @@ The claim must be ReadWriteMany when more than one replica (or node) reads it.
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.conventions import DEFAULT_UID, LABEL_PREFIX
-from components.workloads.types import ModelSource, hugging_face_env, pod_security_context
+from components.workloads.types import ModelDownload, ModelSource, hugging_face_env, pod_security_context
 
 MOUNT_PATH = "/models"
 COMPLETE_MARKER = ".download-complete"
@@ -61,14 +60,7 @@ echo "$target ready for uid {uid}"
 class ClaimModelStoreArgs:
     namespace: pulumi.Input[str]
     claim_name: pulumi.Input[str]
-    model_id: str
-    model_revision: str
-    model_directory: str
-    downloader_image: str
-    huggingface_hub_version: str
-    hf_token_secret_name: pulumi.Input[str] | None = None
-    job_node_selector: dict[str, str] = field(default_factory=dict)
-    """Where the download runs: a CPU pool, so it overlaps GPU node provisioning."""
+    model: ModelDownload
     download: bool = True
     """False when the weights are already on the claim (copied in by other means)."""
     download_timeout_minutes: int = 60
@@ -92,7 +84,7 @@ class ClaimModelStore(pulumi.ComponentResource):
         if args.download:
             ready.append(self._download_job(name, args))
 
-        self.model_path = f"{MOUNT_PATH}/{args.model_directory}"
+        self.model_path = f"{MOUNT_PATH}/{args.model.model_directory}"
         self.source = ModelSource(
             model=self.model_path,
             volumes=[{"name": "models", "persistent_volume_claim": {"claim_name": claim_name, "read_only": True}}],
@@ -105,10 +97,10 @@ class ClaimModelStore(pulumi.ComponentResource):
 
     def _download_job(self, name: str, args: ClaimModelStoreArgs) -> k8s.batch.v1.Job:
         claim_name = args.claim_name
-        digest = hashlib.sha256(f"{args.model_id}@{args.model_revision}".encode()).hexdigest()[:10]
+        model = args.model
         env = [
-            *hugging_face_env(args.model_id, args.model_revision, args.hf_token_secret_name),
-            {"name": "MODEL_DIR", "value": args.model_directory},
+            *hugging_face_env(model),
+            {"name": "MODEL_DIR", "value": model.model_directory},
         ]
         init_containers: list[k8s.core.v1.ContainerArgsDict] = []
         if args.prepare_as_root:
@@ -117,10 +109,10 @@ class ClaimModelStore(pulumi.ComponentResource):
             init_containers.append(
                 {
                     "name": "prepare",
-                    "image": args.downloader_image,
+                    "image": model.downloader_image,
                     "command": ["/bin/sh", "-c"],
                     "args": [prepare_script(MOUNT_PATH, args.run_as_user)],
-                    "env": [{"name": "MODEL_DIR", "value": args.model_directory}],
+                    "env": [{"name": "MODEL_DIR", "value": model.model_directory}],
                     "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
                     "security_context": {
                         "run_as_user": 0,
@@ -135,7 +127,7 @@ class ClaimModelStore(pulumi.ComponentResource):
         job = k8s.batch.v1.Job(
             f"{name}-download",
             metadata={
-                "name": f"model-download-{digest}",
+                "name": f"model-download-{model.digest()}",
                 "namespace": args.namespace,
                 "labels": {f"{LABEL_PREFIX}/component": "model-download"},
             },
@@ -145,16 +137,16 @@ class ClaimModelStore(pulumi.ComponentResource):
                     "metadata": {"labels": {f"{LABEL_PREFIX}/component": "model-download"}},
                     "spec": {
                         "restart_policy": "Never",
-                        "node_selector": args.job_node_selector,
+                        "node_selector": model.job_node_selector,
                         "automount_service_account_token": False,
                         "security_context": pod_security_context(args.run_as_user),
                         "init_containers": init_containers,
                         "containers": [
                             {
                                 "name": "download",
-                                "image": args.downloader_image,
+                                "image": model.downloader_image,
                                 "command": ["/bin/sh", "-c"],
-                                "args": [download_script(MOUNT_PATH, COMPLETE_MARKER, args.huggingface_hub_version)],
+                                "args": [download_script(MOUNT_PATH, COMPLETE_MARKER, model.huggingface_hub_version)],
                                 "env": env,
                                 "resources": {
                                     "requests": {"cpu": "500m", "memory": "1Gi"},

@@ -29,7 +29,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.conventions import DEFAULT_UID, LABEL_PREFIX
-from components.workloads.api_service import openai_api_service
+from components.workloads.api_service import budgeted_service
 from components.workloads.types import pod_security_context
 
 PROXY_PORT = 8080
@@ -237,19 +237,14 @@ class ApiEntryPoint(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
-        k8s.policy.v1.PodDisruptionBudget(
-            f"{name}-pdb",
-            metadata={"name": args.name, "namespace": args.namespace, "labels": labels},
-            spec={"min_available": 1, "selector": {"match_labels": labels}},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[deployment]),
-        )
-        service, self.load_balancer_address = openai_api_service(
-            f"{name}-service",
+        service, self.load_balancer_address = budgeted_service(
+            name,
             parent=self,
             namespace=args.namespace,
             service_name=args.name,
             labels=labels,
-            selector=labels,
+            budget={"min_available": 1},
+            budget_after=[deployment],
             service_type=args.service_type,
             port=args.service_port,
             annotations=args.service_annotations,

@@ -14,7 +14,7 @@ import pulumi_kubernetes as k8s
 
 from components.conventions import DEFAULT_UID, LABEL_PREFIX
 from components.workloads.claim_model_store import ClaimModelStore, ClaimModelStoreArgs
-from components.workloads.types import ModelSource
+from components.workloads.types import ModelDownload, ModelSource
 
 CLAIM_REQUEST = "1Gi"
 
@@ -25,14 +25,7 @@ class NfsModelStoreArgs:
     server: pulumi.Input[str]
     path: pulumi.Input[str]
     capacity_gb: int
-    model_id: str
-    model_revision: str
-    model_directory: str
-    downloader_image: str
-    huggingface_hub_version: str
-    hf_token_secret_name: pulumi.Input[str] | None = None
-    job_node_selector: dict[str, str] = field(default_factory=dict)
-    """Where the download runs: a CPU pool, so it overlaps GPU node provisioning."""
+    model: ModelDownload
     mount_options: list[str] = field(default_factory=list)
     download: bool = True
     download_timeout_minutes: int = 60
@@ -88,13 +81,7 @@ class NfsModelStore(pulumi.ComponentResource):
             ClaimModelStoreArgs(
                 namespace=args.namespace,
                 claim_name=self.claim_name,
-                model_id=args.model_id,
-                model_revision=args.model_revision,
-                model_directory=args.model_directory,
-                downloader_image=args.downloader_image,
-                huggingface_hub_version=args.huggingface_hub_version,
-                hf_token_secret_name=args.hf_token_secret_name,
-                job_node_selector=args.job_node_selector,
+                model=args.model,
                 download=args.download,
                 download_timeout_minutes=args.download_timeout_minutes,
                 run_as_user=args.run_as_user,

@@ -1,10 +1,9 @@
-"""vLLM across several GPU nodes on a Ray cluster: the KubeRay operator and a RayCluster whose head
-starts `vllm serve --distributed-executor-backend ray` once every worker has joined, with a Service
-for the OpenAI API on the head.
+"""vLLM across several GPU nodes on a Ray cluster: a RayCluster whose head starts `vllm serve
+--distributed-executor-backend ray` once every worker has joined, with a ClusterIP Service for the OpenAI
+API on the head. The operator it needs is components/workloads/kuberay_operator.py.
 
 Sources:
-- KubeRay: the official chart `kuberay-operator` from https://ray-project.github.io/kuberay-helm/
-  (Ray docs, "KubeRay Operator Installation"); the RayCluster schema is
+- The RayCluster schema is
   ../shared/crds/ray.io_rayclusters.yaml (workerGroupSpecs require groupName, minReplicas,
   maxReplicas and template; rayStartParams values are strings).
 - Container commands: with the annotation `ray.io/overwrite-container-cmd: "true"` (KubeRay >= 1.1.0)
@@ -35,11 +34,12 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.conventions import DEFAULT_UID, GPU_RESOURCE, LABEL_PREFIX
-from components.workloads.api_service import openai_api_service
+from components.conventions import GPU_RESOURCE, LABEL_PREFIX
+from components.workloads.api_service import budgeted_service
+from components.workloads.engine import PORT, EngineFlags, vllm_args
 from components.workloads.namespace import API_KEY_SECRET_KEY
-from components.workloads.types import GpuPlacement, ModelSource
-from components.workloads.vllm import PORT, vllm_args
+from components.workloads.types import GpuPlacement, ModelSource, PodRuntime, ServerExposure
+from components.workloads.wire import camel
 
 RAY_PORTS = [("gcs-server", 6379), ("dashboard", 8265), ("client", 10001)]
 ROLE_LABEL = f"{LABEL_PREFIX}/ray-node"
@@ -68,43 +68,6 @@ exec vllm serve {args}
 
 
 @dataclass(frozen=True)
-class KubeRayOperatorArgs:
-    chart: str
-    version: str
-    repo: str
-    namespace: str = "kuberay-system"
-    node_selector: dict[str, str] = field(default_factory=dict)
-    """Where the operator runs (a system pool)."""
-
-
-class KubeRayOperator(pulumi.ComponentResource):
-    """The KubeRay operator and its CRDs, from the official Helm chart at a pinned version."""
-
-    release_name: pulumi.Output[str]
-    namespace: str
-    release: k8s.helm.v3.Release
-
-    def __init__(self, name: str, args: KubeRayOperatorArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("llm-serving:workloads:KubeRayOperator", name, None, opts)
-        self.release = k8s.helm.v3.Release(
-            f"{name}-release",
-            name="kuberay-operator",
-            chart=args.chart,
-            version=args.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.repo),
-            namespace=args.namespace,
-            create_namespace=True,
-            values={"nodeSelector": args.node_selector} if args.node_selector else {},
-            # The RayCluster waits for the operator and its CRD.
-            wait_for_jobs=True,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.release_name = self.release.name.apply(lambda n: n or "kuberay-operator")
-        self.namespace = args.namespace
-        self.register_outputs({"releaseName": self.release_name})
-
-
-@dataclass(frozen=True)
 class RdmaPodAccess:
     """Give every Ray pod the node's RDMA NICs (one pod per node, on the host network)."""
 
@@ -116,72 +79,48 @@ class RdmaPodAccess:
 
 
 @dataclass(frozen=True)
-class RayVllmArgs:
-    namespace: pulumi.Input[str]
-    image: str
-    """A vLLM image (it ships Ray): the same image for head and workers."""
-    served_model_name: str
+class RayVllmServerArgs:
+    engine: EngineFlags
+    """`tensor_parallel_size` is per node; pipeline parallelism spans the nodes."""
+    runtime: PodRuntime
+    """Per Ray pod (one per GPU node); `run_as_user` applies to non-RDMA pods."""
+    exposure: ServerExposure
     source: ModelSource
     placement: GpuPlacement
-    api_key_secret_name: pulumi.Input[str]
     nodes: int
     """GPU nodes, one Ray pod each: the head plus nodes - 1 workers."""
     gpus_per_node: int
-    tensor_parallel_size: int
     pipeline_parallel_size: int
+    dashboard_host: str
+    """Where the head's Ray dashboard binds. Its job API runs arbitrary code and Ray has no auth, so
+    loopback unless opened on purpose; KubeRay would otherwise inject 0.0.0.0 (ray-operator/controllers/ray/
+    common/pod.go, "dashboard-host" default, v1.7.0). KubeRay's own probes call it on localhost
+    (utils/constant.go BaseWgetHealthCommand), so they keep working."""
     ray_version: str | None = None
-    """`spec.rayVersion`: the Ray version inside `image`; None leaves it unset."""
-    max_model_len: int = 8192
-    gpu_memory_utilization: float = 0.9
-    dtype: str = "auto"
-    quantization: str | None = None
-    extra_args: list[str] = field(default_factory=list)
-    cpu: str = "32"
-    memory: str = "256Gi"
-    shm_size_gi: int = 32
-    startup_timeout_seconds: int = 3600
-    """Workers joining plus weight loading, before the startup probe restarts the head."""
-    termination_grace_period_seconds: int = 120
+    """`spec.rayVersion`: the Ray version inside the image; None leaves it unset."""
     nccl_env: dict[str, str] = field(default_factory=dict)
     """NCCL_* (and other) variables for every GPU container, e.g. a per-shape table."""
     rdma: RdmaPodAccess | None = None
-    image_pull_secrets: list[pulumi.Input[str]] = field(default_factory=list)
-    service_type: Literal["ClusterIP", "LoadBalancer"] = "ClusterIP"
-    service_port: int = PORT
-    service_annotations: dict[str, str] = field(default_factory=dict)
-    load_balancer_source_ranges: list[str] = field(default_factory=list)
     operator: pulumi.Resource | None = None
     """The KubeRay operator release (its CRD must exist first); None when KubeRay is already installed."""
-    run_as_user: int | None = DEFAULT_UID
-    """Fixed non-root UID of non-RDMA pods; None lets the platform assign one (OpenShift's restricted SCC)."""
-    dashboard_host: str = "127.0.0.1"
-    """Where the head's Ray dashboard binds. Its job API runs arbitrary code and Ray has no auth, so
-    loopback by default; KubeRay would otherwise inject 0.0.0.0 (ray-operator/controllers/ray/common/
-    pod.go, "dashboard-host" default, v1.7.0). KubeRay's own probes call it on localhost
-    (utils/constant.go BaseWgetHealthCommand), so they keep working."""
     wait_for: list[pulumi.Resource] = field(default_factory=list)
-    name: str = "vllm"
 
 
-def camel(value: Any) -> Any:
-    """snake_case keys (as the typed Kubernetes resources accept them) -> the wire's camelCase, for
-    ModelSource parts placed in an untyped custom resource."""
-    if isinstance(value, dict):
-        return {_camel_key(k): camel(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [camel(v) for v in value]
-    return value
+def check_layout(args: RayVllmServerArgs) -> None:
+    """Tensor x pipeline parallel must use every GPU of every node, no more."""
+    total = args.nodes * args.gpus_per_node
+    tp, pp = args.engine.tensor_parallel_size, args.pipeline_parallel_size
+    if tp * pp != total:
+        raise ValueError(
+            f"RayVllmServerArgs: tensor_parallel_size {tp} x pipeline_parallel_size {pp} "
+            f"must equal nodes {args.nodes} x gpus_per_node {args.gpus_per_node}"
+        )
 
 
-def _camel_key(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def serve_flags(args: RayVllmArgs) -> list[pulumi.Input[str]]:
+def serve_flags(args: RayVllmServerArgs) -> list[pulumi.Input[str]]:
     """`vllm serve` on the head: tensor parallel inside each node, pipeline parallel across nodes, on Ray."""
     parallel = ("--pipeline-parallel-size", str(args.pipeline_parallel_size), "--distributed-executor-backend", "ray")
-    return vllm_args(args, parallel)
+    return vllm_args(args.engine, args.source, parallel)
 
 
 def socket_env(nccl_env: dict[str, str]) -> dict[str, str]:
@@ -198,30 +137,180 @@ def socket_env(nccl_env: dict[str, str]) -> dict[str, str]:
     return env
 
 
+Role = Literal["head", "worker"]
+
+
+def server_labels(args: RayVllmServerArgs) -> dict[str, str]:
+    """Every Ray pod of this server carries these (the PDB and NetworkPolicies select on them)."""
+    return {"app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": args.exposure.name}
+
+
+def role_labels(args: RayVllmServerArgs, role: Role) -> dict[str, str]:
+    return {**server_labels(args), ROLE_LABEL: role}
+
+
+def ray_container(args: RayVllmServerArgs, role: Role) -> dict[str, Any]:
+    """A Ray pod's one container (wire form: the RayCluster is an untyped custom resource). Every pod runs
+    KubeRay's generated `ray start`; the head first backgrounds the serve script and carries the API key,
+    the OpenAI port and the probes."""
+    runtime, rdma = args.runtime, args.rdma
+    gpus = str(args.gpus_per_node)
+    env: list[dict[str, Any]] = [
+        {"name": "VLLM_HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+        {"name": "HOME", "value": "/tmp"},
+        # An arbitrary UID has no /etc/passwd entry; getpass.getuser() (vllm/config/vllm.py) reads USER first.
+        {"name": "USER", "value": "vllm"},
+        # Weights come from the model store only; never reach out to the Hub at start.
+        {"name": "HF_HUB_OFFLINE", "value": "1"},
+        {"name": "VLLM_NO_USAGE_STATS", "value": "1"},
+        *({"name": k, "value": v} for k, v in sorted(socket_env(args.nccl_env).items())),
+        *camel(list(args.source.env)),
+    ]
+    mounts: list[dict[str, Any]] = [
+        {"name": "shm", "mountPath": "/dev/shm"},
+        *camel(list(args.source.volume_mounts)),
+    ]
+    if rdma is not None:
+        mounts.append({"name": "infiniband", "mountPath": rdma.devices_path})
+    # ulimit as Ray's generated command has it; the head starts vLLM in the background first.
+    start = "ulimit -n 65536; "
+    if role == "head":
+        start += "bash /scripts/serve.sh & "
+    spec: dict[str, Any] = {
+        "name": f"ray-{role}",
+        "image": runtime.image,
+        "command": ["/bin/bash", "-lc", "--"],
+        "args": [start + "$KUBERAY_GEN_RAY_START_CMD"],
+        "env": env,
+        "resources": {
+            "requests": {"cpu": runtime.cpu, "memory": runtime.memory, GPU_RESOURCE: gpus},
+            "limits": {"memory": runtime.memory, GPU_RESOURCE: gpus},
+        },
+        "volumeMounts": mounts,
+    }
+    if role == "head":
+        env += [
+            {
+                "name": "VLLM_API_KEY",
+                "valueFrom": {"secretKeyRef": {"name": args.exposure.api_key_secret_name, "key": API_KEY_SECRET_KEY}},
+            },
+            {"name": "EXPECTED_NODES", "value": str(args.nodes)},
+            {"name": "EXPECTED_GPUS", "value": str(args.nodes * args.gpus_per_node)},
+        ]
+        mounts.append({"name": "scripts", "mountPath": "/scripts", "readOnly": True})
+        spec["ports"] = [
+            *({"name": n, "containerPort": p} for n, p in RAY_PORTS),
+            {"name": "http", "containerPort": PORT},
+        ]
+        health = {"httpGet": {"path": "/health", "port": "http"}}
+        spec["startupProbe"] = {
+            **health,
+            "periodSeconds": 10,
+            "failureThreshold": math.ceil(runtime.startup_timeout_seconds / 10),
+        }
+        spec["readinessProbe"] = {**health, "periodSeconds": 5, "failureThreshold": 3}
+        spec["livenessProbe"] = {**health, "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 6}
+    if rdma is not None:
+        # Registering RDMA memory pins it (ibv_reg_mr): IPC_LOCK; root, as in oci-hpc-oke.
+        spec["securityContext"] = {"privileged": rdma.privileged, "capabilities": {"add": ["IPC_LOCK"]}}
+    else:
+        spec["securityContext"] = {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "runAsNonRoot": True,
+        }
+    return spec
+
+
+def ray_pod_template(args: RayVllmServerArgs, role: Role) -> dict[str, Any]:
+    """A Ray pod: on a GPU node, one per node, holding all its GPUs; on the host network with RDMA, else
+    non-root in the pod network."""
+    runtime, rdma = args.runtime, args.rdma
+    pod_spec: dict[str, Any] = {
+        "terminationGracePeriodSeconds": runtime.termination_grace_period_seconds,
+        "nodeSelector": args.placement.node_selector,
+        "tolerations": args.placement.tolerations(),
+        # One Ray pod per GPU node: the pods hold every GPU of their node.
+        "affinity": {
+            "podAntiAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [
+                    {"labelSelector": {"matchLabels": server_labels(args)}, "topologyKey": "kubernetes.io/hostname"}
+                ]
+            }
+        },
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "containers": [ray_container(args, role)],
+        "volumes": [
+            {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{runtime.shm_size_gi}Gi"}},
+            *camel(list(args.source.volumes)),
+        ],
+    }
+    if role == "head":
+        pod_spec["volumes"].append({"name": "scripts", "configMap": {"name": scripts_name(args), "defaultMode": 0o755}})
+    if rdma is not None:
+        pod_spec["hostNetwork"] = True
+        pod_spec["dnsPolicy"] = "ClusterFirstWithHostNet"
+        pod_spec["volumes"].append({"name": "infiniband", "hostPath": {"path": rdma.devices_path}})
+    else:
+        pod_spec["securityContext"] = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+        if runtime.run_as_user is not None:  # None: the platform assigns the UID (OpenShift's SCC)
+            uid = runtime.run_as_user
+            pod_spec["securityContext"].update({"runAsUser": uid, "runAsGroup": uid, "fsGroup": uid})
+    if runtime.image_pull_secrets:
+        pod_spec["imagePullSecrets"] = [{"name": s} for s in runtime.image_pull_secrets]
+    return {"metadata": {"labels": role_labels(args, role)}, "spec": pod_spec}
+
+
+def raycluster_spec(args: RayVllmServerArgs) -> dict[str, Any]:
+    """The RayCluster's spec: the head and, beyond one node, a fixed-size worker group (no autoscaling:
+    one vLLM replica needs exactly its nodes)."""
+    gpus = str(args.gpus_per_node)
+    spec: dict[str, Any] = {
+        "enableInTreeAutoscaling": False,
+        "headGroupSpec": {
+            "serviceType": "ClusterIP",
+            "rayStartParams": {"dashboard-host": args.dashboard_host, "num-gpus": gpus},
+            "template": ray_pod_template(args, "head"),
+        },
+    }
+    if args.ray_version is not None:
+        spec["rayVersion"] = args.ray_version
+    workers = args.nodes - 1
+    if workers > 0:
+        spec["workerGroupSpecs"] = [
+            {
+                "groupName": "gpu",
+                "replicas": workers,
+                "minReplicas": workers,
+                "maxReplicas": workers,
+                "rayStartParams": {"num-gpus": gpus},
+                "template": ray_pod_template(args, "worker"),
+            }
+        ]
+    return spec
+
+
+def scripts_name(args: RayVllmServerArgs) -> str:
+    return f"{args.exposure.name}-ray-scripts"
+
+
 class RayVllmServer(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     service_name: pulumi.Output[str]
     service_port: int
-    load_balancer_address: pulumi.Output[str] | None
     pod_labels: dict[str, str]
     ray_selector: k8s.meta.v1.LabelSelectorArgsDict
 
-    def __init__(self, name: str, args: RayVllmArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: RayVllmServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:workloads:RayVllmServer", name, None, opts)
-        total = args.nodes * args.gpus_per_node
-        if args.tensor_parallel_size * args.pipeline_parallel_size != total:
-            raise ValueError(
-                f"RayVllmArgs: tensor_parallel_size {args.tensor_parallel_size} x pipeline_parallel_size "
-                f"{args.pipeline_parallel_size} must equal nodes {args.nodes} x gpus_per_node {args.gpus_per_node}"
-            )
-        labels = {"app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": args.name}
-        head_labels = {**labels, ROLE_LABEL: "head"}
-        rdma = args.rdma
-        gpus = str(args.gpus_per_node)
+        check_layout(args)
+        exposure = args.exposure
+        labels = server_labels(args)
 
         script = k8s.core.v1.ConfigMap(
             f"{name}-scripts",
-            metadata={"name": f"{args.name}-ray-scripts", "namespace": args.namespace, "labels": labels},
+            metadata={"name": scripts_name(args), "namespace": exposure.namespace, "labels": labels},
             data={
                 "serve.sh": pulumi.Output.all(*serve_flags(args)).apply(
                     lambda flags: _SERVE_SCRIPT.format(args=" ".join(shlex.quote(str(f)) for f in flags))
@@ -229,149 +318,18 @@ class RayVllmServer(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions(parent=self),
         )
-
-        def container(role: Literal["head", "worker"]) -> dict[str, Any]:
-            env: list[dict[str, Any]] = [
-                {"name": "VLLM_HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
-                {"name": "HOME", "value": "/tmp"},
-                # An arbitrary UID has no /etc/passwd entry; getpass.getuser() (vllm/config/vllm.py) reads USER first.
-                {"name": "USER", "value": "vllm"},
-                # Weights come from the model store only; never reach out to the Hub at start.
-                {"name": "HF_HUB_OFFLINE", "value": "1"},
-                {"name": "VLLM_NO_USAGE_STATS", "value": "1"},
-                *({"name": k, "value": v} for k, v in sorted(socket_env(args.nccl_env).items())),
-                *camel(list(args.source.env)),
-            ]
-            mounts: list[dict[str, Any]] = [
-                {"name": "shm", "mountPath": "/dev/shm"},
-                *camel(list(args.source.volume_mounts)),
-            ]
-            if rdma is not None:
-                mounts.append({"name": "infiniband", "mountPath": rdma.devices_path})
-            ports = [{"name": n, "containerPort": p} for n, p in RAY_PORTS] if role == "head" else []
-            # ulimit as Ray's generated command has it; the head starts vLLM in the background first.
-            start = "ulimit -n 65536; "
-            if role == "head":
-                start += "bash /scripts/serve.sh & "
-            spec: dict[str, Any] = {
-                "name": f"ray-{role}",
-                "image": args.image,
-                "command": ["/bin/bash", "-lc", "--"],
-                "args": [start + "$KUBERAY_GEN_RAY_START_CMD"],
-                "env": env,
-                "resources": {
-                    "requests": {"cpu": args.cpu, "memory": args.memory, GPU_RESOURCE: gpus},
-                    "limits": {"memory": args.memory, GPU_RESOURCE: gpus},
-                },
-                "volumeMounts": mounts,
-            }
-            if role == "head":
-                env += [
-                    {
-                        "name": "VLLM_API_KEY",
-                        "valueFrom": {"secretKeyRef": {"name": args.api_key_secret_name, "key": API_KEY_SECRET_KEY}},
-                    },
-                    {"name": "EXPECTED_NODES", "value": str(args.nodes)},
-                    {"name": "EXPECTED_GPUS", "value": str(total)},
-                ]
-                mounts.append({"name": "scripts", "mountPath": "/scripts", "readOnly": True})
-                spec["ports"] = [*ports, {"name": "http", "containerPort": PORT}]
-                health = {"httpGet": {"path": "/health", "port": "http"}}
-                spec["startupProbe"] = {
-                    **health,
-                    "periodSeconds": 10,
-                    "failureThreshold": math.ceil(args.startup_timeout_seconds / 10),
-                }
-                spec["readinessProbe"] = {**health, "periodSeconds": 5, "failureThreshold": 3}
-                spec["livenessProbe"] = {**health, "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 6}
-            if rdma is not None:
-                # Registering RDMA memory pins it (ibv_reg_mr): IPC_LOCK; root, as in oci-hpc-oke.
-                spec["securityContext"] = {"privileged": rdma.privileged, "capabilities": {"add": ["IPC_LOCK"]}}
-            else:
-                spec["securityContext"] = {
-                    "allowPrivilegeEscalation": False,
-                    "capabilities": {"drop": ["ALL"]},
-                    "runAsNonRoot": True,
-                }
-            return spec
-
-        def pod(role: Literal["head", "worker"]) -> dict[str, Any]:
-            pod_spec: dict[str, Any] = {
-                "terminationGracePeriodSeconds": args.termination_grace_period_seconds,
-                "nodeSelector": args.placement.node_selector,
-                "tolerations": args.placement.tolerations(),
-                # One Ray pod per GPU node: the pods hold every GPU of their node.
-                "affinity": {
-                    "podAntiAffinity": {
-                        "requiredDuringSchedulingIgnoredDuringExecution": [
-                            {"labelSelector": {"matchLabels": labels}, "topologyKey": "kubernetes.io/hostname"}
-                        ]
-                    }
-                },
-                "automountServiceAccountToken": False,
-                "enableServiceLinks": False,
-                "containers": [container(role)],
-                "volumes": [
-                    {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{args.shm_size_gi}Gi"}},
-                    *camel(list(args.source.volumes)),
-                ],
-            }
-            if role == "head":
-                pod_spec["volumes"].append(
-                    {"name": "scripts", "configMap": {"name": f"{args.name}-ray-scripts", "defaultMode": 0o755}}
-                )
-            if rdma is not None:
-                pod_spec["hostNetwork"] = True
-                pod_spec["dnsPolicy"] = "ClusterFirstWithHostNet"
-                pod_spec["volumes"].append({"name": "infiniband", "hostPath": {"path": rdma.devices_path}})
-            else:
-                pod_spec["securityContext"] = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
-                if args.run_as_user is not None:  # None: the platform assigns the UID (OpenShift's SCC)
-                    pod_spec["securityContext"].update(
-                        {"runAsUser": args.run_as_user, "runAsGroup": args.run_as_user, "fsGroup": args.run_as_user}
-                    )
-            if args.image_pull_secrets:
-                pod_spec["imagePullSecrets"] = [{"name": s} for s in args.image_pull_secrets]
-            return {
-                "metadata": {"labels": head_labels if role == "head" else {**labels, ROLE_LABEL: "worker"}},
-                "spec": pod_spec,
-            }
-
-        spec: dict[str, Any] = {
-            "enableInTreeAutoscaling": False,
-            "headGroupSpec": {
-                "serviceType": "ClusterIP",
-                "rayStartParams": {"dashboard-host": args.dashboard_host, "num-gpus": gpus},
-                "template": pod("head"),
-            },
-        }
-        if args.ray_version is not None:
-            spec["rayVersion"] = args.ray_version
-        workers = args.nodes - 1
-        if workers > 0:
-            spec["workerGroupSpecs"] = [
-                {
-                    "groupName": "gpu",
-                    "replicas": workers,
-                    "minReplicas": workers,
-                    "maxReplicas": workers,
-                    "rayStartParams": {"num-gpus": gpus},
-                    "template": pod("worker"),
-                }
-            ]
-
         # `pulumi up` does not wait for a custom resource's readiness; the Service's endpoints show it.
         cluster = k8s.apiextensions.CustomResource(
             f"{name}-raycluster",
             api_version="ray.io/v1",
             kind="RayCluster",
             metadata={
-                "name": args.name,
-                "namespace": args.namespace,
+                "name": exposure.name,
+                "namespace": exposure.namespace,
                 "labels": labels,
                 "annotations": {"ray.io/overwrite-container-cmd": "true"},
             },
-            spec=spec,
+            spec=raycluster_spec(args),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[
@@ -382,33 +340,25 @@ class RayVllmServer(pulumi.ComponentResource):
                 ],
             ),
         )
-
         # One replica spans every Ray pod: evicting any of them kills it. maxUnavailable 0 makes a node
         # drain wait and report this budget instead of silently taking the endpoint down; the operator
         # decides (scale down or delete the RayCluster) when the node really must go.
-        k8s.policy.v1.PodDisruptionBudget(
-            f"{name}-pdb",
-            metadata={"name": f"{args.name}-ray", "namespace": args.namespace, "labels": labels},
-            spec={"max_unavailable": 0, "selector": {"match_labels": labels}},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster]),
-        )
-
-        service, self.load_balancer_address = openai_api_service(
-            f"{name}-service",
+        service, _ = budgeted_service(
+            name,
             parent=self,
-            namespace=args.namespace,
-            service_name=args.name,
+            namespace=exposure.namespace,
+            service_name=exposure.name,
             labels=labels,
-            selector=head_labels,
-            service_type=args.service_type,
-            port=args.service_port,
-            annotations=args.service_annotations,
-            source_ranges=args.load_balancer_source_ranges,
+            selector=role_labels(args, "head"),
+            budget={"max_unavailable": 0},
+            budget_name=f"{exposure.name}-ray",
+            budget_after=[cluster],
+            port=exposure.port,
         )
 
-        self.cluster_name = cluster.id.apply(lambda _: args.name)
-        self.service_name = service.metadata.apply(lambda m: m.name or args.name)
-        self.service_port = args.service_port
+        self.cluster_name = cluster.id.apply(lambda _: exposure.name)
+        self.service_name = service.metadata.apply(lambda m: m.name or exposure.name)
+        self.service_port = exposure.port
         self.pod_labels = labels
         # Every pod of this Ray cluster (head and workers), for NetworkPolicies.
         self.ray_selector = {

@@ -40,15 +40,14 @@ Sources:
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.conventions import DEFAULT_UID, LABEL_PREFIX
-from components.workloads.types import ModelSource, hugging_face_env, pod_security_context
+from components.workloads.types import ModelDownload, ModelSource, hugging_face_env, pod_security_context
 
 COMPLETE_MARKER = ".upload-complete"
 SCRATCH = "/scratch"
@@ -170,17 +169,10 @@ class S3ModelStoreArgs:
     bucket: pulumi.Input[str]
     access_key_id: pulumi.Input[str]
     secret_access_key: pulumi.Input[str]
-    model_id: str
-    model_revision: str
-    model_directory: str
-    """Key prefix in the bucket; a new model or revision is a new prefix, never an overwrite."""
-    downloader_image: str
-    huggingface_hub_version: str
+    model: ModelDownload
+    """`model_directory` is the key prefix in the bucket. The Job runs on `job_node_selector`, whose network
+    bandwidth is the staging rate (OCI flexible VMs get bandwidth per OCPU)."""
     uploader_image: str
-    hf_token_secret_name: pulumi.Input[str] | None = None
-    job_node_selector: dict[str, str] = field(default_factory=dict)
-    """Where the staging runs: a CPU pool, so it overlaps GPU node provisioning. Its network bandwidth is
-    the staging rate (OCI flexible VMs get bandwidth per OCPU)."""
     scratch_size_gi: int = 100
     """Node-local space (emptyDir) for the files in flight: MAX_FILES_ON_DISK of the model's largest files."""
     transfer_cpu: str = "2"
@@ -227,7 +219,7 @@ class S3ModelStore(pulumi.ComponentResource):
 
         s3_env: list[k8s.core.v1.EnvVarArgsDict] = [
             {"name": "BUCKET", "value": args.bucket},
-            {"name": "PREFIX", "value": args.model_directory},
+            {"name": "PREFIX", "value": args.model.model_directory},
             {"name": "AWS_DEFAULT_REGION", "value": args.region},
             {"name": "AWS_CONFIG_FILE", "value": "/tmp/aws-config"},
             # OCI rejects the CRC checksums and aws-chunked uploads newer AWS clients default to.
@@ -240,7 +232,7 @@ class S3ModelStore(pulumi.ComponentResource):
             from_secret(SECRET_ACCESS_KEY_KEY),
         ]
         hf_env: list[k8s.core.v1.EnvVarArgsDict] = [
-            *hugging_face_env(args.model_id, args.model_revision, args.hf_token_secret_name),
+            *hugging_face_env(args.model),
             # Xet's high-performance mode (more parallel range requests, all cores), and no local chunk
             # cache: a one-pass copy never reads a chunk twice (huggingface_hub environment variables).
             {"name": "HF_XET_HIGH_PERFORMANCE", "value": "1"},
@@ -276,9 +268,8 @@ class S3ModelStore(pulumi.ComponentResource):
             "empty_dir": {"size_limit": f"{args.scratch_size_gi}Gi"},
         }
 
-        digest = hashlib.sha256(f"{args.model_id}@{args.model_revision}".encode()).hexdigest()[:10]
         labels = {f"{LABEL_PREFIX}/component": "model-upload"}
-        self.job_name = f"model-upload-{digest}"
+        self.job_name = f"model-upload-{args.model.digest()}"
         check = check_script(SCRATCH, COMPLETE_MARKER, args.create_bucket)
         job = k8s.batch.v1.Job(
             f"{name}-upload",
@@ -289,7 +280,7 @@ class S3ModelStore(pulumi.ComponentResource):
                     "metadata": {"labels": labels},
                     "spec": {
                         "restart_policy": "Never",
-                        "node_selector": args.job_node_selector,
+                        "node_selector": args.model.job_node_selector,
                         "automount_service_account_token": False,
                         "security_context": pod_security_context(args.run_as_user),
                         # check (finished? what is there?), then download and upload side by side.
@@ -299,8 +290,8 @@ class S3ModelStore(pulumi.ComponentResource):
                         "containers": [
                             container(
                                 "download",
-                                args.downloader_image,
-                                download_script(SCRATCH, args.huggingface_hub_version),
+                                args.model.downloader_image,
+                                download_script(SCRATCH, args.model.huggingface_hub_version),
                                 hf_env,
                                 args.transfer_cpu,
                                 ("2Gi", "4Gi"),
@@ -326,7 +317,7 @@ class S3ModelStore(pulumi.ComponentResource):
             ),
         )
 
-        model_uri = pulumi.Output.concat("s3://", args.bucket, "/", args.model_directory)
+        model_uri = pulumi.Output.concat("s3://", args.bucket, "/", args.model.model_directory)
         stream_args = ["--load-format", "runai_streamer"]
         if args.streamer_concurrency is not None:
             stream_args += ["--model-loader-extra-config", json.dumps({"concurrency": args.streamer_concurrency})]

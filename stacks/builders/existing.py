@@ -23,7 +23,7 @@ from stacks import catalog
 from stacks.builders.workload import (
     ServingPlatform,
     kuberay_operator,
-    model_download_args,
+    model_download,
     nfs_model_store,
     s3_model_store,
     secret_or_none,
@@ -93,7 +93,6 @@ def _model_source(
 ) -> ModelSource:
     assert cfg.existing is not None
     store = cfg.model_store
-    common = model_download_args(cfg, namespace, dict(cfg.existing.system_node_selector))
     if store.kind == "existingClaim":
         claim = ClaimModelStore(
             f"{cfg.name}-model-store",
@@ -103,7 +102,7 @@ def _model_source(
                 download=store.download,
                 download_timeout_minutes=store.download_timeout_minutes,
                 run_as_user=uid,
-                **common,
+                model=model_download(cfg, namespace, dict(cfg.existing.system_node_selector)),
             ),
             opts=opts,
         )

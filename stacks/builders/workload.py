@@ -5,7 +5,6 @@ call the endpoint."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -18,24 +17,23 @@ from components.workloads import (
     GatewayEndpoint,
     GatewayEndpointArgs,
     GpuPlacement,
+    ModelDownload,
     ModelSource,
     NfsModelStore,
     NfsModelStoreArgs,
+    PodRuntime,
+    ServerExposure,
     ServingNamespace,
     ServingNamespaceArgs,
     VllmServer,
     VllmServerArgs,
 )
+from components.workloads.engine import PORT as VLLM_CONTAINER_PORT
+from components.workloads.engine import EngineFlags
+from components.workloads.kuberay_operator import KubeRayOperator, KubeRayOperatorArgs
 from components.workloads.network_policy import ServingNetworkPolicies, ServingNetworkPoliciesArgs
-from components.workloads.ray_vllm import (
-    KubeRayOperator,
-    KubeRayOperatorArgs,
-    RayVllmArgs,
-    RayVllmServer,
-    RdmaPodAccess,
-)
+from components.workloads.ray_vllm import RayVllmServer, RayVllmServerArgs, RdmaPodAccess
 from components.workloads.s3_model_store import S3ModelStore, S3ModelStoreArgs
-from components.workloads.vllm import PORT as VLLM_CONTAINER_PORT
 from stacks import capacity, catalog
 from stacks.config.stack import StackConfig
 
@@ -92,53 +90,61 @@ def serve(
     server = VllmServer(
         f"{cfg.name}-vllm",
         VllmServerArgs(
-            **_server_args(cfg, platform, namespace, source, depends_on),
+            engine=engine_flags(cfg),
+            # vllm.memory, or what the pod needs (stacks/capacity.py)
+            runtime=pod_runtime(cfg, platform, cpu=v.cpu, memory=capacity.vllm_memory(cfg),
+                                startup_timeout_seconds=v.startup_timeout_seconds),
+            exposure=server_exposure(namespace),
+            source=source,
+            placement=platform.placement,
             replicas=v.replicas,
-            cpu=v.cpu,
-            memory=capacity.vllm_memory(cfg),  # vllm.memory, or what the pod needs (stacks/capacity.py)
-            startup_timeout_seconds=v.startup_timeout_seconds,
             pod_annotations={f"{LABEL_PREFIX}/api-key-checksum": namespace.api_key_checksum},
+            wait_for=list(depends_on or []),
         ),
         opts=opts,
-    )
+    )  # fmt: skip
     door = entry_point(cfg, platform, namespace, server.service_name, server.service_port, opts)
     network_policies(cfg, namespace, door, server.pod_labels, None, opts)
     export_endpoint(cfg, namespace, door, opts)
     return server
 
 
-def _server_args(
-    cfg: StackConfig,
-    platform: ServingPlatform,
-    namespace: ServingNamespace,
-    source: ModelSource,
-    depends_on: list[pulumi.Resource] | None,
-) -> dict[str, Any]:
-    """What every vLLM server takes from the stack, single-node or on Ray: engine flags, scheduling, exposure."""
+def engine_flags(cfg: StackConfig) -> EngineFlags:
+    """`vllm serve`'s flags from the `vllm` section, single-node or on Ray."""
     v = cfg.vllm
-    return {
-        "namespace": namespace.name,
-        "image": v.image,
-        "served_model_name": cfg.model.name,
-        "source": source,
-        "placement": platform.placement,
-        "api_key_secret_name": namespace.api_key_secret_name,
-        "tensor_parallel_size": v.tensor_parallel_size,
-        "max_model_len": v.max_model_len,
-        "gpu_memory_utilization": v.gpu_memory_utilization,
-        "dtype": v.dtype,
-        "quantization": v.quantization,
-        "extra_args": list(v.extra_args),
-        "shm_size_gi": v.shm_size_gi,
-        "termination_grace_period_seconds": v.termination_grace_period_seconds,
-        "image_pull_secrets": platform.image_pull_secrets,
-        "run_as_user": platform.run_as_user,
-        # vLLM answers many routes without its key (see components/workloads/entry_point.py): its
-        # Service stays inside the cluster, behind the entry point.
-        "service_type": "ClusterIP",
-        "service_port": VLLM_PORT,
-        "wait_for": list(depends_on or []),
-    }
+    return EngineFlags(
+        served_model_name=cfg.model.name,
+        tensor_parallel_size=v.tensor_parallel_size,
+        max_model_len=v.max_model_len,
+        gpu_memory_utilization=v.gpu_memory_utilization,
+        dtype=v.dtype,
+        quantization=v.quantization,
+        extra_args=list(v.extra_args),
+    )
+
+
+def pod_runtime(
+    cfg: StackConfig, platform: ServingPlatform, *, cpu: str, memory: str, startup_timeout_seconds: int
+) -> PodRuntime:
+    """How the server pods run: the image and shared-memory/drain settings of `vllm`, the sizes the caller
+    picks (`vllm.*` for a replica, `ray.*` for a Ray pod), the platform's pull secrets and UID."""
+    v = cfg.vllm
+    return PodRuntime(
+        image=v.image,
+        cpu=cpu,
+        memory=memory,
+        shm_size_gi=v.shm_size_gi,
+        startup_timeout_seconds=startup_timeout_seconds,
+        termination_grace_period_seconds=v.termination_grace_period_seconds,
+        image_pull_secrets=platform.image_pull_secrets,
+        run_as_user=platform.run_as_user,
+    )
+
+
+def server_exposure(namespace: ServingNamespace) -> ServerExposure:
+    """vLLM answers many routes without its key (components/workloads/entry_point.py): its Service stays
+    inside the cluster, behind the entry point."""
+    return ServerExposure(namespace=namespace.name, api_key_secret_name=namespace.api_key_secret_name, port=VLLM_PORT)
 
 
 def entry_point(
@@ -248,19 +254,17 @@ def export_endpoint(
 # --------------------------------------------------------------------------------------------
 
 
-def model_download_args(
-    cfg: StackConfig, namespace: ServingNamespace, job_node_selector: dict[str, str]
-) -> dict[str, Any]:
+def model_download(cfg: StackConfig, namespace: ServingNamespace, job_node_selector: dict[str, str]) -> ModelDownload:
     """What every model store's Hugging Face download takes: the model, the pinned downloader, the token."""
-    return {
-        "model_id": cfg.model.id,
-        "model_revision": cfg.model.revision,
-        "model_directory": cfg.model.directory,
-        "downloader_image": catalog.DOWNLOADER_IMAGE,
-        "huggingface_hub_version": catalog.HUGGINGFACE_HUB_VERSION,
-        "hf_token_secret_name": namespace.hf_token_secret_name,
-        "job_node_selector": job_node_selector,
-    }
+    return ModelDownload(
+        model_id=cfg.model.id,
+        model_revision=cfg.model.revision,
+        model_directory=cfg.model.directory,
+        downloader_image=catalog.DOWNLOADER_IMAGE,
+        huggingface_hub_version=catalog.HUGGINGFACE_HUB_VERSION,
+        hf_token_secret_name=namespace.hf_token_secret_name,
+        job_node_selector=job_node_selector,
+    )
 
 
 def nfs_model_store(
@@ -284,7 +288,7 @@ def nfs_model_store(
             server=server,
             path=path,
             capacity_gb=store.size_gb,
-            **model_download_args(cfg, namespace, job_node_selector),
+            model=model_download(cfg, namespace, job_node_selector),
             mount_options=list(mount_options or []),
             download_timeout_minutes=store.download_timeout_minutes,
             run_as_user=run_as_user,
@@ -319,7 +323,7 @@ def s3_model_store(
             bucket=bucket,
             access_key_id=access_key_id,
             secret_access_key=secret_access_key,
-            **model_download_args(cfg, namespace, job_node_selector),
+            model=model_download(cfg, namespace, job_node_selector),
             uploader_image=catalog.S3_UPLOADER_IMAGE,
             scratch_size_gi=store.scratch_size_gb,
             create_bucket=store.create_bucket,
@@ -375,22 +379,25 @@ def serve_on_ray(
     opts = pulumi.ResourceOptions(provider=platform.provider)
     server = RayVllmServer(
         f"{cfg.name}-vllm",
-        RayVllmArgs(
-            **_server_args(cfg, platform, namespace, source, depends_on),
+        RayVllmServerArgs(
+            engine=engine_flags(cfg),
+            runtime=pod_runtime(cfg, platform, cpu=ray.cpu, memory=ray.memory,
+                                startup_timeout_seconds=ray.startup_timeout_seconds),
+            exposure=server_exposure(namespace),
+            source=source,
+            placement=platform.placement,
             nodes=nodes,
             gpus_per_node=gpus_per_node,
             pipeline_parallel_size=ray.pipeline_parallel(nodes),
+            dashboard_host=ray.dashboard_host,
             ray_version=ray.ray_version,
-            cpu=ray.cpu,
-            memory=ray.memory,
-            startup_timeout_seconds=ray.startup_timeout_seconds,
             nccl_env={**nccl_env, "NCCL_DEBUG": ray.nccl_debug},
             rdma=rdma,
             operator=operator.release if operator is not None else None,
-            dashboard_host=ray.dashboard_host,
+            wait_for=list(depends_on or []),
         ),
         opts=opts,
-    )
+    )  # fmt: skip
     door = entry_point(cfg, platform, namespace, server.service_name, server.service_port, opts)
     network_policies(cfg, namespace, door, server.pod_labels, server.ray_selector, opts)
     export_endpoint(cfg, namespace, door, opts)
