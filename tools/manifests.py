@@ -66,7 +66,7 @@ def _crd_file_schemas(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
     stat = path.stat()
     cached = CACHE_DIR / f"{path.stem}-{stat.st_size}-{stat.st_mtime_ns}.json"
     if cached.is_file():
-        return {(a, k): schema for a, k, schema in json.loads(cached.read_text())}
+        return {(a, k): _without_null_combinators(schema) for a, k, schema in json.loads(cached.read_text())}
     schemas: dict[tuple[str, str], dict[str, Any]] = {}
     # libyaml's parser: the pure-Python one takes seconds on these files.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -76,7 +76,9 @@ def _crd_file_schemas(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
         spec = doc["spec"]
         for version in spec["versions"]:
             api_version = f"{spec['group']}/{version['name']}"
-            schemas[(api_version, spec["names"]["kind"])] = version["schema"]["openAPIV3Schema"]
+            schemas[(api_version, spec["names"]["kind"])] = _without_null_combinators(
+                version["schema"]["openAPIV3Schema"]
+            )
     try:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         partial = cached.with_suffix(f".{os.getpid()}.tmp")  # parallel test workers: write, then rename
@@ -85,6 +87,17 @@ def _crd_file_schemas(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
     except OSError:
         pass  # a read-only checkout still validates, only slower
     return schemas
+
+
+def _without_null_combinators(schema: Any) -> Any:
+    """The Route CRD as published (openshift/api route/v1) has `anyOf: null`, which a JSON-schema validator
+    cannot iterate; a null combinator constrains nothing, so it is dropped (../shared/crds/README.md)."""
+    if isinstance(schema, dict):
+        return {k: _without_null_combinators(v) for k, v in schema.items()
+                if not (k in ("anyOf", "oneOf", "allOf") and v is None)}  # fmt: skip
+    if isinstance(schema, list):
+        return [_without_null_combinators(v) for v in schema]
+    return schema
 
 
 def crd_schema(api_version: str, kind: str) -> dict[str, Any] | None:

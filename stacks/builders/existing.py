@@ -69,7 +69,11 @@ def build(cfg: StackConfig) -> None:
         provider=provider, placement=placement, run_as_user=uid, system_node_selector=dict(e.system_node_selector)
     )
 
-    if cfg.ray is None:
+    if e.serving == "kserve":
+        from stacks.builders.kserve import serve_with_kserve, served_models
+
+        serve_with_kserve(cfg, platform, namespace, served_models(cfg, source, placement), depends_on=gpu_ready)
+    elif cfg.ray is None:
         serve(cfg, platform, namespace, source, depends_on=gpu_ready)
     else:
         serve_on_ray(

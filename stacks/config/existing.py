@@ -11,6 +11,7 @@ from components.conventions import GPU_TAINT_KEY
 from stacks import catalog
 from stacks.catalog import GpuShape
 from stacks.config.base import DnsLabel, Section, check_replicas_fit
+from stacks.config.kserve import KserveConfig, OpenShiftRouteConfig, check_kserve
 from stacks.config.syntax import LabelKey, LabelMap
 
 if TYPE_CHECKING:
@@ -77,6 +78,14 @@ class ExistingClusterConfig(Section):
         description="Service account for the vLLM pods (e.g. one bound to an SCC). Default: the namespace default.",
     )
 
+    serving: Literal["deployments", "kserve"] = Field(
+        "deployments",
+        description="How vLLM runs: plain Deployments (`deployments`) or KServe InferenceServices as OpenShift AI "
+        "serves models (`kserve`, see existing.kserve). Default: deployments.",
+    )
+    kserve: KserveConfig = Field(default_factory=KserveConfig)  # type: ignore[arg-type]
+    route: OpenShiftRouteConfig = Field(default_factory=OpenShiftRouteConfig)  # type: ignore[arg-type]
+
     @model_validator(mode="after")
     def _no_operator_on_openshift(self) -> ExistingClusterConfig:
         if self.openshift and self.install_gpu_operator:
@@ -98,6 +107,7 @@ class ExistingClusterConfig(Section):
 
     def check_fit(self, root: StackConfig) -> None:
         nodes = self.gpu_nodes
+        check_kserve(self, root)
         if self.kubeconfig == "secret" and root.secrets.kubeconfig is None:
             raise ValueError("secrets.kubeconfig: existing.kubeconfig is `secret` but no secrets.kubeconfig is set")
         if root.model_store.kind == "nfs" and (root.model_store.server is None or root.model_store.path is None):

@@ -1,0 +1,23 @@
+"""KServe's objects for serving vLLM as OpenShift AI does: a ServingRuntime, one InferenceService per
+model, and the S3 connection the storage initializer reads."""
+
+from components.kserve.inference_service import (
+    InferenceServiceArgs,
+    VllmEngine,
+    VllmInferenceService,
+    inference_service_body,
+)
+from components.kserve.runtime import VllmRuntimeArgs, VllmServingRuntime, runtime_body
+from components.kserve.s3_connection import S3Connection, S3ConnectionArgs
+
+__all__ = [
+    "InferenceServiceArgs",
+    "S3Connection",
+    "S3ConnectionArgs",
+    "VllmEngine",
+    "VllmInferenceService",
+    "VllmRuntimeArgs",
+    "VllmServingRuntime",
+    "inference_service_body",
+    "runtime_body",
+]

@@ -1,0 +1,182 @@
+"""One KServe InferenceService per model: the weights' s3:// URI, the model's vLLM flags, its GPUs and
+GPU pool, and the deployment mode and token authentication OpenShift AI reads from its annotations.
+
+Sources (each annotation and label):
+- `serving.kserve.io/deploymentMode`: kserve v0.20.0 pkg/constants/constants.go (DeploymentMode;
+  `RawDeployment` and `Serverless` are the legacy names v0.20.0 still accepts and normalises to
+  Standard / Knative, ParseDeploymentMode). OpenShift AI 2.19, section 2.10 "About KServe deployment
+  modes": the standard mode "uses KServe RawDeployment mode" and needs neither the OpenShift Serverless
+  Operator, Service Mesh nor Authorino; the advanced mode is Knative Serverless
+  (https://docs.redhat.com/en/documentation/red_hat_openshift_ai_self-managed/2.19/html/serving_models/about-kserve-deployment-modes_serving-large-models;
+  read in its ja and zh-cn editions at the same path).
+- `security.opendatahub.io/enable-auth: "true"`: OpenShift AI's token authentication ("If you secured your
+  model inference endpoint by enabling token authentication ...",
+  https://docs.redhat.com/en/documentation/red_hat_openshift_ai_self-managed/3.4/html/deploying_models/making_inference_requests_to_deployed_models);
+  the controller reads exactly this key (opendatahub-io/odh-model-controller, commit
+  57b43aad41aea718861b6c70b38a16794fc4ac8e, internal/controller/constants/constants.go
+  EnableAuthODHAnnotation; kserve_raw_clusterrolebinding_reconciler.go, kserve_raw_route_reconciler.go).
+- `opendatahub.io/dashboard: "true"` and `openshift.io/display-name`: what the OpenShift AI dashboard
+  lists (odh-model-controller config/runtimes/vllm/vllm-cuda-template.yaml labels its runtime so).
+- `serving.knative.dev/progress-deadline` (Serverless only): OpenShift AI "Setting a timeout for KServe"
+  (https://docs.redhat.com/en/documentation/red_hat_openshift_ai_cloud_service/1/html/managing_and_monitoring_models/managing_and_monitoring_models_on_the_single_model_serving_platform):
+  Knative's default 10 minutes fails a pod that loads a large model from S3 for longer.
+- No `networking.kserve.io/visibility: exposed` label: with it odh-model-controller creates its own Route
+  (kserve_raw_route_reconciler.go); this program creates the Route itself (components/openshift/route.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.kserve.runtime import MODEL_FORMAT, PORT_NAME
+from components.workloads.types import LABEL_PREFIX, GpuPlacement, pod_security_context
+
+DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
+ENABLE_AUTH = "security.opendatahub.io/enable-auth"
+KNATIVE_PROGRESS_DEADLINE = "serving.knative.dev/progress-deadline"
+
+
+@dataclass(frozen=True)
+class VllmEngine:
+    """The model's own `vllm serve` flags (the runtime supplies the model path, host and port)."""
+
+    served_model_name: str
+    tensor_parallel_size: int = 1
+    max_model_len: int = 8192
+    gpu_memory_utilization: float = 0.9
+    dtype: str = "auto"
+    quantization: str | None = None
+    extra_args: list[str] = field(default_factory=list)
+
+    def args(self) -> list[str]:
+        flags = [
+            f"--served-model-name={self.served_model_name}",
+            f"--tensor-parallel-size={self.tensor_parallel_size}",
+            f"--max-model-len={self.max_model_len}",
+            f"--gpu-memory-utilization={self.gpu_memory_utilization}",
+            f"--dtype={self.dtype}",
+        ]
+        if self.quantization:
+            flags.append(f"--quantization={self.quantization}")
+        return flags + list(self.extra_args)
+
+
+@dataclass(frozen=True)
+class InferenceServiceArgs:
+    namespace: pulumi.Input[str]
+    name: str
+    """A DNS label of at most 53 characters (KServe appends `-predictor`)."""
+    runtime_name: pulumi.Input[str]
+    storage_uri: pulumi.Input[str]
+    service_account_name: pulumi.Input[str]
+    """Lists the S3 secret the storage initializer reads (components/kserve/s3_connection.py)."""
+    engine: VllmEngine
+    placement: GpuPlacement
+    cpu: str = "4"
+    memory: str = "32Gi"
+    replicas: int = 1
+    deployment_mode: Literal["RawDeployment", "Serverless"] = "RawDeployment"
+    token_auth: bool = False
+    startup_timeout_seconds: int = 1800
+    termination_grace_period_seconds: int = 120
+    run_as_user: int | None = 1000
+    """Fixed non-root UID; None lets the platform assign one (OpenShift's restricted SCC does)."""
+    pod_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    wait_for: list[pulumi.Resource] = field(default_factory=list)
+
+
+def inference_service_body(args: InferenceServiceArgs) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(metadata, spec) of the InferenceService, in the API's camelCase."""
+    gpus = str(args.engine.tensor_parallel_size)
+    annotations: dict[str, Any] = {
+        DEPLOYMENT_MODE: args.deployment_mode,
+        "openshift.io/display-name": args.engine.served_model_name,
+    }
+    if args.token_auth:
+        annotations[ENABLE_AUTH] = "true"
+    metadata = {
+        "name": args.name,
+        "namespace": args.namespace,
+        "labels": {"opendatahub.io/dashboard": "true", f"{LABEL_PREFIX}/model": args.name},
+        "annotations": annotations,
+    }
+    probe_path = {"httpGet": {"path": "/health", "port": PORT_NAME}}
+    model = {
+        "modelFormat": {"name": MODEL_FORMAT},
+        "runtime": args.runtime_name,
+        "storageUri": args.storage_uri,
+        "args": args.engine.args(),
+        "resources": {
+            "requests": {"cpu": args.cpu, "memory": args.memory, "nvidia.com/gpu": gpus},
+            "limits": {"memory": args.memory, "nvidia.com/gpu": gpus},
+        },
+        # Loading a large model takes minutes: only the startup probe waits that long.
+        "startupProbe": {**probe_path, "periodSeconds": 10,
+                         "failureThreshold": math.ceil(args.startup_timeout_seconds / 10)},
+        "readinessProbe": {**probe_path, "periodSeconds": 5, "failureThreshold": 3},
+        "livenessProbe": {**probe_path, "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 6},
+    }  # fmt: skip
+    predictor: dict[str, Any] = {
+        "minReplicas": args.replicas,
+        "maxReplicas": args.replicas,
+        "serviceAccountName": args.service_account_name,
+        "nodeSelector": dict(args.placement.node_selector),
+        "tolerations": [
+            {"key": key, "operator": "Exists", "effect": "NoSchedule"} for key in args.placement.taint_keys
+        ],
+        "securityContext": _camel_keys(pod_security_context(args.run_as_user)),
+        "terminationGracePeriodSeconds": args.termination_grace_period_seconds,
+        "model": model,
+    }
+    if args.deployment_mode == "RawDeployment":
+        # No surge: a GPU-bound cluster has no spare GPU for an extra pod during a rollout.
+        predictor["deploymentStrategy"] = {
+            "type": "RollingUpdate",
+            "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1},
+        }
+    else:
+        predictor["annotations"] = {KNATIVE_PROGRESS_DEADLINE: f"{math.ceil(args.startup_timeout_seconds / 60) + 10}m"}
+    if args.pod_annotations:
+        predictor["annotations"] = {**predictor.get("annotations", {}), **args.pod_annotations}
+    return metadata, {"predictor": predictor}
+
+
+def _camel_keys(value: Any) -> Any:
+    """The typed pod helpers speak the Python SDK's snake_case; a custom resource is sent verbatim."""
+    if isinstance(value, dict):
+        return {_camel(k): _camel_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel_keys(v) for v in value]
+    return value
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+class VllmInferenceService(pulumi.ComponentResource):
+    name: pulumi.Output[str]
+    predictor_service_name: pulumi.Output[str]
+    """KServe's raw-mode Service `<name>-predictor` (port 80 -> the runtime's http port)."""
+
+    def __init__(self, name: str, args: InferenceServiceArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-serving:kserve:VllmInferenceService", name, None, opts)
+        metadata, spec = inference_service_body(args)
+        isvc = k8s.apiextensions.CustomResource(
+            f"{name}-isvc",
+            api_version="serving.kserve.io/v1beta1",
+            kind="InferenceService",
+            metadata=metadata,
+            spec=spec,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.wait_for)),
+        )
+        self.name = isvc.id.apply(lambda _: args.name)
+        # kserve v0.20.0 pkg/constants/constants.go PredictorServiceName: `<isvc>-predictor`.
+        self.predictor_service_name = self.name.apply(lambda n: f"{n}-predictor")
+        self.register_outputs({"name": self.name, "predictorServiceName": self.predictor_service_name})

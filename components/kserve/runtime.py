@@ -1,0 +1,109 @@
+"""A KServe ServingRuntime for the pinned vLLM image: what every model's pod runs, before the
+InferenceService adds the model's own flags, GPUs and placement.
+
+Shaped after OpenShift AI's own vLLM runtime (opendatahub-io/odh-model-controller, commit
+57b43aad41aea718861b6c70b38a16794fc4ac8e, config/runtimes/vllm/vllm-cuda-template.yaml): the container
+`kserve-container` on port 8080, the model read from /mnt/models (where KServe's storage initializer puts
+the weights: pkg/constants/constants.go DefaultModelLocalMountPath in kserve v0.20.0), the model format
+`vLLM` with autoSelect, Prometheus scrape annotations, label `opendatahub.io/dashboard: "true"` and
+annotations `openshift.io/display-name`, `opendatahub.io/recommended-accelerators` (so the OpenShift AI
+dashboard lists it and offers it for NVIDIA GPUs). Unlike the template it runs `vllm serve` of the pinned
+image (the same entry point as the plain Deployment), hardens the container (non-root, no privilege
+escalation, no capabilities: OpenShift's restricted SCC assigns the UID) and mounts a memory-backed
+/dev/shm for the tensor-parallel workers' NCCL buffers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.workloads.types import LABEL_PREFIX
+
+CONTAINER = "kserve-container"  # kserve v0.20.0 pkg/constants/constants.go InferenceServiceContainerName
+PORT = 8080  # odh-model-controller's vLLM template; KServe's raw Service maps port 80 to it
+PORT_NAME = "http"
+MODEL_DIR = "/mnt/models"
+MODEL_FORMAT = "vLLM"
+
+
+@dataclass(frozen=True)
+class VllmRuntimeArgs:
+    namespace: pulumi.Input[str]
+    image: str
+    vllm_version: str
+    """For the display name (e.g. 0.33.0)."""
+    shm_size_gi: int = 16
+    env: list[dict[str, Any]] = field(default_factory=list)
+    """Extra env of every model's container (e.g. VLLM_API_KEY from a secret)."""
+    image_pull_secrets: list[str] = field(default_factory=list)
+    name: str = "vllm-runtime"
+
+
+def runtime_body(args: VllmRuntimeArgs) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(metadata, spec) of the ServingRuntime, in the API's camelCase (a custom resource is sent as given)."""
+    metadata = {
+        "name": args.name,
+        "namespace": args.namespace,
+        "labels": {"opendatahub.io/dashboard": "true", f"{LABEL_PREFIX}/component": "serving-runtime"},
+        "annotations": {
+            "openshift.io/display-name": f"vLLM {args.vllm_version} NVIDIA GPU ServingRuntime (llm-serving)",
+            "opendatahub.io/recommended-accelerators": json.dumps(["nvidia.com/gpu"]),
+        },
+    }
+    container = {
+        "name": CONTAINER,
+        "image": args.image,
+        "command": ["vllm", "serve"],
+        "args": [MODEL_DIR, "--host=0.0.0.0", f"--port={PORT}"],
+        "env": [
+            # Weights come from /mnt/models only; never reach out to the Hub at start.
+            {"name": "HF_HUB_OFFLINE", "value": "1"},
+            {"name": "HOME", "value": "/tmp"},
+            {"name": "HF_HOME", "value": "/tmp/hf_home"},
+            {"name": "VLLM_NO_USAGE_STATS", "value": "1"},
+            *args.env,
+        ],
+        "ports": [{"name": PORT_NAME, "containerPort": PORT, "protocol": "TCP"}],
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "runAsNonRoot": True,
+        },
+        "volumeMounts": [{"name": "shm", "mountPath": "/dev/shm"}, {"name": "tmp", "mountPath": "/tmp"}],
+    }
+    spec: dict[str, Any] = {
+        "annotations": {"prometheus.io/port": str(PORT), "prometheus.io/path": "/metrics"},
+        "multiModel": False,
+        "supportedModelFormats": [{"name": MODEL_FORMAT, "autoSelect": True}],
+        "containers": [container],
+        "volumes": [
+            {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{args.shm_size_gi}Gi"}},
+            {"name": "tmp", "emptyDir": {"sizeLimit": "20Gi"}},
+        ],
+    }
+    if args.image_pull_secrets:
+        spec["imagePullSecrets"] = [{"name": s} for s in args.image_pull_secrets]
+    return metadata, spec
+
+
+class VllmServingRuntime(pulumi.ComponentResource):
+    runtime_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: VllmRuntimeArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("llm-serving:kserve:VllmServingRuntime", name, None, opts)
+        metadata, spec = runtime_body(args)
+        runtime = k8s.apiextensions.CustomResource(
+            f"{name}-runtime",
+            api_version="serving.kserve.io/v1alpha1",
+            kind="ServingRuntime",
+            metadata=metadata,
+            spec=spec,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.runtime_name = runtime.id.apply(lambda _: args.name)
+        self.register_outputs({"runtimeName": self.runtime_name})

@@ -1,0 +1,207 @@
+"""`existing.serving: kserve`: vLLM served as OpenShift AI serves models, through KServe (issue 18).
+
+One ServingRuntime for the pinned vLLM image, one S3 connection (Secret + service account) that KServe's
+storage initializer reads, and one InferenceService per model whose `storageUri` is the model's
+directory in the bucket the upload Job fills. On OpenShift each InferenceService gets a Route (TLS at the
+router). The plain-Deployment path (stacks/workload.serve) stays the default.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pulumi
+
+from components.kserve import (
+    InferenceServiceArgs,
+    S3Connection,
+    S3ConnectionArgs,
+    VllmEngine,
+    VllmInferenceService,
+    VllmRuntimeArgs,
+    VllmServingRuntime,
+)
+from components.kserve.runtime import PORT_NAME
+from components.openshift import OpenShiftRoute, OpenShiftRouteArgs
+from components.workloads import GpuPlacement, ModelSource
+from components.workloads.namespace import API_KEY_SECRET_KEY, ServingNamespace
+from components.workloads.types import LABEL_PREFIX
+from stacks import capacity
+from stacks.builders.workload import ServingPlatform, secret_or_none
+from stacks.config.stack import StackConfig
+
+ISVC_NAME_MAX = 53  # odh-model-controller constants.go MaxISVCLength: 63 minus KServe's "-predictor"
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """One model to serve: what a `models:` entry becomes (today: the stack's one model + vllm)."""
+
+    name: str
+    """The InferenceService's name (a DNS label, at most 53 characters)."""
+    engine: VllmEngine
+    source: ModelSource
+    """`model` is the s3:// URI of the model's directory; `ready` the Job that fills it."""
+    placement: GpuPlacement
+    replicas: int
+    cpu: str
+    memory: str
+    startup_timeout_seconds: int
+    termination_grace_period_seconds: int
+
+
+def isvc_name(served_name: str) -> str:
+    """A served model name as a KServe name: lower case, `-` for anything else, at most 53 characters."""
+    name = re.sub(r"[^a-z0-9]+", "-", served_name.lower()).strip("-")[:ISVC_NAME_MAX].rstrip("-")
+    return name if name and name[0].isalpha() else f"m-{name}"[:ISVC_NAME_MAX].rstrip("-")
+
+
+def served_models(cfg: StackConfig, source: ModelSource, placement: GpuPlacement) -> list[ServedModel]:
+    """The models of the stack as the KServe builder takes them (a list: one InferenceService each)."""
+    v = cfg.vllm
+    return [
+        ServedModel(
+            name=isvc_name(cfg.model.name),
+            engine=VllmEngine(
+                served_model_name=cfg.model.name,
+                tensor_parallel_size=v.tensor_parallel_size,
+                max_model_len=v.max_model_len,
+                gpu_memory_utilization=v.gpu_memory_utilization,
+                dtype=v.dtype,
+                quantization=v.quantization,
+                extra_args=list(v.extra_args),
+            ),
+            source=source,
+            placement=placement,
+            replicas=v.replicas,
+            cpu=v.cpu,
+            memory=capacity.vllm_memory(cfg),
+            startup_timeout_seconds=v.startup_timeout_seconds,
+            termination_grace_period_seconds=v.termination_grace_period_seconds,
+        )
+    ]
+
+
+def serve_with_kserve(
+    cfg: StackConfig,
+    platform: ServingPlatform,
+    namespace: ServingNamespace,
+    models: list[ServedModel],
+    depends_on: list[pulumi.Resource] | None = None,
+) -> list[VllmInferenceService]:
+    """The ServingRuntime, the S3 connection, an InferenceService (and on OpenShift a Route) per model."""
+    assert cfg.existing is not None and cfg.model_store.kind == "s3"  # existing.check_fit: check_kserve
+    e, store = cfg.existing, cfg.model_store
+    kserve = e.kserve
+    token_auth = kserve.token_auth_on(e.openshift)
+    opts = pulumi.ResourceOptions(provider=platform.provider)
+    access_key, secret_key = (
+        secret_or_none(cfg.secrets.s3_access_key_id),
+        secret_or_none(cfg.secrets.s3_secret_access_key),
+    )
+    assert store.endpoint is not None and access_key is not None and secret_key is not None  # existing.check_fit
+
+    connection = S3Connection(
+        f"{cfg.name}-s3-connection",
+        S3ConnectionArgs(
+            namespace=namespace.name,
+            endpoint_url=store.endpoint.rstrip("/"),
+            bucket=store.bucket or f"{cfg.name}-models",
+            region=store.region or "us-east-1",  # MinIO's default signing region
+            access_key_id=access_key,
+            secret_access_key=secret_key,
+        ),
+        opts=opts,
+    )
+    # With token auth the platform checks the caller (OpenShift AI); without it vLLM checks the API key.
+    key_env = [] if token_auth else [{
+        "name": "VLLM_API_KEY",
+        "valueFrom": {"secretKeyRef": {"name": namespace.api_key_secret_name, "key": API_KEY_SECRET_KEY}},
+    }]  # fmt: skip
+    runtime = VllmServingRuntime(
+        f"{cfg.name}-vllm-runtime",
+        VllmRuntimeArgs(
+            namespace=namespace.name,
+            image=cfg.vllm.image,
+            vllm_version=cfg.vllm.image.rsplit(":", 1)[-1].removeprefix("v"),
+            shm_size_gi=cfg.vllm.shm_size_gi,
+            env=key_env,
+            image_pull_secrets=[str(s) for s in platform.image_pull_secrets],
+            name=kserve.runtime_name,
+        ),
+        opts=opts,
+    )
+    services = []
+    for model in models:
+        isvc = VllmInferenceService(
+            f"{cfg.name}-{model.name}",
+            InferenceServiceArgs(
+                namespace=namespace.name,
+                name=model.name,
+                runtime_name=runtime.runtime_name,
+                storage_uri=model.source.model,
+                service_account_name=connection.service_account_name,
+                engine=model.engine,
+                placement=model.placement,
+                cpu=model.cpu,
+                memory=model.memory,
+                replicas=model.replicas,
+                deployment_mode=kserve.deployment_mode,
+                token_auth=token_auth,
+                startup_timeout_seconds=model.startup_timeout_seconds,
+                termination_grace_period_seconds=model.termination_grace_period_seconds,
+                run_as_user=platform.run_as_user,
+                pod_annotations={} if token_auth else {f"{LABEL_PREFIX}/api-key-checksum": namespace.api_key_checksum},
+                wait_for=[*model.source.ready, *(depends_on or [])],
+            ),
+            opts=opts,
+        )
+        services.append(isvc)
+        _route(cfg, namespace, model, isvc, token_auth, several=len(models) > 1, opts=opts)
+    _export(cfg, namespace, models, services, token_auth)
+    return services
+
+
+def _route(
+    cfg: StackConfig, namespace: ServingNamespace, model: ServedModel, isvc: VllmInferenceService,
+    token_auth: bool, *, several: bool, opts: pulumi.ResourceOptions,
+) -> OpenShiftRoute | None:  # fmt: skip
+    """TLS at the router to KServe's `<name>-predictor` Service (RawDeployment; Serverless is published by
+    OpenShift Serverless). With token auth the Service's `https` port is OpenShift AI's auth proxy, so the
+    router re-encrypts to it, as odh-model-controller's own Route does (components/openshift/route.py)."""
+    assert cfg.existing is not None
+    e = cfg.existing
+    if not (e.openshift and e.route.enabled and e.kserve.deployment_mode == "RawDeployment"):
+        return None
+    host = e.route.hostname
+    route = OpenShiftRoute(
+        f"{cfg.name}-{model.name}",
+        OpenShiftRouteArgs(
+            namespace=namespace.name,
+            name=model.name,
+            service_name=isvc.predictor_service_name,
+            target_port="https" if token_auth else PORT_NAME,
+            termination="reencrypt" if token_auth else "edge",
+            hostname=f"{model.name}-{host}" if host and several else host,
+            timeout_seconds=e.route.timeout_seconds,
+        ),
+        opts=opts,
+    )
+    pulumi.export(f"routeHostCommand-{model.name}" if several else "routeHostCommand", route.host_command)
+    return route
+
+
+def _export(
+    cfg: StackConfig, namespace: ServingNamespace, models: list[ServedModel],
+    services: list[VllmInferenceService], token_auth: bool,
+) -> None:  # fmt: skip
+    pulumi.export("servingMode", "kserve")
+    pulumi.export("namespace", namespace.name)
+    pulumi.export("inferenceServices", pulumi.Output.all(*[s.name for s in services]))
+    pulumi.export("servedModelNames", [m.engine.served_model_name for m in models])
+    pulumi.export("modelId", cfg.model.id)
+    if token_auth:
+        pulumi.export("auth", "OpenShift AI token: a service account token with `get` on the InferenceService")
+    else:
+        pulumi.export("apiKey", namespace.api_key)

@@ -1,0 +1,85 @@
+"""Config of the KServe serving path on an existing cluster (`existing.serving: kserve`, issue 18) and of
+the OpenShift Route in front of either serving path (`existing.route`).
+
+Red Hat OpenShift AI serves LLMs through KServe: one ServingRuntime for the vLLM image and one
+InferenceService per model, whose weights KServe's storage initializer copies from S3 into the pod
+before vLLM starts. The plain Deployments stay the default (`existing.serving: deployments`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from stacks.config.base import DnsLabel, Section
+from stacks.config.syntax import Hostname
+
+if TYPE_CHECKING:
+    from stacks.config.existing import ExistingClusterConfig
+    from stacks.config.stack import StackConfig
+
+
+class KserveConfig(Section):
+    """How the InferenceServices run (read only with `existing.serving: kserve`)."""
+
+    deployment_mode: Literal["RawDeployment", "Serverless"] = Field(
+        "RawDeployment",
+        description="KServe deployment mode (annotation serving.kserve.io/deploymentMode): RawDeployment, OpenShift "
+        "AI's standard mode (a Deployment and a Service; needs neither OpenShift Serverless nor Service Mesh), or "
+        "Serverless (a Knative Service; needs both installed). Default: RawDeployment.",
+    )
+    token_auth: bool | None = Field(
+        None,
+        description="Protect each endpoint with OpenShift AI's token authentication (annotation "
+        "security.opendatahub.io/enable-auth): clients send a service account token with `get` on the "
+        "InferenceService instead of the API key. Needs existing.openshift. Default: true on OpenShift, else false.",
+    )
+
+    runtime_name: DnsLabel = Field(
+        "vllm-runtime", description="Name of the ServingRuntime the InferenceServices use. Default: vllm-runtime."
+    )
+
+    def token_auth_on(self, openshift: bool) -> bool:
+        return openshift if self.token_auth is None else self.token_auth
+
+
+class OpenShiftRouteConfig(Section):
+    """The OpenShift Route that publishes the API with TLS at the router (read only with existing.openshift)."""
+
+    enabled: bool = Field(
+        True,
+        description="Create a Route (TLS terminated at the OpenShift router, http redirected to https) for the "
+        "API: the entry point with `serving: deployments`, each InferenceService with `serving: kserve` "
+        "(RawDeployment; Serverless is published by OpenShift Serverless itself). Default: true.",
+    )
+    hostname: Hostname | None = Field(
+        None,
+        description="Host name of the Route (one model: this host; several: `<model>-<host>`). Default: the "
+        "router's generated `<name>-<namespace>.<apps domain>`.",
+    )
+    timeout_seconds: int = Field(
+        600,
+        ge=30,
+        le=3600,
+        description="Router timeout for one request (annotation haproxy.router.openshift.io/timeout; the router's "
+        "default of 30 s cuts long generations off). Default: 600.",
+    )
+
+
+def check_kserve(existing: ExistingClusterConfig, root: StackConfig) -> None:
+    """Cross-section rules of `existing.serving: kserve` (raised as `key: message`, one line)."""
+    if existing.serving != "kserve":
+        return
+    if root.model_store.kind != "s3":
+        raise ValueError(
+            "modelStore.kind: existing.serving kserve reads the weights with KServe's storage initializer from "
+            f"S3 (storageUri s3://…); use kind s3 (got {root.model_store.kind})"
+        )
+    if root.ray is not None:
+        raise ValueError("ray: existing.serving kserve runs each model as one InferenceService on one node; remove ray")
+    if existing.kserve.token_auth and not existing.openshift:  # an explicit true
+        raise ValueError(
+            "existing.kserve.tokenAuth: token authentication is OpenShift AI's (security.opendatahub.io/enable-auth); "
+            "set existing.openshift: true or tokenAuth: false (vLLM then checks the API key)"
+        )

@@ -1,0 +1,192 @@
+"""`existing.serving: kserve` (issue 18): vLLM served as OpenShift AI serves models, through a KServe
+ServingRuntime and one InferenceService per model reading its weights from MinIO, with OpenShift AI's
+token authentication and a Route with TLS at the router."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from components.kserve import InferenceServiceArgs, VllmEngine, inference_service_body
+from components.openshift import OpenShiftRouteArgs, route_spec
+from components.workloads.types import GpuPlacement
+from stacks import catalog
+from stacks.builders.kserve import isvc_name
+from stacks.config.stack import parse
+from stacks.errors import ConfigError
+from tests.harness import k8s_object, k8s_objects, merge, preview
+from tools import manifests
+from tools.preview import REPO
+
+STACK = "existing-cluster"
+EXAMPLE = REPO / "tests" / "configs" / "existing-rhoai-kserve.yaml"
+KNOWN = {"s3AccessKeyId": "minio-access-known", "s3SecretAccessKey": "minio-secret-known-123"}
+
+
+def example(**overrides: Any) -> dict[str, Any]:
+    """The example's config mapping without its mock `secure:` secrets, with `llm-serving:` overrides."""
+    document = yaml.safe_load(EXAMPLE.read_text())["config"]
+    document.pop("llm-serving:secrets")
+    return merge(document, {f"llm-serving:{k}": v for k, v in overrides.items()})
+
+
+def parse_example(**overrides: Any):
+    values = {k.removeprefix("llm-serving:"): v for k, v in example(**overrides).items()}
+    return parse({**values, "secrets": KNOWN}, {"secrets"})
+
+
+@pytest.fixture(scope="module")
+def rhoai():
+    run = preview(STACK, raw=example(), secrets={"secrets": KNOWN})
+    assert run.error is None, run.error
+    return run
+
+
+def test_every_kserve_object_is_valid_against_the_v0_20_crds(rhoai):
+    kinds = {o["kind"] for o in k8s_objects(rhoai)}
+    assert {"ServingRuntime", "InferenceService", "Route"} <= kinds
+    assert "Deployment" not in kinds, "serving kserve replaces the plain vLLM Deployment"
+    for api_version, kind in [("serving.kserve.io/v1alpha1", "ServingRuntime"),
+                              ("serving.kserve.io/v1beta1", "InferenceService"), ("route.openshift.io/v1", "Route")]:  # fmt: skip
+        assert manifests.crd_schema(api_version, kind) is not None, f"{kind}: validated against its upstream CRD"
+    for obj in k8s_objects(rhoai):
+        assert manifests.validate(obj) == [], obj["kind"]
+
+
+def test_the_runtime_runs_the_pinned_vllm_on_port_8080_with_a_memory_shm(rhoai):
+    runtime = k8s_object(rhoai, "ServingRuntime")
+    assert runtime["metadata"]["labels"]["opendatahub.io/dashboard"] == "true"
+    assert runtime["spec"]["supportedModelFormats"] == [{"name": "vLLM", "autoSelect": True}]
+    (container,) = runtime["spec"]["containers"]
+    assert container["name"] == "kserve-container" and container["image"] == catalog.VLLM_IMAGE
+    assert container["command"] == ["vllm", "serve"]
+    assert container["args"][0] == "/mnt/models", "the storage initializer's download directory"
+    assert container["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+    assert {"name": "shm", "mountPath": "/dev/shm"} in container["volumeMounts"]
+    shm = next(v for v in runtime["spec"]["volumes"] if v["name"] == "shm")
+    assert shm["emptyDir"] == {"medium": "Memory", "sizeLimit": "16Gi"}
+    assert container["securityContext"]["runAsNonRoot"] is True
+    assert "runAsUser" not in json.dumps(runtime), "OpenShift's restricted SCC assigns the UID"
+    assert "VLLM_API_KEY" not in json.dumps(container), "token auth: the platform checks the caller"
+
+
+def test_one_inference_service_reads_the_model_from_minio_on_the_l4_pool(rhoai):
+    isvc = k8s_object(rhoai, "InferenceService")
+    runtime = k8s_object(rhoai, "ServingRuntime")
+    meta, predictor = isvc["metadata"], isvc["spec"]["predictor"]
+    assert meta["name"] == "mistral-small-24b-tp4"
+    assert meta["annotations"]["serving.kserve.io/deploymentMode"] == "RawDeployment"
+    assert meta["annotations"]["security.opendatahub.io/enable-auth"] == "true"
+    model = predictor["model"]
+    assert model["runtime"] == runtime["metadata"]["name"]
+    assert model["modelFormat"] == {"name": "vLLM"}
+    assert model["storageUri"] == "s3://models/mistralai--Mistral-Small-24B-Instruct-2501/main"
+    assert {"--tensor-parallel-size=4", "--dtype=bfloat16", "--served-model-name=mistral-small-24b-tp4"} <= set(
+        model["args"]
+    )
+    assert model["resources"]["limits"]["nvidia.com/gpu"] == "4" == model["resources"]["requests"]["nvidia.com/gpu"]
+    assert model["startupProbe"]["failureThreshold"] * model["startupProbe"]["periodSeconds"] >= 1800
+    assert predictor["nodeSelector"] == {"nvidia.com/gpu.product": "NVIDIA-L4"}
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in predictor["tolerations"]
+    assert predictor["deploymentStrategy"]["rollingUpdate"] == {"maxSurge": 0, "maxUnavailable": 1}
+    assert "runAsUser" not in predictor["securityContext"]
+
+
+def test_the_s3_connection_reaches_the_storage_initializer_and_stays_secret(rhoai):
+    isvc = k8s_object(rhoai, "InferenceService")
+    account = k8s_object(rhoai, "ServiceAccount", isvc["spec"]["predictor"]["serviceAccountName"])
+    (listed,) = account["secrets"]
+    secret = k8s_object(rhoai, "Secret", listed["name"])
+    assert secret["metadata"]["labels"]["opendatahub.io/dashboard"] == "true"
+    assert secret["metadata"]["annotations"]["opendatahub.io/connection-type"] == "s3"
+    # KServe's keys (access keys, S3_ENDPOINT, AWS_DEFAULT_REGION) and OpenShift AI's, every value a secret.
+    assert set(secret["stringData"]) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "S3_ENDPOINT",
+                                         "AWS_DEFAULT_REGION", "AWS_S3_ENDPOINT", "AWS_S3_BUCKET"}  # fmt: skip
+    assert set(secret["stringData"].values()) == {"[secret]"}
+    plan = json.dumps(rhoai.to_plan())
+    assert KNOWN["s3AccessKeyId"] not in plan and KNOWN["s3SecretAccessKey"] not in plan
+
+
+def test_the_route_reencrypts_to_the_auth_proxy_when_token_auth_is_on(rhoai):
+    route = k8s_object(rhoai, "Route")
+    assert route["spec"]["to"]["name"] == "mistral-small-24b-tp4-predictor"
+    assert route["spec"]["port"] == {"targetPort": "https"}
+    assert route["spec"]["tls"] == {"termination": "reencrypt", "insecureEdgeTerminationPolicy": "Redirect"}
+    assert route["metadata"]["annotations"]["haproxy.router.openshift.io/timeout"] == "600s"
+
+
+def test_without_token_auth_the_route_is_edge_tls_to_the_http_port():
+    spec = route_spec(OpenShiftRouteArgs(namespace="ns", name="m", service_name="m-predictor", target_port="http"))
+    assert spec["tls"] == {"termination": "edge", "insecureEdgeTerminationPolicy": "Redirect"}
+    assert spec["port"] == {"targetPort": "http"} and "host" not in spec
+
+
+def _isvc(**overrides: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    args = dict(namespace="ns", name="m", runtime_name="vllm-runtime", storage_uri="s3://b/m",
+                service_account_name="sa", engine=VllmEngine(served_model_name="M"),
+                placement=GpuPlacement(node_selector={}))  # fmt: skip
+    return inference_service_body(InferenceServiceArgs(**{**args, **overrides}))
+
+
+def test_serverless_is_a_choice_with_knatives_progress_deadline_for_slow_loads():
+    meta, spec = _isvc(deployment_mode="Serverless", startup_timeout_seconds=1800)
+    assert meta["annotations"]["serving.kserve.io/deploymentMode"] == "Serverless"
+    assert spec["predictor"]["annotations"]["serving.knative.dev/progress-deadline"] == "40m"
+    assert "deploymentStrategy" not in spec["predictor"], "a Deployment strategy is RawDeployment's"
+
+
+def test_token_auth_off_leaves_no_auth_annotation_and_quantization_reaches_vllm():
+    meta, spec = _isvc(token_auth=False, engine=VllmEngine(served_model_name="M", quantization="fp8"))
+    assert "security.opendatahub.io/enable-auth" not in meta["annotations"]
+    assert "--quantization=fp8" in spec["predictor"]["model"]["args"]
+
+
+def test_inference_service_names_are_kserve_names():
+    assert isvc_name("Mistral-Small-24B-Instruct-2501") == "mistral-small-24b-instruct-2501"
+    assert isvc_name("qwen2.5_0.5b") == "qwen2-5-0-5b"
+    assert isvc_name("7b-" + "x" * 80).startswith("m-7b-") and len(isvc_name("7b-" + "x" * 80)) <= 53
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "says"),
+    [
+        (
+            {
+                "modelStore": {
+                    "kind": "existingClaim",
+                    "claimName": "weights",
+                    "endpoint": None,
+                    "bucket": None,
+                    "createBucket": None,
+                    "scratchSizeGb": None,
+                }
+            },
+            "llm-serving:modelStore.kind",
+            "use kind s3",
+        ),
+        (
+            {"existing": {"openshift": False, "kserve": {"tokenAuth": True}}},
+            "llm-serving:existing.kserve.tokenAuth",
+            "OpenShift AI",
+        ),
+        (
+            {"existing": {"kserve": {"deploymentMode": "Knative"}}},
+            "llm-serving:existing.kserve.deploymentMode",
+            "RawDeployment",
+        ),
+        ({"existing": {"installGpuOperator": True}}, "llm-serving:existing.installGpuOperator", "OperatorHub"),
+        (
+            {"vllm": {"tensorParallelSize": 1, "quantization": "fp8"}, "existing": {"gpuNodes": {"gpusPerNode": 1}}},
+            "llm-serving:model.id",
+            "per GPU",
+        ),
+    ],
+)
+def test_bad_kserve_input_is_one_line_naming_the_key(overrides, key, says):
+    with pytest.raises(ConfigError) as error:
+        parse_example(**overrides)
+    message = str(error.value)
+    assert "\n" not in message and key in message and says in message, message
