@@ -17,7 +17,7 @@ from stacks import catalog
 from stacks.builders.kserve import isvc_name
 from stacks.config.stack import parse
 from stacks.errors import ConfigError
-from tests.harness import k8s_object, k8s_objects, merge, preview
+from tests.harness import default_run, k8s_object, k8s_objects, merge, preview
 from tools import manifests
 from tools.preview import REPO
 
@@ -190,3 +190,14 @@ def test_bad_kserve_input_is_one_line_naming_the_key(overrides, key, says):
         parse_example(**overrides)
     message = str(error.value)
     assert "\n" not in message and key in message and says in message, message
+
+
+def test_openshift_plain_deployments_get_an_edge_route_to_the_entry_point():
+    run = default_run(STACK)  # the committed existing-cluster stack: OpenShift, serving deployments
+    route = k8s_object(run, "Route")
+    entry = next(o for o in k8s_objects(run) if o["kind"] == "Deployment" and o["metadata"]["name"] == "vllm-entry")
+    ports = [p["containerPort"] for c in entry["spec"]["template"]["spec"]["containers"] for p in c.get("ports", [])]
+    assert route["spec"]["to"] == {"kind": "Service", "name": "vllm-entry", "weight": 100}
+    assert route["spec"]["port"]["targetPort"] in ports, "the entry point's port, never vLLM's own"
+    assert route["spec"]["tls"] == {"termination": "edge", "insecureEdgeTerminationPolicy": "Redirect"}
+    assert manifests.validate(route) == []

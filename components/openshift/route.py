@@ -28,8 +28,8 @@ class OpenShiftRouteArgs:
     namespace: pulumi.Input[str]
     name: str
     service_name: pulumi.Input[str]
-    target_port: str
-    """The Service port's name."""
+    target_port: str | int
+    """The pods' port, by name or number (Route API: looked up in the Service's endpoints)."""
     termination: Literal["edge", "reencrypt"] = "edge"
     hostname: str | None = None
     """None: the router generates `<name>-<namespace>.<apps domain>`."""

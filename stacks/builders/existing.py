@@ -66,7 +66,11 @@ def build(cfg: StackConfig) -> None:
     source = _model_source(cfg, namespace, opts, uid)
     placement = GpuPlacement(node_selector=dict(e.gpu_nodes.node_selector), taint_keys=list(e.gpu_nodes.taint_keys))
     platform = ServingPlatform(
-        provider=provider, placement=placement, run_as_user=uid, system_node_selector=dict(e.system_node_selector)
+        provider=provider,
+        placement=placement,
+        run_as_user=uid,
+        system_node_selector=dict(e.system_node_selector),
+        openshift_route=e.route if e.openshift else None,
     )
 
     if e.serving == "kserve":

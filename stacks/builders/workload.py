@@ -10,6 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.conventions import DEFAULT_UID, LABEL_PREFIX
+from components.openshift import OpenShiftRoute, OpenShiftRouteArgs
 from components.workloads import (
     ApiEntryPoint,
     ApiEntryPointArgs,
@@ -35,6 +36,7 @@ from components.workloads.network_policy import ServingNetworkPolicies, ServingN
 from components.workloads.ray_vllm import RayVllmServer, RayVllmServerArgs, RdmaPodAccess
 from components.workloads.s3_model_store import S3ModelStore, S3ModelStoreArgs
 from stacks import capacity, catalog
+from stacks.config.kserve import OpenShiftRouteConfig
 from stacks.config.stack import StackConfig
 
 # A loadBalancer endpoint listens on 80 (cloud firewalls open exactly this); in-cluster clients reach the
@@ -75,6 +77,8 @@ class ServingPlatform:
     """Fixed non-root UID for the pods; None lets the platform assign one (OpenShift)."""
     system_node_selector: dict[str, str] = field(default_factory=dict)
     """Where the entry point's pods run (a CPU pool); empty: anywhere they are scheduled."""
+    openshift_route: OpenShiftRouteConfig | None = None
+    """Publish the entry point with an OpenShift Route (TLS at the router); None: no Route."""
 
 
 def serve(
@@ -106,6 +110,7 @@ def serve(
     door = entry_point(cfg, platform, namespace, server.service_name, server.service_port, opts)
     network_policies(cfg, namespace, door, server.pod_labels, None, opts)
     export_endpoint(cfg, namespace, door, opts)
+    publish_route(cfg, platform, namespace, door, opts)
     return server
 
 
@@ -247,6 +252,32 @@ def export_endpoint(
             lambda u: f'curl -s {u}/models -H "Authorization: Bearer $(pulumi stack output apiKey --show-secrets)"'
         ),
     )
+
+
+def publish_route(
+    cfg: StackConfig, platform: ServingPlatform, namespace: ServingNamespace, door: EntryPoint,
+    opts: pulumi.ResourceOptions,
+) -> OpenShiftRoute | None:  # fmt: skip
+    """On OpenShift: a Route to the entry point, TLS at the router and http redirected (edge: the entry
+    point itself speaks plain http inside the cluster). The API key still guards /v1 behind it."""
+    route = platform.openshift_route
+    if route is None or not route.enabled:
+        return None
+    published = OpenShiftRoute(
+        f"{cfg.name}-api",
+        OpenShiftRouteArgs(
+            namespace=namespace.name,
+            name="vllm",
+            service_name=door.service_name,
+            target_port=door.container_port,
+            termination="edge",
+            hostname=route.hostname,
+            timeout_seconds=route.timeout_seconds,
+        ),
+        opts=opts,
+    )
+    pulumi.export("routeHostCommand", published.host_command)
+    return published
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,5 +432,6 @@ def serve_on_ray(
     door = entry_point(cfg, platform, namespace, server.service_name, server.service_port, opts)
     network_policies(cfg, namespace, door, server.pod_labels, server.ray_selector, opts)
     export_endpoint(cfg, namespace, door, opts)
+    publish_route(cfg, platform, namespace, door, opts)
     pulumi.export("rayClusterName", server.cluster_name)
     return server
