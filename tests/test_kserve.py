@@ -201,3 +201,18 @@ def test_openshift_plain_deployments_get_an_edge_route_to_the_entry_point():
     assert route["spec"]["port"]["targetPort"] in ports, "the entry point's port, never vLLM's own"
     assert route["spec"]["tls"] == {"termination": "edge", "insecureEdgeTerminationPolicy": "Redirect"}
     assert manifests.validate(route) == []
+
+
+def test_token_auth_comes_with_a_client_that_may_only_get_these_inference_services(rhoai):
+    isvc = k8s_object(rhoai, "InferenceService")
+    role = k8s_object(rhoai, "Role")
+    assert role["rules"] == [{"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices"],
+                              "resourceNames": [isvc["metadata"]["name"]], "verbs": ["get"]}]  # fmt: skip
+    binding = k8s_object(rhoai, "RoleBinding")
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    (subject,) = binding["subjects"]
+    token = k8s_object(rhoai, "Secret", "vllm-client-token")
+    assert token["type"] == "kubernetes.io/service-account-token"
+    assert token["metadata"]["annotations"]["kubernetes.io/service-account.name"] == subject["name"]
+    assert "data" not in token and "stringData" not in token, "the cluster writes the token, not the stack"
+    assert "tokenCommand" in rhoai.outputs and "apiKey" not in rhoai.outputs

@@ -9,11 +9,14 @@ from components.kserve.inference_service import (
 )
 from components.kserve.runtime import VllmRuntimeArgs, VllmServingRuntime, runtime_body
 from components.kserve.s3_connection import S3Connection, S3ConnectionArgs
+from components.kserve.token_client import TokenClient, TokenClientArgs
 
 __all__ = [
     "InferenceServiceArgs",
     "S3Connection",
     "S3ConnectionArgs",
+    "TokenClient",
+    "TokenClientArgs",
     "VllmEngine",
     "VllmInferenceService",
     "VllmRuntimeArgs",

@@ -17,6 +17,8 @@ from components.kserve import (
     InferenceServiceArgs,
     S3Connection,
     S3ConnectionArgs,
+    TokenClient,
+    TokenClientArgs,
     VllmEngine,
     VllmInferenceService,
     VllmRuntimeArgs,
@@ -159,7 +161,7 @@ def serve_with_kserve(
         )
         services.append(isvc)
         _route(cfg, namespace, model, isvc, token_auth, several=len(models) > 1, opts=opts)
-    _export(cfg, namespace, models, services, token_auth)
+    _export(cfg, namespace, models, services, token_auth, opts)
     return services
 
 
@@ -194,7 +196,7 @@ def _route(
 
 def _export(
     cfg: StackConfig, namespace: ServingNamespace, models: list[ServedModel],
-    services: list[VllmInferenceService], token_auth: bool,
+    services: list[VllmInferenceService], token_auth: bool, opts: pulumi.ResourceOptions,
 ) -> None:  # fmt: skip
     pulumi.export("servingMode", "kserve")
     pulumi.export("namespace", namespace.name)
@@ -202,6 +204,12 @@ def _export(
     pulumi.export("servedModelNames", [m.engine.served_model_name for m in models])
     pulumi.export("modelId", cfg.model.id)
     if token_auth:
-        pulumi.export("auth", "OpenShift AI token: a service account token with `get` on the InferenceService")
+        client = TokenClient(
+            f"{cfg.name}-client",
+            TokenClientArgs(namespace=namespace.name, inference_services=[s.name for s in services]),
+            opts=opts,
+        )
+        # curl -H "Authorization: Bearer $(<tokenCommand>)" https://<route host>/v1/models
+        pulumi.export("tokenCommand", client.token_command)
     else:
         pulumi.export("apiKey", namespace.api_key)
