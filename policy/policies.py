@@ -70,6 +70,8 @@ def pod_specs(resource_type: str, props: Mapping[str, Any]) -> Iterator[Mapping[
         get(spec, "rayClusterSpec.headGroupSpec.template.spec"),  # RayJob
         get(spec, "leaderWorkerTemplate.leaderTemplate.spec"),  # LeaderWorkerSet
         get(spec, "leaderWorkerTemplate.workerTemplate.spec"),
+        spec if kind == "ServingRuntime" else None,  # KServe: the runtime's containers and volumes
+        get(spec, "predictor") if kind == "InferenceService" else None,  # KServe: the predictor is a pod spec
     ]
     for groups in (
         spec.get("workerGroupSpecs"),
@@ -120,7 +122,15 @@ ConfigMaps = Mapping[str, Mapping[str, Any]]
 def vllm_servers(resource_type: str, props: Mapping[str, Any], config_maps: ConfigMaps | None = None,
                  ) -> Iterator[tuple[Mapping[str, Any], str]]:  # fmt: skip
     """vLLM server containers with the command line they run: their command and args, plus (given
-    `config_maps`) the scripts they run from ConfigMaps they mount (a Ray head's serve.sh)."""
+    `config_maps`) the scripts they run from ConfigMaps they mount (a Ray head's serve.sh). KServe: the
+    vLLM server of an InferenceService is its `predictor.model` of format vLLM (it carries the model's
+    flags, GPUs and probes; the ServingRuntime's container is only the template KServe merges it into)."""
+    kind = _k8s_kind(resource_type)
+    if kind == "ServingRuntime":
+        return
+    model = get(props, "spec.predictor.model") if kind == "InferenceService" else None
+    if isinstance(model, Mapping) and str(get(model, "modelFormat.name", "")).lower() == "vllm":
+        yield model, " ".join(str(a) for a in ["vllm serve", *(model.get("args") or [])])
     for pod, c in _pod_containers(resource_type, props):
         line = command_line(c)
         if config_maps:

@@ -4,7 +4,9 @@ token authentication and a Route with TLS at the router."""
 
 from __future__ import annotations
 
+import copy
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ import yaml
 from components.kserve import InferenceServiceArgs, VllmEngine, inference_service_body
 from components.openshift import OpenShiftRouteArgs, route_spec
 from components.workloads.types import GpuPlacement
+from policy import policies
 from stacks import catalog
 from stacks.builders.kserve import isvc_name
 from stacks.config.stack import parse
@@ -216,3 +219,33 @@ def test_token_auth_comes_with_a_client_that_may_only_get_these_inference_servic
     assert token["metadata"]["annotations"]["kubernetes.io/service-account.name"] == subject["name"]
     assert "data" not in token and "stringData" not in token, "the cluster writes the token, not the stack"
     assert "tokenCommand" in rhoai.outputs and "apiKey" not in rhoai.outputs
+
+
+def _policy_findings(run, validate) -> list[str]:
+    found: list[str] = []
+    for r in run.registered():
+        if r.custom and r.type.endswith(("InferenceService", "ServingRuntime")):
+            args = SimpleNamespace(resource_type=r.type, props=r.inputs, urn=r.urn, name=r.name)
+            validate(args, lambda message, urn=None: found.append(message))
+    return found
+
+
+def test_the_policy_pack_checks_the_inference_service_as_the_vllm_server(rhoai):
+    servers = [m for r in rhoai.registered() for m, _ in policies.vllm_servers(r.type, r.inputs)]
+    assert [s.get("storageUri") for s in servers] == ["s3://models/mistralai--Mistral-Small-24B-Instruct-2501/main"]
+    assert _policy_findings(rhoai, policies.gpu_request_matches_tensor_parallel) == []
+    isvc = next(r for r in rhoai.registered() if r.type == "kubernetes:serving.kserve.io/v1beta1:InferenceService")
+    bad = copy.deepcopy(isvc.inputs)
+    bad["spec"]["predictor"]["model"]["resources"]["limits"]["nvidia.com/gpu"] = "1"
+    found: list[str] = []
+    args = SimpleNamespace(resource_type=isvc.type, props=bad, urn=isvc.urn, name=isvc.name)
+    policies.gpu_request_matches_tensor_parallel(args, lambda message, urn=None: found.append(message))
+    assert found and "--tensor-parallel-size is 4" in found[0]
+    assert _policy_findings(rhoai, policies.images_pinned) == []
+    runtime = next(r for r in rhoai.registered() if r.type == "kubernetes:serving.kserve.io/v1alpha1:ServingRuntime")
+    latest = copy.deepcopy(runtime.inputs)
+    latest["spec"]["containers"][0]["image"] = "vllm/vllm-openai:latest"
+    found = []
+    args = SimpleNamespace(resource_type=runtime.type, props=latest, urn=runtime.urn, name=runtime.name)
+    policies.images_pinned(args, lambda message, urn=None: found.append(message))
+    assert found, "the runtime's image is checked like every container's"
