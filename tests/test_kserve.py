@@ -52,6 +52,7 @@ def test_every_kserve_object_is_valid_against_the_v0_20_crds(rhoai):
     kinds = {o["kind"] for o in k8s_objects(rhoai)}
     assert {"ServingRuntime", "InferenceService", "Route"} <= kinds
     assert "Deployment" not in kinds, "serving kserve replaces the plain vLLM Deployment"
+    assert k8s_object(rhoai, "Namespace")["metadata"]["labels"]["opendatahub.io/dashboard"] == "true"
     for api_version, kind in [("serving.kserve.io/v1alpha1", "ServingRuntime"),
                               ("serving.kserve.io/v1beta1", "InferenceService"), ("route.openshift.io/v1", "Route")]:  # fmt: skip
         assert manifests.crd_schema(api_version, kind) is not None, f"{kind}: validated against its upstream CRD"

@@ -62,7 +62,11 @@ def build(cfg: StackConfig) -> None:
             )
         )
 
-    namespace = serving_namespace(cfg, provider)
+    # KServe: the label the OpenShift AI dashboard puts on its own resources (opendatahub-io/odh-dashboard
+    # frontend/src/k8sTypes.ts, KnownLabels.DASHBOARD_RESOURCE), so the namespace shows as a project there.
+    namespace = serving_namespace(
+        cfg, provider, labels={"opendatahub.io/dashboard": "true"} if e.serving == "kserve" else {}
+    )
     source = _model_source(cfg, namespace, opts, uid)
     placement = GpuPlacement(node_selector=dict(e.gpu_nodes.node_selector), taint_keys=list(e.gpu_nodes.taint_keys))
     platform = ServingPlatform(

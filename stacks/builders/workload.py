@@ -51,7 +51,10 @@ def secret_or_none(value) -> pulumi.Output[str] | None:
 
 
 def serving_namespace(
-    cfg: StackConfig, provider: pulumi.ProviderResource, pod_security: str = "baseline"
+    cfg: StackConfig,
+    provider: pulumi.ProviderResource,
+    pod_security: str = "baseline",
+    labels: dict[str, str] | None = None,
 ) -> ServingNamespace:
     return ServingNamespace(
         f"{cfg.name}-serving",
@@ -60,6 +63,7 @@ def serving_namespace(
             api_key=secret_or_none(cfg.secrets.api_key),
             hf_token=secret_or_none(cfg.secrets.hf_token),
             pod_security=pod_security,
+            labels=dict(labels or {}),
         ),
         opts=pulumi.ResourceOptions(provider=provider),
     )
