@@ -206,7 +206,7 @@ def _export(
     if token_auth:
         client = TokenClient(
             f"{cfg.name}-client",
-            TokenClientArgs(namespace=namespace.name, inference_services=[s.name for s in services]),
+            TokenClientArgs(namespace=namespace.name, inference_services=[m.name for m in models]),
             opts=opts,
         )
         # curl -H "Authorization: Bearer $(<tokenCommand>)" https://<route host>/v1/models
