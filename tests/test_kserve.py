@@ -250,3 +250,13 @@ def test_the_policy_pack_checks_the_inference_service_as_the_vllm_server(rhoai):
     args = SimpleNamespace(resource_type=runtime.type, props=latest, urn=runtime.urn, name=runtime.name)
     policies.images_pinned(args, lambda message, urn=None: found.append(message))
     assert found, "the runtime's image is checked like every container's"
+
+
+def test_with_token_auth_only_the_auth_proxy_is_open_and_vllms_own_port_stays_in_the_namespace(rhoai):
+    policies_by_name = {o["metadata"]["name"]: o["spec"] for o in k8s_objects(rhoai) if o["kind"] == "NetworkPolicy"}
+    assert policies_by_name["default-deny-ingress"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    door = policies_by_name["allow-entry-point"]
+    assert door["podSelector"] == {"matchLabels": {"component": "predictor"}}
+    assert door["ingress"] == [{"ports": [{"port": 8443, "protocol": "TCP"}]}], "the kube-rbac-proxy, from anywhere"
+    vllm = policies_by_name["allow-vllm-api"]["ingress"]
+    assert vllm == [{"from": [{"podSelector": {}}], "ports": [{"port": 8080, "protocol": "TCP"}]}]

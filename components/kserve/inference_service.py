@@ -15,6 +15,12 @@ Sources (each annotation and label):
   the controller reads exactly this key (opendatahub-io/odh-model-controller, commit
   57b43aad41aea718861b6c70b38a16794fc4ac8e, internal/controller/constants/constants.go
   EnableAuthODHAnnotation; kserve_raw_clusterrolebinding_reconciler.go, kserve_raw_route_reconciler.go).
+  In RawDeployment OpenShift AI's KServe (opendatahub-io/kserve, commit
+  3cf0a0416662e3db328f6ddf4755ce730f41c747) then runs a kube-rbac-proxy beside vLLM on 8443
+  (pkg/constants/constants_odh.go OauthProxyPort; deployment_reconciler.go: --secure-listen-address,
+  --upstream=http://localhost:<vLLM port>, a SubjectAccessReview of verb `get` on the
+  inferenceservices resource) and the predictor Service's port 80 becomes `https` 8443
+  (reconcilers/service/service_reconciler_odh.go).
 - `opendatahub.io/dashboard: "true"` and `openshift.io/display-name`: what the OpenShift AI dashboard
   lists (odh-model-controller config/runtimes/vllm/vllm-cuda-template.yaml labels its runtime so).
 - `serving.knative.dev/progress-deadline` (Serverless only): OpenShift AI "Setting a timeout for KServe"

@@ -7,7 +7,9 @@ The fields follow what OpenShift AI's own controller writes for an InferenceServ
 internal/controller/serving/reconcilers/kserve_raw_route_reconciler.go: `to` a Service with weight 100,
 `port.targetPort` by name, `tls.termination` edge, or reencrypt to the `https` port when
 security.opendatahub.io/enable-auth is on, `insecureEdgeTerminationPolicy: Redirect`,
-`wildcardPolicy: None`) and its timeout annotation `haproxy.router.openshift.io/timeout`
+`wildcardPolicy: None`; with auth the predictor Service's only port is the auth proxy's `https`, served
+with an OpenShift service-serving certificate: opendatahub-io/kserve commit
+3cf0a0416662e3db328f6ddf4755ce730f41c747, reconcilers/service/service_reconciler_odh.go) and its timeout annotation `haproxy.router.openshift.io/timeout`
 (internal/controller/constants/constants.go RouteTimeoutAnnotationKey; the router's default is 30 s,
 too short for a long generation).
 """

@@ -24,10 +24,12 @@ from components.kserve import (
     VllmRuntimeArgs,
     VllmServingRuntime,
 )
+from components.kserve.runtime import PORT as RUNTIME_PORT
 from components.kserve.runtime import PORT_NAME
 from components.openshift import OpenShiftRoute, OpenShiftRouteArgs
 from components.workloads import GpuPlacement, ModelSource
 from components.workloads.namespace import API_KEY_SECRET_KEY, ServingNamespace
+from components.workloads.network_policy import ServingNetworkPolicies, ServingNetworkPoliciesArgs
 from components.workloads.types import LABEL_PREFIX
 from stacks import capacity
 from stacks.builders.workload import ServingPlatform, secret_or_none
@@ -161,8 +163,37 @@ def serve_with_kserve(
         )
         services.append(isvc)
         _route(cfg, namespace, model, isvc, token_auth, several=len(models) > 1, opts=opts)
+    _network_policies(cfg, namespace, token_auth, opts)
     _export(cfg, namespace, models, services, token_auth, opts)
     return services
+
+
+# KServe labels every predictor pod `component: predictor` (kserve v0.20.0
+# pkg/controller/v1beta1/inferenceservice/components/predictor.go, constants.KServiceComponentLabel).
+PREDICTOR_POD_LABELS = {"component": "predictor"}
+AUTH_PROXY_PORT = 8443
+"""OpenShift AI's kube-rbac-proxy in front of vLLM with token auth (opendatahub-io/kserve, commit
+3cf0a0416662e3db328f6ddf4755ce730f41c747, pkg/constants/constants_odh.go OauthProxyPort)."""
+
+
+def _network_policies(
+    cfg: StackConfig, namespace: ServingNamespace, token_auth: bool, opts: pulumi.ResourceOptions
+) -> ServingNetworkPolicies:
+    """Default-deny ingress, as on the plain path. The door is the predictor's public port: the auth
+    proxy's 8443 with token auth (vLLM's own 8080 then answers without any check, so it stays reachable
+    only from this namespace and the monitoring namespace), else vLLM's 8080 (which checks the API key)."""
+    return ServingNetworkPolicies(
+        f"{cfg.name}-network-policies",
+        ServingNetworkPoliciesArgs(
+            namespace=namespace.name,
+            entry_labels=PREDICTOR_POD_LABELS,
+            entry_port=AUTH_PROXY_PORT if token_auth else RUNTIME_PORT,
+            server_labels=PREDICTOR_POD_LABELS,
+            server_port=RUNTIME_PORT,
+            monitoring_namespace=cfg.endpoint.monitoring_namespace,
+        ),
+        opts=opts,
+    )
 
 
 def _route(
