@@ -39,8 +39,9 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.conventions import GPU_RESOURCE, LABEL_PREFIX
 from components.kserve.runtime import MODEL_FORMAT, PORT_NAME
-from components.workloads.types import LABEL_PREFIX, GpuPlacement, pod_security_context
+from components.workloads.types import GpuPlacement, pod_security_context
 
 DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
 ENABLE_AUTH = "security.opendatahub.io/enable-auth"
@@ -118,8 +119,8 @@ def inference_service_body(args: InferenceServiceArgs) -> tuple[dict[str, Any], 
         "storageUri": args.storage_uri,
         "args": args.engine.args(),
         "resources": {
-            "requests": {"cpu": args.cpu, "memory": args.memory, "nvidia.com/gpu": gpus},
-            "limits": {"memory": args.memory, "nvidia.com/gpu": gpus},
+            "requests": {"cpu": args.cpu, "memory": args.memory, GPU_RESOURCE: gpus},
+            "limits": {"memory": args.memory, GPU_RESOURCE: gpus},
         },
         # Loading a large model takes minutes: only the startup probe waits that long.
         "startupProbe": {**probe_path, "periodSeconds": 10,

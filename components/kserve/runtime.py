@@ -22,7 +22,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.workloads.types import LABEL_PREFIX
+from components.conventions import GPU_RESOURCE, LABEL_PREFIX
 
 CONTAINER = "kserve-container"  # kserve v0.20.0 pkg/constants/constants.go InferenceServiceContainerName
 PORT = 8080  # odh-model-controller's vLLM template; KServe's raw Service maps port 80 to it
@@ -52,7 +52,7 @@ def runtime_body(args: VllmRuntimeArgs) -> tuple[dict[str, Any], dict[str, Any]]
         "labels": {"opendatahub.io/dashboard": "true", f"{LABEL_PREFIX}/component": "serving-runtime"},
         "annotations": {
             "openshift.io/display-name": f"vLLM {args.vllm_version} NVIDIA GPU ServingRuntime (llm-serving)",
-            "opendatahub.io/recommended-accelerators": json.dumps(["nvidia.com/gpu"]),
+            "opendatahub.io/recommended-accelerators": json.dumps([GPU_RESOURCE]),
         },
     }
     container = {

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.workloads.types import LABEL_PREFIX
+from components.conventions import LABEL_PREFIX
 
 # KServe's data keys (pkg/credentials/s3/s3_secret.go) and OpenShift AI's connection keys.
 ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.workloads.types import LABEL_PREFIX
+from components.conventions import LABEL_PREFIX
 
 
 @dataclass(frozen=True)

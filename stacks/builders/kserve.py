@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.conventions import LABEL_PREFIX
 from components.kserve import (
     InferenceServiceArgs,
     S3Connection,
@@ -30,7 +31,6 @@ from components.openshift import OpenShiftRoute, OpenShiftRouteArgs
 from components.workloads import GpuPlacement, ModelSource
 from components.workloads.namespace import API_KEY_SECRET_KEY, ServingNamespace
 from components.workloads.network_policy import ServingNetworkPolicies, ServingNetworkPoliciesArgs
-from components.workloads.types import LABEL_PREFIX
 from stacks import capacity
 from stacks.builders.workload import ServingPlatform, secret_or_none
 from stacks.config.stack import StackConfig
