@@ -48,18 +48,21 @@ class TokenClient(pulumi.ComponentResource):
     def __init__(self, name: str, args: TokenClientArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:kserve:TokenClient", name, None, opts)
         labels = {f"{LABEL_PREFIX}/component": "inference-client"}
-        meta = {"name": args.name, "namespace": args.namespace, "labels": labels}
+
+        def meta(object_name: str) -> k8s.meta.v1.ObjectMetaArgsDict:
+            return {"name": object_name, "namespace": args.namespace, "labels": labels}
+
         child = pulumi.ResourceOptions(parent=self)
-        account = k8s.core.v1.ServiceAccount(f"{name}-service-account", metadata=meta, opts=child)
+        account = k8s.core.v1.ServiceAccount(f"{name}-service-account", metadata=meta(args.name), opts=child)
         role = k8s.rbac.v1.Role(
             f"{name}-role",
-            metadata={**meta, "name": f"{args.name}-view-role"},
+            metadata=meta(f"{args.name}-view-role"),
             rules=role_rules(args.inference_services),
             opts=child,
         )
         k8s.rbac.v1.RoleBinding(
             f"{name}-role-binding",
-            metadata={**meta, "name": f"{args.name}-view"},
+            metadata=meta(f"{args.name}-view"),
             role_ref={"api_group": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{args.name}-view-role"},
             subjects=[{"kind": "ServiceAccount", "name": args.name, "namespace": args.namespace}],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role, account]),
@@ -67,11 +70,7 @@ class TokenClient(pulumi.ComponentResource):
         secret_name = f"{args.name}-token"
         k8s.core.v1.Secret(
             f"{name}-token",
-            metadata={
-                **meta,
-                "name": secret_name,
-                "annotations": {"kubernetes.io/service-account.name": args.name},
-            },
+            metadata={**meta(secret_name), "annotations": {"kubernetes.io/service-account.name": args.name}},
             type="kubernetes.io/service-account-token",
             opts=pulumi.ResourceOptions(parent=self, depends_on=[account]),
         )
