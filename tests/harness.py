@@ -72,6 +72,11 @@ def k8s_object(run: ProgramRun, kind: str, name: str | None = None) -> dict[str,
     return found[0]
 
 
+def serving_namespace(run: ProgramRun) -> dict[str, Any]:
+    """The serving namespace's object (the one holding the API key; a stack may create others, e.g. monitoring)."""
+    return k8s_object(run, "Namespace", k8s_object(run, "Secret", "vllm-api-key")["metadata"]["namespace"])
+
+
 def containers(obj: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Every container (and init container) of a workload object, whatever its kind."""
     spec = obj.get("spec", {})

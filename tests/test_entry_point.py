@@ -22,7 +22,7 @@ import yaml
 
 from components.workloads.entry_point import HEALTH_PORT, PROXY_PORT
 from stacks import catalog
-from tests.harness import STACKS, containers, default_run, env_of, k8s_object, k8s_objects
+from tests.harness import STACKS, containers, default_run, env_of, k8s_object, k8s_objects, serving_namespace
 
 ROUTES = yaml.safe_load((Path(__file__).parent / "data" / "vllm-routes.yaml").read_text())
 KEY = "Bearer sk-test-key"
@@ -249,10 +249,10 @@ def test_streaming_responses_are_not_buffered(proxy):
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_stack_generates_the_same_v1_only_config_for_its_vllm_service(stack):
     conf = _plan_config(stack)
-    namespace = k8s_object(default_run(stack), "Namespace")["metadata"]["name"]
+    namespace = serving_namespace(default_run(stack))["metadata"]["name"]
     assert f"server vllm.{namespace}.svc.cluster.local:8000;" in conf
     # The door the plan runs is the one tested above (only the upstream differs between stacks).
-    doks_namespace = k8s_object(default_run("doks"), "Namespace")["metadata"]["name"]
+    doks_namespace = serving_namespace(default_run("doks"))["metadata"]["name"]
     assert conf.replace(f".{namespace}.svc", ".NS.svc") == _plan_config("doks").replace(
         f".{doks_namespace}.svc", ".NS.svc"
     )

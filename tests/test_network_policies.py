@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness import STACKS, config_error, default_run, k8s_object, k8s_objects, preview
+from tests.harness import STACKS, config_error, default_run, k8s_object, k8s_objects, preview, serving_namespace
 
 
 def _matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
@@ -71,7 +71,7 @@ def _pod_labels(obj: dict[str, Any], template: str = "template") -> dict[str, st
 
 
 def _namespace(run) -> str:
-    return k8s_object(run, "Namespace")["metadata"]["name"]
+    return serving_namespace(run)["metadata"]["name"]
 
 
 def _server_labels(run) -> dict[str, str]:

@@ -33,9 +33,10 @@ from components.workloads.engine import PORT as VLLM_CONTAINER_PORT
 from components.workloads.engine import EngineFlags
 from components.workloads.kuberay_operator import KubeRayOperator, KubeRayOperatorArgs
 from components.workloads.network_policy import ServingNetworkPolicies, ServingNetworkPoliciesArgs
-from components.workloads.ray_vllm import RayVllmServer, RayVllmServerArgs, RdmaPodAccess
+from components.workloads.ray_vllm import ROLE_LABEL, RayVllmServer, RayVllmServerArgs, RdmaPodAccess
 from components.workloads.s3_model_store import S3ModelStore, S3ModelStoreArgs
 from stacks import capacity, catalog
+from stacks.builders.observability import observe, scraper_namespace
 from stacks.config.kserve import OpenShiftRouteConfig
 from stacks.config.stack import StackConfig
 
@@ -115,6 +116,7 @@ def serve(
     network_policies(cfg, namespace, door, server.pod_labels, None, opts)
     export_endpoint(cfg, namespace, door, opts)
     publish_route(cfg, platform, namespace, door, opts)
+    observe(cfg, platform, namespace, server)
     return server
 
 
@@ -205,7 +207,7 @@ def network_policies(
             entry_port=door.container_port,
             server_labels=server_labels,
             server_port=VLLM_CONTAINER_PORT,
-            monitoring_namespace=cfg.endpoint.monitoring_namespace,
+            monitoring_namespace=scraper_namespace(cfg),
             ray_selector=ray_selector,
         ),
         opts=opts,
@@ -437,5 +439,6 @@ def serve_on_ray(
     network_policies(cfg, namespace, door, server.pod_labels, server.ray_selector, opts)
     export_endpoint(cfg, namespace, door, opts)
     publish_route(cfg, platform, namespace, door, opts)
+    observe(cfg, platform, namespace, server, ray_head_labels={**server.pod_labels, ROLE_LABEL: "head"})
     pulumi.export("rayClusterName", server.cluster_name)
     return server

@@ -83,3 +83,34 @@ VLLM_FLAGS: dict[str, str] = {flag: row["value"] for flag, row in _vllm_flags["f
 def case_match(name: str, names: Any) -> str | None:
     """The catalog name that differs from `name` only in case (shape and size names are case-sensitive)."""
     return next((n for n in names if n.lower() == name.lower() and n != name), None)
+
+
+# Metric names the pinned vLLM, dcgm-exporter and kube-state-metrics export (metrics.yaml, with sources):
+# what every dashboard, alert and scaler query may use.
+_metrics = _load("metrics.yaml")
+VLLM_METRICS_VERSION: str = _metrics["vllm"]["version"]
+VLLM_METRICS: dict[str, str] = {name: row["type"] for name, row in _metrics["vllm"]["metrics"].items()}
+DCGM_EXPORTER_IMAGE: str = _metrics["dcgm"]["image"]
+DCGM_EXPORTER_PORT: int = _metrics["dcgm"]["port"]
+DCGM_METRICS: dict[str, str] = {name: row["type"] for name, row in _metrics["dcgm"]["metrics"].items()}
+DCGM_METRIC_HELP: dict[str, str] = {name: row["help"] for name, row in _metrics["dcgm"]["metrics"].items()}
+
+
+def exposed_metric_names() -> frozenset[str]:
+    """Every series name a query may select. prometheus_client (vLLM) exposes a counter `x` as `x_total`
+    and a histogram as `x_bucket`/`x_sum`/`x_count`; dcgm-exporter and kube-state-metrics print names as listed."""
+    names: set[str] = set()
+    for name, kind in VLLM_METRICS.items():
+        names |= {"counter": {f"{name}_total"}, "histogram": {f"{name}_{s}" for s in ("bucket", "sum", "count")}}.get(
+            kind, {name}
+        )
+    names |= set(DCGM_METRICS)
+    for section in ("kube_state_metrics", "prometheus"):
+        names |= set(_metrics[section]["metrics"])
+    return frozenset(names)
+
+
+# Charts observability and autoscaling install when asked (observability.yaml, with sources).
+_observability = _load("observability.yaml")
+KUBE_PROMETHEUS_STACK_CHART: dict[str, str] = {k: str(v) for k, v in _observability["kube_prometheus_stack"].items()}
+KEDA_CHART: dict[str, str] = {k: str(v) for k, v in _observability["keda"].items()}

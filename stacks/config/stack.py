@@ -30,6 +30,7 @@ from stacks.config.base import (
 )
 from stacks.config.existing import ExistingClusterConfig
 from stacks.config.extra_args import check_extra_args
+from stacks.config.observability import ObservabilityConfig
 from stacks.config.oke import OkeConfig
 from stacks.config.rdma import RayConfig, RdmaConfig, S3ModelStoreConfig
 from stacks.config.syntax import (
@@ -384,6 +385,7 @@ class StackConfig(Section):
     )
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)  # type: ignore[arg-type]
     secrets: Secrets = Field(default_factory=Secrets)  # type: ignore[arg-type]
+    observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)  # type: ignore[arg-type]
 
     @model_validator(mode="before")
     @classmethod

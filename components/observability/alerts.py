@@ -1,0 +1,92 @@
+"""Alert rules (PrometheusRule groups) for a served model and for the GPUs: pure functions, so the
+rules and their PromQL are unit-tested without the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from components.observability import queries as q
+from components.observability.queries import ModelSeries
+
+
+@dataclass(frozen=True)
+class AlertThresholds:
+    queue_growing_minutes: int = 5
+    kv_cache_usage: float = 0.95
+    ttft_p95_seconds: float = 2.0
+
+
+@dataclass(frozen=True)
+class ServerTarget:
+    """How to tell that a model has no ready replica: a Deployment (kube-state-metrics counts its
+    available replicas; a Deployment scaled to zero on purpose does not alert) or, for a Ray head, the
+    scrape job of its PodMonitor (vLLM answers /metrics only once its engine is up)."""
+
+    kind: Literal["deployment", "scrapeJob"]
+    name: str
+
+
+def _rule(alert: str, expr: str, minutes: int, severity: str, summary: str) -> dict[str, Any]:
+    return {
+        "alert": alert,
+        "expr": expr,
+        "for": f"{minutes}m",
+        "labels": {"severity": severity},
+        "annotations": {"summary": summary},
+    }
+
+
+def no_ready_replica_expr(series: ModelSeries, target: ServerTarget) -> str:
+    ns = series.namespace
+    if target.kind == "deployment":
+        wanted = f'kube_deployment_spec_replicas{{namespace="{ns}", deployment="{target.name}"}}'
+        ready = f'kube_deployment_status_replicas_available{{namespace="{ns}", deployment="{target.name}"}}'
+        return f"({wanted} > 0) and ({ready} == 0)"
+    return f'(sum(up{{namespace="{ns}", job="{target.name}"}}) or vector(0)) < 1'
+
+
+def model_rules(series: ModelSeries, target: ServerTarget, limits: AlertThresholds) -> dict[str, Any]:
+    """One rule group per served model."""
+    s, m = series, series.model_name
+    queue = limits.queue_growing_minutes
+    return {
+        "name": f"vllm-{m}",
+        "rules": [
+            _rule("VllmNoReadyReplica", no_ready_replica_expr(s, target), 5, "critical",
+                  f"{m}: no replica is ready to serve"),
+            # Waiting requests present and still rising over the window: replicas cannot keep up.
+            _rule("VllmQueueGrowing", f"({s.waiting()} > 0) and (deriv({s.waiting()}[{queue}m:30s]) > 0)", queue,
+                  "warning", f"{m}: requests have been queueing and the queue growing for {queue} minutes"),
+            _rule("VllmKvCacheFull", f"{s.kv_cache_usage()} > {limits.kv_cache_usage}", 5, "warning",
+                  f"{m}: a replica's KV cache is over {limits.kv_cache_usage:.0%} full (requests queue or get preempted)"),
+            _rule("VllmTimeToFirstTokenSlo", f"{s.quantile(0.95, 'vllm:time_to_first_token_seconds')} > {limits.ttft_p95_seconds}",
+                  10, "warning", f"{m}: p95 time to first token above the {limits.ttft_p95_seconds} s objective"),
+        ],
+    }  # fmt: skip
+
+
+def job_rules(namespace: str) -> dict[str, Any]:
+    """The weights download/upload Jobs of the namespace (components/workloads/*_model_store.py name them
+    model-download-<digest> / model-upload-<digest>)."""
+    failed = f'kube_job_failed{{namespace="{namespace}", job_name=~"model-(download|upload)-.*", condition="true"}} > 0'
+    return {
+        "name": f"model-store-{namespace}",
+        "rules": [_rule("ModelStoreJobFailed", failed, 0, "critical", "the model weights download/upload Job failed")],
+    }
+
+
+def gpu_rules() -> dict[str, Any]:
+    # DCGM_FI_DEV_XID_ERRORS is the last XID a GPU reported; nonzero means the driver saw an error
+    # (https://docs.nvidia.com/deploy/xid-errors/): page, since most need a GPU reset or a node drain.
+    return {
+        "name": "gpu-health",
+        "rules": [
+            _rule("GpuXidError", f"{q.GPU_LAST_XID} > 0", 0, "critical",
+                  "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} reported XID {{ $value }}"),
+        ],
+    }  # fmt: skip
+
+
+def rule_expressions(groups: list[dict[str, Any]]) -> list[str]:
+    return [rule["expr"] for group in groups for rule in group["rules"]]

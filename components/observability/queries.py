@@ -1,0 +1,55 @@
+"""PromQL for one served model and for the GPUs: the single place dashboards, alerts and scalers take
+their expressions from. Metric names are those the pinned vLLM and dcgm-exporter export
+(stacks/catalog/metrics.yaml); tests/test_observability.py parses every expression and checks them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelSeries:
+    """Which series belong to one model: vLLM labels every metric with model_name (the served name);
+    the namespace label comes from the scrape target."""
+
+    namespace: str
+    model_name: str
+
+    @property
+    def selector(self) -> str:
+        return f'namespace="{self.namespace}", model_name="{self.model_name}"'
+
+    def rate(self, metric: str, window: str = "5m") -> str:
+        return f"sum(rate({metric}{{{self.selector}}}[{window}]))"
+
+    def quantile(self, q: float, histogram: str, window: str = "5m") -> str:
+        return f"histogram_quantile({q}, sum by (le) (rate({histogram}_bucket{{{self.selector}}}[{window}])))"
+
+    def waiting(self) -> str:
+        return f"sum(vllm:num_requests_waiting{{{self.selector}}})"
+
+    def running(self) -> str:
+        return f"sum(vllm:num_requests_running{{{self.selector}}})"
+
+    def kv_cache_usage(self) -> str:
+        """The fullest replica's KV cache (0..1): one full replica already queues requests."""
+        return f"max(vllm:kv_cache_usage_perc{{{self.selector}}})"
+
+    def mean_kv_cache_usage(self) -> str:
+        return f"avg(vllm:kv_cache_usage_perc{{{self.selector}}})"
+
+    def prefix_cache_hit_rate(self) -> str:
+        return f"{self.rate('vllm:prefix_cache_hits_total')} / clamp_min({self.rate('vllm:prefix_cache_queries_total')}, 1)"
+
+    def requests_per_second(self) -> str:
+        return self.rate("vllm:request_success_total")
+
+
+# dcgm-exporter's gauges: one series per GPU (labels gpu, UUID, Hostname, modelName).
+GPU_UTILIZATION = "DCGM_FI_DEV_GPU_UTIL"
+GPU_MEMORY_USED_MIB = "DCGM_FI_DEV_FB_USED"
+GPU_MEMORY_FREE_MIB = "DCGM_FI_DEV_FB_FREE"
+GPU_TEMPERATURE = "DCGM_FI_DEV_GPU_TEMP"
+GPU_POWER_WATTS = "DCGM_FI_DEV_POWER_USAGE"
+GPU_LAST_XID = "DCGM_FI_DEV_XID_ERRORS"
+"""The value of the last XID error a GPU reported (0: none since the exporter started)."""

@@ -1,0 +1,189 @@
+"""Observability for a stack, as config `observability` says: the optional kube-prometheus-stack, a
+PodMonitor + alerts + dashboard per served model, and GPU metrics from DCGM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pulumi
+
+from components.observability.alerts import AlertThresholds, ServerTarget
+from components.observability.gpu_metrics import GpuMetrics, GpuMetricsArgs
+from components.observability.monitoring import JOB_LABEL, ModelMonitoring, ModelMonitoringArgs, ScrapeTarget
+from components.observability.prometheus_stack import (
+    GRAFANA_PORT,
+    GRAFANA_SECRET,
+    GRAFANA_SERVICE,
+    PrometheusStack,
+    PrometheusStackArgs,
+)
+from components.workloads.types import GpuPlacement
+from stacks import catalog
+from stacks.config.stack import StackConfig
+
+if TYPE_CHECKING:
+    from components.workloads import ServingNamespace
+    from components.workloads.ray_vllm import RayVllmServer
+    from components.workloads.vllm import VllmServer
+    from stacks.builders.workload import ServingPlatform
+
+# Where a GPU Operator the stack relies on runs its dcgm-exporter: the chart's namespace when the stack
+# installs it (components/existing/gpu_operator.py), and OKE's NvidiaGpuOperator add-on's (oci-hpc-oke
+# terraform/oke-addons.tf @61d210a `nvidia_gpu_operator_namespace = "gpu-operator"`).
+GPU_OPERATOR_NAMESPACE = "gpu-operator"
+
+
+def scraper_namespace(cfg: StackConfig) -> str | None:
+    """The namespace admitted to the metrics ports: endpoint.monitoringNamespace, else Prometheus's own
+    when the stack monitors itself."""
+    if cfg.endpoint.monitoring_namespace:
+        return cfg.endpoint.monitoring_namespace
+    return cfg.observability.namespace if cfg.observability.active else None
+
+
+def gpu_metrics_source(cfg: StackConfig) -> tuple[str, str | None]:
+    """Where the DCGM metrics come from: ("gpuOperator", its namespace) when the stack relies on a GPU
+    Operator, whose dcgm-exporter is on by default; ("external", None) on OpenShift, where NVIDIA's guide has
+    cluster monitoring scrape the certified operator's exporter (its namespace labelled
+    openshift.io/cluster-monitoring, which user-workload monitoring leaves alone); else ("exporter", None):
+    the GPU nodes have a device plugin only (DOKS, OKE's NvidiaGpuPlugin add-on) and the stack runs its own.
+    We found no DigitalOcean document saying DOKS GPU nodes run a DCGM exporter, so DOKS gets ours."""
+    if cfg.platform == "existing" and cfg.existing is not None:
+        if cfg.existing.install_gpu_operator:
+            return "gpuOperator", GPU_OPERATOR_NAMESPACE
+        if cfg.existing.openshift:
+            return "external", None
+    if cfg.platform == "oke-rdma" and cfg.rdma is not None and cfg.rdma.image_os == "ubuntu":
+        return "gpuOperator", GPU_OPERATOR_NAMESPACE  # stacks/builders/oke_rdma.gpu_recipe: the NvidiaGpuOperator add-on
+    return "exporter", None
+
+
+@dataclass
+class Monitoring:
+    """What the stack's monitoring offers later parts (autoscalers): where to query Prometheus."""
+
+    prometheus_url: str | None
+    ready: list[pulumi.Resource]
+    """Resources the monitoring custom resources wait for (the chart that installs their CRDs)."""
+
+
+def monitoring_stack(
+    cfg: StackConfig, provider: pulumi.ProviderResource, system_node_selector: dict[str, str]
+) -> Monitoring:
+    """The kube-prometheus-stack when `observability.install`, and the outputs to reach it."""
+    o = cfg.observability
+    if not (o.enabled and o.install):
+        return Monitoring(prometheus_url=o.prometheus_url, ready=[])
+    chart = catalog.KUBE_PROMETHEUS_STACK_CHART
+    stack = PrometheusStack(
+        f"{cfg.name}-monitoring",
+        PrometheusStackArgs(
+            chart_version=chart["version"],
+            repository=chart["repo"],
+            namespace=o.namespace,
+            node_selector=system_node_selector,
+        ),
+        opts=pulumi.ResourceOptions(provider=provider),
+    )
+    pulumi.export(
+        "grafanaPortForward", f"kubectl port-forward -n {o.namespace} svc/{GRAFANA_SERVICE} 3000:{GRAFANA_PORT}"
+    )
+    pulumi.export("grafanaAdminPassword", stack.grafana_password)
+    pulumi.export("grafanaAdminSecret", f"{o.namespace}/{GRAFANA_SECRET}")
+    return Monitoring(prometheus_url=o.prometheus_url or stack.prometheus_url, ready=[stack.release])
+
+
+def monitor_server(
+    cfg: StackConfig,
+    monitoring: Monitoring,
+    server: VllmServer | RayVllmServer,
+    *,
+    ray_head_labels: dict[str, str] | None,
+    opts: pulumi.ResourceOptions,
+) -> ModelMonitoring | None:
+    """PodMonitor, alert rules and dashboard of one served model (its vLLM pods; on Ray, the head only)."""
+    o = cfg.observability
+    if not o.active:
+        return None
+    instance = server.pod_labels[JOB_LABEL]
+    if ray_head_labels is None:
+        target = ScrapeTarget(pod_labels=dict(server.pod_labels), port_name="http")
+        # The Deployment is named like the instance label it carries (components/workloads/vllm.py).
+        watched = ServerTarget("deployment", instance)
+    else:
+        target = ScrapeTarget(pod_labels=dict(ray_head_labels), port_name="http")
+        watched = ServerTarget("scrapeJob", instance)  # the PodMonitor's jobLabel: the head's instance label
+    a = o.alerts
+    return ModelMonitoring(
+        f"{cfg.name}-vllm-monitoring",
+        ModelMonitoringArgs(
+            namespace=cfg.namespace,
+            served_model_name=cfg.model.name,
+            target=target,
+            server=watched,
+            thresholds=AlertThresholds(a.queue_growing_minutes, a.kv_cache_usage, a.ttft_p95_seconds),
+            scrape_interval=o.scrape_interval,
+            name=instance,
+        ),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=monitoring.ready)),
+    )
+
+
+def gpu_metrics(
+    cfg: StackConfig,
+    monitoring: Monitoring,
+    placement: GpuPlacement,
+    run_as_user: int | None,
+    opts: pulumi.ResourceOptions,
+) -> GpuMetrics | None:
+    """DCGM metrics of the GPU nodes: the GPU Operator's exporter, or a pinned one of our own."""
+    o = cfg.observability
+    if not (o.active and o.gpu_metrics):
+        return None
+    source, operator_namespace = gpu_metrics_source(cfg)
+    if source == "gpuOperator":
+        args = GpuMetricsArgs(
+            source="gpuOperator",
+            namespace=operator_namespace or GPU_OPERATOR_NAMESPACE,
+            rules_namespace=cfg.namespace,
+            scrape_interval=o.scrape_interval,
+        )
+    elif source == "external":
+        args = GpuMetricsArgs(
+            source="external", namespace=cfg.namespace, rules_namespace=cfg.namespace, scrape_interval=o.scrape_interval
+        )
+    else:
+        args = GpuMetricsArgs(
+            source="exporter",
+            namespace=cfg.namespace,
+            placement=placement,
+            image=catalog.DCGM_EXPORTER_IMAGE,
+            port=catalog.DCGM_EXPORTER_PORT,
+            metrics=dict(catalog.DCGM_METRICS),
+            metric_help=dict(catalog.DCGM_METRIC_HELP),
+            scraper_namespace=scraper_namespace(cfg),
+            run_as_user=run_as_user,
+            rules_namespace=cfg.namespace,
+            scrape_interval=o.scrape_interval,
+        )
+    return GpuMetrics(
+        f"{cfg.name}-gpu-metrics",
+        args,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=monitoring.ready)),
+    )
+
+
+def observe(
+    cfg: StackConfig,
+    platform: ServingPlatform,
+    namespace: ServingNamespace,
+    server: VllmServer | RayVllmServer,
+    ray_head_labels: dict[str, str] | None = None,
+) -> Monitoring:
+    """Everything `observability` asks for around one served model; what autoscalers need back."""
+    monitoring = monitoring_stack(cfg, platform.provider, platform.system_node_selector)
+    opts = pulumi.ResourceOptions(provider=platform.provider, depends_on=[namespace])
+    monitor_server(cfg, monitoring, server, ray_head_labels=ray_head_labels, opts=opts)
+    gpu_metrics(cfg, monitoring, platform.placement, platform.run_as_user, opts)
+    return monitoring

@@ -1,0 +1,263 @@
+"""Observability: every scrape target selects the pods it means, every dashboard and alert query uses
+metric names the pinned vLLM / dcgm-exporter / kube-state-metrics really export, Grafana stays private."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import promql_parser
+import pytest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from components.observability import alerts, dashboards
+from components.observability.queries import ModelSeries
+from stacks import catalog
+from tests.harness import config_error, default_run, k8s_objects, preview
+from tools.k8s_semantics import Plan, _selector_matches
+
+# ------------------------------------------------------------------------------------------
+# Metric names
+
+
+def metric_names(expr: str) -> set[str]:
+    """Every metric a PromQL expression selects, from a real PromQL parser's syntax tree."""
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, promql_parser.VectorSelector):
+            names.add(node.name)
+        elif isinstance(node, promql_parser.MatrixSelector):
+            walk(node.vector_selector)
+        elif isinstance(node, promql_parser.Call):
+            for arg in node.args:
+                walk(arg)
+        elif isinstance(node, promql_parser.BinaryExpr):
+            walk(node.lhs)
+            walk(node.rhs)
+        elif isinstance(node, promql_parser.AggregateExpr):
+            walk(node.expr)
+            if node.param is not None:
+                walk(node.param)
+        elif isinstance(node, promql_parser.ParenExpr | promql_parser.UnaryExpr | promql_parser.SubqueryExpr):
+            walk(node.expr)
+
+    walk(promql_parser.parse(expr))
+    return names
+
+
+def unknown_metrics(expr: str) -> set[str]:
+    return metric_names(expr) - catalog.exposed_metric_names()
+
+
+def plan_queries(run) -> list[str]:
+    """Every PromQL expression the stack would hand Prometheus and Grafana: rules and dashboard panels."""
+    exprs = []
+    for obj in k8s_objects(run):
+        if obj["kind"] == "PrometheusRule":
+            exprs += [rule["expr"] for group in obj["spec"]["groups"] for rule in group["rules"]]
+        if obj["kind"] == "ConfigMap" and (obj["metadata"].get("labels") or {}).get("grafana_dashboard") == "1":
+            for text in obj["data"].values():
+                exprs += [t["expr"] for panel in json.loads(text)["panels"] for t in panel["targets"]]
+    return exprs
+
+
+def test_the_parser_finds_every_metric_of_a_query():
+    expr = 'sum(rate(a_total{x="1"}[5m])) / clamp_min(sum(rate(b_total[5m])), 1) > bool histogram_quantile(0.9, sum by (le) (rate(c_bucket[1m])))'
+    assert metric_names(expr) == {"a_total", "b_total", "c_bucket"}
+
+
+@pytest.mark.parametrize("stack", ["doks", "existing-cluster"])
+def test_every_dashboard_and_alert_query_uses_metrics_the_pinned_releases_export(stack):
+    queries = plan_queries(default_run(stack))
+    assert len(queries) > 20
+    assert {q: unknown_metrics(q) for q in queries if unknown_metrics(q)} == {}
+
+
+def test_every_query_of_both_server_kinds_uses_known_metrics():
+    series = ModelSeries("ns", "m")
+    groups = [
+        alerts.model_rules(series, alerts.ServerTarget("deployment", "vllm"), alerts.AlertThresholds()),
+        alerts.model_rules(series, alerts.ServerTarget("scrapeJob", "vllm"), alerts.AlertThresholds()),
+        alerts.job_rules("ns"),
+        alerts.gpu_rules(),
+    ]
+    panels = [*dashboards.model_dashboard("u", series)["panels"], *dashboards.gpu_dashboard("g")["panels"]]
+    queries = alerts.rule_expressions(groups) + [t["expr"] for p in panels for t in p["targets"]]
+    assert {q: unknown_metrics(q) for q in queries if unknown_metrics(q)} == {}
+
+
+def test_the_check_rejects_names_the_pinned_vllm_no_longer_exports():
+    # vLLM's V0 engine exported the KV cache as vllm:gpu_cache_usage_perc; 0.33's V1 logger has
+    # vllm:kv_cache_usage_perc. A dashboard copied from an old release would silently show nothing.
+    assert unknown_metrics("max(vllm:gpu_cache_usage_perc)") == {"vllm:gpu_cache_usage_perc"}
+    assert unknown_metrics("max(vllm:kv_cache_usage_perc)") == set()
+
+
+def test_the_metric_list_belongs_to_the_pinned_vllm_image():
+    assert catalog.VLLM_IMAGE.endswith(f":v{catalog.VLLM_METRICS_VERSION}")
+
+
+def test_exposed_names_follow_what_prometheus_client_prints():
+    """vLLM registers its metrics with prometheus_client: the suffixes catalog.exposed_metric_names
+    expects are the ones the library prints (counter `_total`, histogram `_bucket`/`_sum`/`_count`)."""
+    registry = CollectorRegistry()
+    makers = {"gauge": Gauge, "counter": Counter, "histogram": Histogram}
+    for name, kind in catalog.VLLM_METRICS.items():
+        makers[kind](name, "doc", ["model_name", "engine"], registry=registry).labels("m", "0")
+    printed = {
+        line.split("{")[0].split(" ")[0]
+        for line in generate_latest(registry).decode().splitlines()
+        if line and not line.startswith("#") and not line.split("{")[0].endswith("_created")
+    }
+    assert printed == {n for n in catalog.exposed_metric_names() if n.startswith("vllm:")}
+
+
+def test_the_stack_exporter_collects_exactly_the_listed_dcgm_fields():
+    run = default_run("doks")
+    counters = next(
+        o for o in k8s_objects(run) if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "dcgm-exporter-counters"
+    )
+    rows = [line.split(",")[0] for line in counters["data"]["counters.csv"].splitlines() if not line.startswith("#")]
+    assert set(rows) == set(catalog.DCGM_METRICS)
+    assert not any(r.startswith("DCGM_FI_PROF_") for r in rows)  # profiling fields need SYS_ADMIN
+
+
+# ------------------------------------------------------------------------------------------
+# Scrape targets select the pods they mean
+
+
+def _pods(plan: Plan, namespace: str, selector: dict[str, Any]):
+    return [t for t in plan.templates if t.namespace == namespace and _selector_matches(selector, t.labels)]
+
+
+def _port_names(template) -> set[str]:
+    return {p.get("name") for _, c in template.containers(include_init=False) for p in c.get("ports") or []}
+
+
+def test_the_pod_monitor_scrapes_the_vllm_pods_on_their_api_port():
+    run = default_run("doks")
+    plan = Plan(k8s_objects(run))
+    (monitor,) = plan.of_kind("PodMonitor")
+    spec = monitor["spec"]
+    pods = _pods(plan, spec["namespaceSelector"]["matchNames"][0], spec["selector"])
+    assert [t.owner["kind"] for t in pods] == ["Deployment"]
+    endpoint = spec["podMetricsEndpoints"][0]
+    assert endpoint["path"] == "/metrics"
+    vllm = next(c for _, c in pods[0].containers() if c["name"] == "vllm")
+    assert {"name": endpoint["port"], "containerPort": 8000} in vllm["ports"]
+    assert vllm["args"][vllm["args"].index("--port") + 1] == "8000"
+
+
+def test_on_ray_only_the_head_is_scraped_where_vllm_serves():
+    plan = Plan(k8s_objects(default_run("existing-cluster")))
+    (monitor,) = plan.of_kind("PodMonitor")
+    pods = _pods(plan, monitor["spec"]["namespaceSelector"]["matchNames"][0], monitor["spec"]["selector"])
+    assert [(t.owner["kind"], t.path) for t in pods] == [("RayCluster", "spec.headGroupSpec.template")]
+    assert monitor["spec"]["podMetricsEndpoints"][0]["port"] in _port_names(pods[0])
+    # The no-ready-replica alert watches that scrape job: the PodMonitor names it after the pod label.
+    job = pods[0].labels[monitor["spec"]["jobLabel"]]
+    rules = next(o for o in plan.of_kind("PrometheusRule") if o["metadata"]["name"] == "vllm")
+    no_replica = next(r for g in rules["spec"]["groups"] for r in g["rules"] if r["alert"] == "VllmNoReadyReplica")
+    assert f'job="{job}"' in no_replica["expr"]
+
+
+def test_the_no_ready_replica_alert_watches_the_vllm_deployment():
+    plan = Plan(k8s_objects(default_run("doks")))
+    rules = next(o for o in plan.of_kind("PrometheusRule") if o["metadata"]["name"] == "vllm")
+    expr = next(r["expr"] for g in rules["spec"]["groups"] for r in g["rules"] if r["alert"] == "VllmNoReadyReplica")
+    deployments = {d["metadata"]["name"] for d in plan.of_kind("Deployment") if d["metadata"]["namespace"] == "vllm"}
+    (named,) = re.findall(r'deployment="([^"]+)"', expr)[:1]
+    assert named in deployments and "vllm" in named
+
+
+def test_the_gpu_service_monitor_reaches_the_dcgm_exporter_on_every_gpu_node():
+    plan = Plan(k8s_objects(default_run("doks")))
+    (monitor,) = plan.of_kind("ServiceMonitor")
+    namespace = monitor["spec"]["namespaceSelector"]["matchNames"][0]
+    services = [s for s in plan.of_kind("Service") if s["metadata"]["namespace"] == namespace
+                and _selector_matches(monitor["spec"]["selector"], s["metadata"].get("labels") or {})]  # fmt: skip
+    assert [s["metadata"]["name"] for s in services] == ["dcgm-exporter"]
+    (service,) = services
+    port = next(p for p in service["spec"]["ports"] if p["name"] == monitor["spec"]["endpoints"][0]["port"])
+    pods = _pods(plan, namespace, {"matchLabels": service["spec"]["selector"]})
+    assert [t.owner["kind"] for t in pods] == ["DaemonSet"]
+    assert port["targetPort"] in _port_names(pods[0])
+    # On the GPU nodes: the vLLM pods' node selector and tolerations.
+    vllm = next(t for t in plan.templates if t.owner["kind"] == "Deployment" and t.owner["metadata"]["name"] == "vllm")
+    assert pods[0].spec["nodeSelector"] == vllm.spec["nodeSelector"]
+    assert pods[0].spec["tolerations"] == vllm.spec["tolerations"]
+
+
+def test_prometheus_namespace_may_reach_vllm_and_the_exporter_ports():
+    plan = Plan(k8s_objects(default_run("doks")))
+    admitted = {
+        (policy["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name"), str(port["port"]))
+        for policy in plan.of_kind("NetworkPolicy")
+        for rule in policy["spec"].get("ingress") or []
+        if any(
+            (peer.get("namespaceSelector") or {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+            == "monitoring"
+            for peer in rule.get("from") or []
+        )
+        for port in rule.get("ports") or []
+    }
+    assert ("vllm", "8000") in admitted
+    assert ("dcgm-exporter", "metrics") in admitted
+
+
+def test_a_gpu_operator_exporter_is_scraped_instead_of_a_second_one():
+    run = preview("existing-cluster", existing={"openshift": False, "installGpuOperator": True},
+                  observability={"prometheusOperator": False, "install": True, "namespace": "monitoring"})  # fmt: skip
+    assert run.error is None, run.error
+    objects = k8s_objects(run)
+    assert not [o for o in objects if o["kind"] == "DaemonSet"]
+    (monitor,) = [o for o in objects if o["kind"] == "ServiceMonitor"]
+    assert monitor["metadata"]["namespace"] == "gpu-operator"
+    # oci-hpc-oke terraform/oke-addons.tf: the operator's exporter Service and port.
+    assert monitor["spec"]["selector"] == {"matchLabels": {"app": "nvidia-dcgm-exporter"}}
+    assert monitor["spec"]["endpoints"][0]["port"] == "gpu-metrics"
+    # The operator deletes a ServiceMonitor named like its own when its serviceMonitor is off.
+    assert monitor["metadata"]["name"] != "nvidia-dcgm-exporter"
+
+
+# ------------------------------------------------------------------------------------------
+# The installed stack: small, private Grafana
+
+
+def test_grafana_is_reachable_only_by_port_forward_with_a_generated_password():
+    run = default_run("doks")
+    release = next(
+        r
+        for r in run.registered()
+        if r.type == "kubernetes:helm.sh/v3:Release" and r.inputs["chart"] == "kube-prometheus-stack"
+    )
+    values = release.inputs["values"]
+    assert release.inputs["version"] == catalog.KUBE_PROMETHEUS_STACK_CHART["version"]
+    assert values["grafana"]["service"]["type"] == "ClusterIP"
+    assert "ingress" not in values["grafana"] or not values["grafana"]["ingress"].get("enabled")
+    assert values["grafana"]["admin"]["existingSecret"] == "grafana-admin"
+    secret = next(
+        r for r in run.registered() if r.type == "kubernetes:core/v1:Secret" and r.name.endswith("grafana-admin")
+    )
+    assert secret.inputs["stringData"]["admin-password"] == "[secret]"
+    assert run.outputs["grafanaAdminPassword"] == "[secret]"
+    assert "port-forward" in run.outputs["grafanaPortForward"]
+    # Prometheus selects every ServiceMonitor/PodMonitor/PrometheusRule, not only the chart's own.
+    spec = values["prometheus"]["prometheusSpec"]
+    assert not spec["serviceMonitorSelectorNilUsesHelmValues"] and not spec["podMonitorSelectorNilUsesHelmValues"]
+    assert not spec["ruleSelectorNilUsesHelmValues"]
+
+
+def test_no_monitoring_resources_without_a_prometheus_operator():
+    run = preview("doks", observability={"install": False})
+    assert run.error is None
+    kinds = {o["kind"] for o in k8s_objects(run)}
+    assert not kinds & {"PodMonitor", "ServiceMonitor", "PrometheusRule"}
+    assert not [o for o in k8s_objects(run) if o["kind"] == "DaemonSet"]
+
+
+def test_installing_next_to_an_existing_operator_is_refused_with_one_line():
+    message = config_error(preview("doks", observability={"install": True, "prometheusOperator": True}))
+    assert "observability.install" in message and "prometheusOperator" in message
