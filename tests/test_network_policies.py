@@ -90,7 +90,8 @@ def test_vllm_port_only_from_the_entry_point_and_the_namespaces_own_pods(stack):
     assert allowed(run, ns, _entry_labels(run), vllm, 8000), "the entry point forwards /v1 to vLLM"
     assert allowed(run, ns, {"batch.kubernetes.io/job-name": "model-download"}, vllm, 8000), "the namespace's Jobs"
     assert not allowed(run, "default", {"app": "anything"}, vllm, 8000), "no other namespace reaches vLLM"
-    assert not allowed(run, "monitoring", {"app.kubernetes.io/name": "prometheus"}, vllm, 8000)
+    # Only the stack's own Prometheus namespace (observability) or endpoint.monitoringNamespace scrapes it.
+    assert not allowed(run, "other-monitoring", {"app.kubernetes.io/name": "prometheus"}, vllm, 8000)
     assert not allowed(run, ns, _entry_labels(run), vllm, 9999), "only vLLM's port"
 
 
