@@ -55,7 +55,10 @@ def gpu_metrics_source(cfg: StackConfig) -> tuple[str, str | None]:
         if cfg.existing.openshift:
             return "external", None
     if cfg.platform == "oke-rdma" and cfg.rdma is not None and cfg.rdma.image_os == "ubuntu":
-        return "gpuOperator", GPU_OPERATOR_NAMESPACE  # stacks/builders/oke_rdma.gpu_recipe: the NvidiaGpuOperator add-on
+        return (
+            "gpuOperator",
+            GPU_OPERATOR_NAMESPACE,
+        )  # stacks/builders/oke_rdma.gpu_recipe: the NvidiaGpuOperator add-on
     return "exporter", None
 
 
