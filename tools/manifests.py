@@ -120,7 +120,8 @@ def _definitions_registry(schema_dir: str) -> Any:
     from kubernetes_validate import utils as kv
     from referencing import Registry, Resource
 
-    return Resource.from_contents(kv.schema_contents(f"{schema_dir}/_definitions.json", KUBERNETES_VERSION)) @ Registry()
+    definitions = kv.schema_contents(f"{schema_dir}/_definitions.json", KUBERNETES_VERSION)
+    return Resource.from_contents(definitions) @ Registry()
 
 
 @functools.cache
