@@ -172,7 +172,10 @@ class ModelFacts:
         return self.id.rsplit("/", 1)[-1]
 
 
-_DATA = yaml.safe_load((Path(__file__).parent / "catalog" / "models.yaml").read_text())
+_DATA = yaml.load(
+    (Path(__file__).parent / "catalog" / "models.yaml").read_bytes(),
+    Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
+)
 MODELS: dict[str, ModelFacts] = {k: ModelFacts(id=k, **row) for k, row in _DATA["models"].items()}
 BYTES_PER_PARAM: dict[str, float] = _DATA["bytes_per_param"]
 RESERVE_GB: float = _DATA["reserve_gb_per_gpu"]

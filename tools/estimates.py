@@ -45,14 +45,19 @@ K8S_SERVICE = "kubernetes:core/v1:Service"
 K8S_JOB = "kubernetes:batch/v1:Job"
 
 
+def _load(path: Path) -> Any:
+    # libyaml's loader (same safe schema), as stacks/catalog loads these files.
+    return yaml.load(path.read_bytes(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 @cache
 def prices() -> dict[str, Any]:
-    return yaml.safe_load(PRICES_FILE.read_text())
+    return _load(PRICES_FILE)
 
 
 @cache
 def durations() -> dict[str, Any]:
-    return yaml.safe_load(DURATIONS_FILE.read_text())
+    return _load(DURATIONS_FILE)
 
 
 def _short_source(url: str) -> str:
@@ -299,7 +304,7 @@ def _model_params_b() -> dict[str, float]:
     """Parameter counts (billions) from the model catalog the capacity planner uses, when present."""
     if not MODELS_FILE.exists():
         return {}
-    rows = (yaml.safe_load(MODELS_FILE.read_text()) or {}).get("models") or {}
+    rows = (_load(MODELS_FILE) or {}).get("models") or {}
     return {k: float(v["params_b"]) for k, v in rows.items() if isinstance(v, dict) and "params_b" in v}
 
 

@@ -142,7 +142,7 @@ def builtin_validator(api_version: str, kind: str) -> Any:
     except FileNotFoundError:
         return None
     registry = Resource.from_contents(schema) @ _definitions_registry(schema_dir)
-    return jsonschema.validators.Draft202012Validator(schema, registry=registry)
+    return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
 def validate(obj: dict[str, Any]) -> list[str]:

@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_digitalocean as do
 import pulumi_kubernetes as k8s
 
+from components.doks import sdk as do
 from components.kubernetes_provider import cluster_provider
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_digitalocean as do
 
 from components.conventions import GPU_TAINT_KEY
+from components.doks import sdk as do
 from components.doks.cluster import DoksCluster
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_digitalocean as do
+
+from components.doks import sdk as do
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 import pulumi
-import pulumi_digitalocean as do
 
 from components.conventions import POOL_LABEL
 from components.doks import (
@@ -21,6 +20,7 @@ from components.doks import (
     DoksNfsShareArgs,
     NodePoolSpec,
 )
+from components.doks import sdk as do
 from components.workloads import GpuPlacement
 from stacks import catalog
 from stacks.builders.workload import ServingPlatform, nfs_model_store, serve, serving_namespace

@@ -13,7 +13,8 @@ _HERE = Path(__file__).parent
 
 
 def _load(name: str) -> dict[str, Any]:
-    return yaml.safe_load((_HERE / name).read_text())
+    # libyaml's loader (same safe schema): the pure-Python one costs ~0.1 s per preview on these files.
+    return yaml.load((_HERE / name).read_bytes(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 @dataclass(frozen=True)

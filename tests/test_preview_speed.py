@@ -1,0 +1,66 @@
+"""`make preview STACK=doks` stays fast (issue 13: warm <= 3 s): it loads only the SDK modules the
+stack uses. Checked on what a real preview imports, not on wall time, which a shared CI machine makes
+noisy (measure that with `python -X importtime -m tools.preview --stack doks`)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+
+from tools.preview import REPO
+
+# A preview in a fresh interpreter, printing the modules it imported when it exits.
+PREVIEW_AND_LIST_MODULES = (
+    "import atexit, json, runpy, sys; "
+    "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr)); "
+    "sys.argv = ['tools.preview', '--stack', 'doks', '--out', sys.argv[1]]; "
+    "runpy.run_module('tools.preview', run_name='__main__')"
+)
+
+
+def test_a_doks_preview_imports_no_oci_sdk_and_only_the_digitalocean_modules_it_uses(tmp_path):
+    done = subprocess.run([sys.executable, "-c", PREVIEW_AND_LIST_MODULES, str(tmp_path)], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    modules = json.loads(done.stderr.strip().splitlines()[-1])
+    assert not [m for m in modules if m.split(".")[0] == "pulumi_oci"], "a doks preview loads the OCI SDK"
+    # components/doks/sdk.py names every DigitalOcean module the program uses; the SDK's __init__
+    # (all ~190 modules, ~0.4 s) must not run.
+    used = set(
+        re.findall(r"^from (pulumi_digitalocean\.\w+) import", (REPO / "components/doks/sdk.py").read_text(), re.M)
+    )
+    support = {
+        f"pulumi_digitalocean.{m}" for m in ("_inputs", "outputs", "_enums", "_utilities", "config", "config.vars")
+    }
+    loaded = {m for m in modules if m.startswith("pulumi_digitalocean.")}
+    assert used and loaded - used - support == set(), "import DigitalOcean resources through components/doks/sdk.py"
+
+
+def test_a_deferred_package_loads_single_modules_and_its_init_on_first_other_name(tmp_path):
+    package = tmp_path / "fakesdk"
+    package.mkdir()
+    (package / "__init__.py").write_text("from .droplet import *\nfrom .nfs import *\nINIT_RUNS = 1\n")
+    (package / "droplet.py").write_text("class Droplet: ...\n")
+    (package / "nfs.py").write_text("from . import _utilities\nclass Nfs: ...\n")
+    (package / "_utilities.py").write_text("")
+    script = textwrap.dedent("""
+        import sys
+        from components.sdk_import import defer_package_init
+        defer_package_init("fakesdk")
+        from fakesdk.nfs import Nfs
+        assert "fakesdk.droplet" not in sys.modules and "INIT_RUNS" not in vars(sys.modules["fakesdk"])
+        from fakesdk import _utilities  # a submodule by name: still no __init__
+        assert "fakesdk.droplet" not in sys.modules
+        import fakesdk
+        assert fakesdk.Droplet.__name__ == "Droplet" and fakesdk.INIT_RUNS == 1 and fakesdk.Nfs is Nfs
+        defer_package_init("fakesdk")  # already imported: nothing changes
+        assert sys.modules["fakesdk"] is fakesdk
+        print("ok")
+    """)
+    env_path = f"{REPO}:{tmp_path}"
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True,
+                          env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"}, timeout=60)  # fmt: skip
+    assert done.stdout.strip() == "ok", done.stderr
