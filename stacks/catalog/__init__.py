@@ -47,6 +47,7 @@ _do = _load("digitalocean.yaml")
 DO_GPU_SIZES: dict[str, GpuShape] = {name: GpuShape(name=name, **row) for name, row in _do["gpu_sizes"].items()}
 DO_REGIONS_WITH_GPU_AND_NFS: dict[str, list[str]] = _do["regions_with_gpu_and_nfs"]
 DOKS_GATEWAY_API_MIN_VERSION: str = _do["gateway_api_min_version"]
+DO_CPU_SIZES: list[str] = list(_do["cpu_sizes"])
 
 # RDMA multi-node serving (oci-h100-rdma): per-shape NCCL env, KubeRay chart, agent plugins, S3 uploader.
 _nccl = _load("nccl.yaml")
@@ -62,6 +63,12 @@ _oci = _load("oci.yaml")
 OCI_GPU_SHAPES: dict[str, GpuShape] = {name: GpuShape(name=name, **row) for name, row in _oci["gpu_shapes"].items()}
 # Region identifier -> region key; OCIR is <key>.ocir.io.
 OCI_REGION_KEYS: dict[str, str] = _oci["region_keys"]
+# CPU shapes for system pools: Flex shape -> the OCPU counts it takes (None: any), fixed shapes, Arm shapes.
+OCI_CPU_FLEX_SHAPES: dict[str, list[int] | None] = {
+    name: (row or {}).get("ocpus") for name, row in _oci["cpu_shapes"]["flex"].items()
+}
+OCI_CPU_FIXED_SHAPES: list[str] = list(_oci["cpu_shapes"]["fixed"])
+OCI_ARM_SHAPES: list[str] = list(_oci["cpu_shapes"]["arm"])
 
 
 def ocir_host(region: str) -> str:

@@ -19,6 +19,7 @@ from stacks.config.base import (
     ocid_region,
     refuse_world,
 )
+from stacks.config.cpu_sizes import check_oci_cpu_shape
 from stacks.config.syntax import shown
 
 if TYPE_CHECKING:
@@ -131,7 +132,6 @@ class OkeApiEndpoint(Section):
 class OkeSystemPool(Section):
     shape: str = Field(
         "VM.Standard.E5.Flex",
-        pattern=r"^(VM|BM)\.[A-Za-z0-9.-]+$",
         description="CPU shape for system pods (CoreDNS, the model download). Default: VM.Standard.E5.Flex "
         "(what production-stack's OCI script uses).",
     )
@@ -163,6 +163,7 @@ class OkeSystemPool(Section):
 
     @model_validator(mode="after")
     def _flex_only(self) -> OkeSystemPool:
+        check_oci_cpu_shape(self.shape, self.shape_ocpus)
         if not self.flex and (self.ocpus is not None or self.memory_gbs is not None):
             raise ValueError(f"ocpus: {self.shape} is not a Flex shape; remove ocpus and memoryGbs")
         return self

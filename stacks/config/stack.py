@@ -28,8 +28,10 @@ from stacks.config.base import (
     no_overlap,
     refuse_world,
 )
+from stacks.config.cpu_sizes import check_droplet_size
 from stacks.config.existing import ExistingClusterConfig
 from stacks.config.extra_args import check_extra_args
+from stacks.config.internet import check_internet_opt_in
 from stacks.config.observability import ObservabilityConfig
 from stacks.config.oke import OkeConfig
 from stacks.config.rdma import RayConfig, RdmaConfig, S3ModelStoreConfig
@@ -144,7 +146,12 @@ class EndpointConfig(Section):
     allowed_cidrs: list[Cidr] = Field(
         default_factory=list,
         description="Client CIDRs allowed to reach a `loadBalancer` endpoint (loadBalancerSourceRanges). "
-        "Required for `loadBalancer`; 0.0.0.0/0 must be written out to open it to everyone.",
+        "Required for `loadBalancer`; 0.0.0.0/0 (everyone) only together with allowInternet: true.",
+    )
+    allow_internet: bool = Field(
+        False,
+        description="Explicit opt-in to an endpoint open to every address: needed for 0.0.0.0/0 in allowedCidrs "
+        "(clients still need the API key). Default: false.",
     )
     hostname: Hostname | None = Field(
         None,
@@ -161,6 +168,7 @@ class EndpointConfig(Section):
     def _load_balancer_needs_allow_list(self) -> EndpointConfig:
         if self.kind == "loadBalancer" and not self.allowed_cidrs:
             raise ValueError("allowedCidrs: a loadBalancer endpoint needs at least one client CIDR")
+        check_internet_opt_in(self.allowed_cidrs, self.allow_internet)
         return self
 
 
@@ -238,7 +246,6 @@ class Secrets(Section):
 class DoksManagementPool(Section):
     size: str = Field(
         "s-2vcpu-4gb",
-        pattern=r"^[a-z0-9-]+$",
         description="Droplet size for the system pool (the reference architecture uses 2 vCPU / 4 GB). "
         "Default: s-2vcpu-4gb.",
     )
@@ -247,6 +254,7 @@ class DoksManagementPool(Section):
 
     @model_validator(mode="after")
     def _bounds(self) -> DoksManagementPool:
+        check_droplet_size(self.size)
         if self.max_nodes < self.min_nodes:
             raise ValueError(f"maxNodes ({self.max_nodes}) must be >= minNodes ({self.min_nodes})")
         return self
