@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
+from stacks.errors import ConfigError
 from tests.harness import default_run, preview, stack_config
-from tools import diff, force_new
+from tools import diff, force_new, mocks_oci
 from tools.diff import CREATE, DELETE, REPLACE, UPDATE, Change
 from tools.engine import ProgramRun, ResourceRecord
 
@@ -243,3 +244,28 @@ def test_make_diff_prints_the_plan_and_flags_a_replaced_node_pool(tmp_path: Path
     assert code == 3
     assert "+- replace digitalocean:index/kubernetesNodePool:KubernetesNodePool  vllm-gpu-pool" in out
     assert "replaced because: size" in out and ': "8192" -> "4096"' in out and "WARNING" in out
+
+
+# OKE adds a Kubernetes version (and its node images) between two `pulumi up`s of the same config.
+NEWER_OKE = ["v1.35.0"]
+NEWER_OKE_IMAGES = [
+    "Oracle-Linux-8.10-2026.01.15-0-OKE-1.35.0-1400",
+    "Oracle-Linux-8.10-Gen2-GPU-2026.01.15-0-OKE-1.35.0-1400",
+]
+
+
+@pytest.mark.parametrize("stack", ["oci-a10", "oci-h100-rdma"])
+def test_a_newer_oke_version_changes_nothing_on_a_running_stack(stack, monkeypatch):
+    # Every config that previews today is run again once OKE offers a newer version: the cluster, the node
+    # pools and the RDMA instance configuration (its user data installs the version's node packages) must
+    # not move. An unpinned oke.kubernetesVersion would follow OKE's list, so it must not preview at all.
+    configs = {"committed": stack_config(stack), "unpinned": stack_config(stack, oke={"kubernetesVersion": None})}
+    today = {name: default_run(stack) if name == "committed" else preview(stack, raw=c) for name, c in configs.items()}
+    assert isinstance(today["unpinned"].error, ConfigError), "an unpinned OKE version must be refused"
+    assert "oke.kubernetesVersion" in str(today["unpinned"].error)
+    monkeypatch.setattr(mocks_oci, "KUBERNETES_VERSIONS", [*mocks_oci.KUBERNETES_VERSIONS, *NEWER_OKE])
+    monkeypatch.setattr(mocks_oci, "_IMAGE_NAMES", [*mocks_oci._IMAGE_NAMES, *NEWER_OKE_IMAGES])
+    later = preview(stack, raw=configs["committed"])
+    assert later.error is None, later.error
+    changes = diff.plan(today["committed"], later)
+    assert [f"{c.op} {c.type} {c.name} {c.paths}" for c in changes] == []

@@ -1,6 +1,7 @@
-"""OKE versions and images that exist: the default version is the newest OKE offers (looked up with
-get_cluster_option at run time), and a version or image OKE does not offer is a one-line ConfigError
-naming the key, before any resource is registered (not an empty image lookup at `pulumi up`)."""
+"""OKE versions and images that exist: `oke.kubernetesVersion` is pinned to a version OKE offers (looked
+up with get_cluster_option at run time), and an unset version, a version or an image OKE does not offer
+is a one-line ConfigError naming the key, before any resource is registered (not an empty image lookup
+at `pulumi up`)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,17 @@ from tools.mocks_oci import KUBERNETES_VERSIONS, image_ocid
 NEWEST = "v1.34.2"
 
 
-def test_without_a_version_the_cluster_and_its_pools_get_the_newest_offered_one():
-    run = preview("oci-a10", oke={"kubernetesVersion": None})
-    assert run.error is None, run.error
+@pytest.mark.parametrize("stack", ["oci-a10", "oci-h100-rdma"])
+def test_an_unpinned_version_is_refused_naming_the_newest_offered_one(stack):
+    # Unpinned, the version would follow OKE's list and upgrade a running cluster (tests/test_day2.py).
+    message = config_error(preview(stack, oke={"kubernetesVersion": None}))
+    assert message.startswith("invalid stack config: llm-serving:oke.kubernetesVersion: pin the version, e.g. v1.34.2")
     assert max(KUBERNETES_VERSIONS, key=lambda v: [int(p) for p in v[1:].split(".")]) == NEWEST
+
+
+def test_the_pinned_version_reaches_the_cluster_its_pools_and_their_images():
+    run = preview("oci-a10", oke={"kubernetesVersion": NEWEST})
+    assert run.error is None, run.error
     assert one(run, "cluster:Cluster").inputs["kubernetesVersion"] == NEWEST
     for pool, image in [("gpu-pool", "Oracle-Linux-8.10-Gen2-GPU-2025.10.23-0-OKE-1.34.2-1310"),
                         ("system-pool", "Oracle-Linux-8.10-2025.10.23-0-OKE-1.34.2-1310")]:  # fmt: skip
@@ -28,7 +36,7 @@ def test_without_a_version_the_cluster_and_its_pools_get_the_newest_offered_one(
 
 
 def test_rdma_nodes_install_the_package_of_the_version_in_use():
-    run = preview("oci-h100-rdma", oke={"kubernetesVersion": None})
+    run = preview("oci-h100-rdma", oke={"kubernetesVersion": NEWEST})
     assert run.error is None, run.error
     launch = one(run, "InstanceConfiguration").inputs["instanceDetails"]["launchDetails"]
     assert launch["metadata"]["oke-k8version"] == NEWEST
@@ -64,7 +72,8 @@ def test_an_oke_image_built_for_another_version_is_refused():
 
 def test_version_choice():
     offered = ["v1.33.1", "v1.33.10", "v1.34.2", "v1.9.0"]
-    assert choose_version(None, offered, "r") == "v1.34.2"
+    with pytest.raises(ConfigError, match=r"pin the version, e.g. v1.34.2 \(the newest OKE offers in r; offered: v1.34.2, "):
+        choose_version(None, offered, "r")  # numerically newest, not v1.9.0
     assert choose_version("v1.33.10", offered, "r") == "v1.33.10"
     with pytest.raises(ConfigError, match=r"v1.33.2 is not offered by OKE in r; offered: v1.34.2, v1.33.10, v1.33.1"):
         choose_version("v1.33.2", offered, "r")

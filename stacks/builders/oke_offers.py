@@ -1,5 +1,5 @@
-"""What OKE offers in the region, checked before anything is created: the Kubernetes version (the newest
-offered one by default) and the node images.
+"""What OKE offers in the region, checked before anything is created: the Kubernetes version (pinned in
+`oke.kubernetesVersion`, which must be one OKE offers) and the node images.
 
 OKE versions come and go (each minor is supported for a limited time), so a hard-coded default goes
 stale and a typo in `oke.kubernetesVersion` would only fail at `pulumi up`, after the network exists.
@@ -47,13 +47,24 @@ def _version_key(version: str) -> tuple[int, ...]:
 
 
 def choose_version(configured: str | None, offered: list[str], region: str) -> str:
-    """The configured version if OKE offers it, else (None) the newest offered one."""
+    """The configured version, if OKE offers it.
+
+    The version must be pinned (day 2): a default of "the newest OKE offers" would move on the first
+    `pulumi up` after OKE adds a version and upgrade the control plane and every node pool in place (their
+    `kubernetesVersion` is updatable), and re-create the RDMA instance configuration, whose user data installs
+    that version's node packages. DOKS can keep its created version with ignore_changes because nothing else
+    reads it; here the version also picks the node images and the RDMA bootstrap, so it is a config value.
+    """
     if not offered:
         raise ConfigError(f"{PROJECT}:oke.kubernetesVersion", f"OKE lists no Kubernetes versions in {region}")
+    newest = sorted(offered, key=_version_key, reverse=True)
     if configured is None:
-        return max(offered, key=_version_key)
+        raise ConfigError(
+            f"{PROJECT}:oke.kubernetesVersion",
+            f"pin the version, e.g. {newest[0]} (the newest OKE offers in {region}; offered: {', '.join(newest[:6])}): "
+            "unpinned, a later `pulumi up` would upgrade the cluster and its node pools when OKE adds one",
+        )
     if configured not in offered:
-        newest = sorted(offered, key=_version_key, reverse=True)
         raise ConfigError(
             f"{PROJECT}:oke.kubernetesVersion",
             f"{configured} is not offered by OKE in {region}; offered: {', '.join(newest)} "

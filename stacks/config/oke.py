@@ -248,9 +248,9 @@ class OkeConfig(Section):
     kubernetes_version: str | None = Field(
         None,
         pattern=r"^v1\.\d{2}\.\d{1,3}$",
-        description="OKE Kubernetes version, `v1.33.1`; must be one OKE offers in the region (checked before "
-        "anything is created; list: `oci ce cluster-options get --cluster-option-id all`). Pin it: a change "
-        "upgrades the cluster and its node pools in place. Default: the newest version OKE offers at deploy time.",
+        description="OKE Kubernetes version, `v1.33.1`: required, and one OKE offers in the region (checked before "
+        "anything is created; the error lists them; `oci ce cluster-options get --cluster-option-id all`). A change "
+        "upgrades the cluster and its node pools in place, so it is never a moving default.",
     )
     network: OkeNetworkConfig = Field(default_factory=OkeNetworkConfig)  # type: ignore[arg-type]
     api_endpoint: OkeApiEndpoint = Field(default_factory=OkeApiEndpoint)  # type: ignore[arg-type]
