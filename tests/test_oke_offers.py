@@ -72,7 +72,9 @@ def test_an_oke_image_built_for_another_version_is_refused():
 
 def test_version_choice():
     offered = ["v1.33.1", "v1.33.10", "v1.34.2", "v1.9.0"]
-    with pytest.raises(ConfigError, match=r"pin the version, e.g. v1.34.2 \(the newest OKE offers in r; offered: v1.34.2, "):
+    with pytest.raises(
+        ConfigError, match=r"pin the version, e.g. v1.34.2 \(the newest OKE offers in r; offered: v1.34.2, "
+    ):
         choose_version(None, offered, "r")  # numerically newest, not v1.9.0
     assert choose_version("v1.33.10", offered, "r") == "v1.33.10"
     with pytest.raises(ConfigError, match=r"v1.33.2 is not offered by OKE in r; offered: v1.34.2, v1.33.10, v1.33.1"):
