@@ -179,14 +179,16 @@ def flags(wheel_dir: Path) -> dict[str, Any]:
 
     parser = make_arg_parser(FlexibleArgumentParser())
     out: dict[str, dict[str, Any]] = {}
-    for action in parser._actions:
+    # Every option string the parser matches, not only the ones help shows: vLLM's EnableDisableAction
+    # (vllm/utils/argparse_utils.py) keeps `--no-enable-x` / `--no-disable-x` registered but drops them
+    # from `action.option_strings` ("still accepted for backwards compatibility, but hidden from help").
+    for option, action in parser._option_string_actions.items():
         if isinstance(action, argparse._HelpAction):
             continue
-        for option in action.option_strings:
-            if not option.startswith("--"):
-                continue  # short aliases (-tp, -O) are rejected by the config's own pattern
-            value = "none" if action.nargs == 0 else "optional" if action.nargs in ("?", "*") else "required"
-            out[option] = {"dest": action.dest, "value": value}
+        if not option.startswith("--"):
+            continue  # short aliases (-tp, -O) are rejected by the config's own pattern
+        value = "none" if action.nargs == 0 else "optional" if action.nargs in ("?", "*") else "required"
+        out[option] = {"dest": action.dest, "value": value}
     return {
         "vllmVersion": fields["Version"],
         "source": f"vllm {fields['Version']} wheel from PyPI: make_arg_parser(FlexibleArgumentParser()) "
