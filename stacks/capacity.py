@@ -34,6 +34,7 @@ from stacks.config.base import PROJECT, Section
 from stacks.config.syntax import quantity_bytes
 
 if TYPE_CHECKING:
+    from stacks.config.models import ModelEntry
     from stacks.config.stack import StackConfig
 
 __all__ = [
@@ -122,8 +123,9 @@ class GpuPlan:
 class GpuPlanner(Protocol):
     """What a platform config section offers to be capacity-checked."""
 
-    def gpu_plan(self, root: StackConfig) -> GpuPlan | None:
-        """The GPUs vLLM gets; None when the section cannot tell (then nothing is checked)."""
+    def gpu_plan(self, root: StackConfig, model: ModelEntry) -> GpuPlan | None:
+        """The GPUs one of the stack's models gets (on its pool); None when the section cannot tell (then
+        nothing is checked)."""
         ...
 
 
@@ -214,11 +216,11 @@ def lookup(model_id: str) -> ModelFacts | None:
     return _BY_NAME.get(_canonical(model_id.rsplit("/", 1)[-1])[0])
 
 
-def _facts(root: StackConfig) -> ModelFacts | None:
-    arch: ModelArchitecture | None = getattr(root.model, "architecture", None)
+def _facts(m: ModelEntry) -> ModelFacts | None:
+    arch: ModelArchitecture | None = m.architecture
     if arch is not None:
         return ModelFacts(
-            id=root.model.id,
+            id=m.id,
             params_b=arch.params,
             layers=arch.layers,
             kv_heads=arch.kv_heads,
@@ -226,9 +228,9 @@ def _facts(root: StackConfig) -> ModelFacts | None:
             max_context=arch.max_context,
             attention_heads=arch.attention_heads,
             checkpoint_gb=arch.checkpoint_gb,
-            source="stack config model.architecture",
+            source="stack config models[].architecture",
         )
-    return lookup(root.model.id)
+    return lookup(m.id)
 
 
 # ------------------------------------------------------------------------------------------
@@ -243,22 +245,22 @@ class Precision:
     """None: the published checkpoint's size is used as is."""
 
 
-def precision(root: StackConfig, facts: ModelFacts, quantization: str | None = None) -> Precision:
+def precision(m: ModelEntry, facts: ModelFacts, quantization: str | None = None) -> Precision:
     """How the weights sit in GPU memory; `quantization` overrides the config's (for suggestions)."""
-    q = quantization or root.vllm.quantization
+    q = quantization or m.quantization
     if facts.checkpoint_gb is not None and (q is None or q == facts.checkpoint_quantization):
         return Precision(facts.checkpoint_quantization or "checkpoint", None)
-    implied = _canonical(root.model.id.rsplit("/", 1)[-1])[1]
+    implied = _canonical(m.id.rsplit("/", 1)[-1])[1]
     if q == "fp8" or (q is None and implied == "fp8"):
         return Precision("fp8", BYTES_PER_PARAM["fp8"])
     if q in ("awq", "gptq", "bitsandbytes") or implied in ("int4", "int8"):
         bits = "int8" if implied == "int8" else "int4"
         return Precision(f"{bits} ({q or 'pre-quantized'})", BYTES_PER_PARAM[bits])
-    return Precision("fp16" if root.vllm.dtype == "float16" else "bf16", BYTES_PER_PARAM["bf16"])
+    return Precision("fp16" if m.dtype == "float16" else "bf16", BYTES_PER_PARAM["bf16"])
 
 
-def _kv_bytes(root: StackConfig) -> int:
-    for arg in root.vllm.extra_args:
+def _kv_bytes(m: ModelEntry) -> int:
+    for arg in m.extra_args:
         flag, _, value = arg.partition("=")
         if flag == "--kv-cache-dtype" and value.startswith("fp8"):
             return 1
@@ -314,14 +316,14 @@ class Estimate:
         return int(left / self.kv_per_token_gb) if left > 0 and self.kv_per_token_gb else 0
 
 
-def estimate(root: StackConfig, plan: GpuPlan, facts: ModelFacts, *, quantization: str | None = None,
+def estimate(m: ModelEntry, plan: GpuPlan, facts: ModelFacts, *, quantization: str | None = None,
              max_model_len: int | None = None, gpu_memory_utilization: float | None = None) -> Estimate:  # fmt: skip
-    prec = precision(root, facts, quantization)
+    prec = precision(m, facts, quantization)
     weights_gb = facts.checkpoint_gb if prec.bytes_per_param is None else facts.params_b * prec.bytes_per_param
     assert weights_gb is not None
-    length = max_model_len or root.vllm.max_model_len
+    length = max_model_len or m.max_model_len
     heads_per_gpu = max(1, math.ceil(facts.kv_heads / plan.tensor_parallel))
-    per_layer_token = 2 * heads_per_gpu * facts.head_dim * _kv_bytes(root) / GB
+    per_layer_token = 2 * heads_per_gpu * facts.head_dim * _kv_bytes(m) / GB
     sliding = facts.sliding_window_layers if facts.sliding_window else 0
     full_layers = math.ceil((facts.layers - sliding) / plan.pipeline_parallel)
     sliding_layers = math.ceil(sliding / plan.pipeline_parallel) if sliding else 0
@@ -331,7 +333,7 @@ def estimate(root: StackConfig, plan: GpuPlan, facts: ModelFacts, *, quantizatio
         plan=plan,
         precision=prec,
         max_model_len=length,
-        gpu_memory_utilization=gpu_memory_utilization or root.vllm.gpu_memory_utilization,
+        gpu_memory_utilization=gpu_memory_utilization or m.gpu_memory_utilization,
         weights_gb=weights_gb,
         kv_per_token_gb=per_layer_token * full_layers,
         kv_sequence_gb=per_layer_token * (full_layers * length + sliding_layers * window),
@@ -350,19 +352,29 @@ def _valid_tensor_parallel(facts: ModelFacts, tp: int) -> bool:
     return tp % facts.kv_heads == 0 if tp >= facts.kv_heads else facts.kv_heads % tp == 0
 
 
-def _plan(root: StackConfig, section: object) -> GpuPlan | None:
-    return section.gpu_plan(root) if isinstance(section, GpuPlanner) else None
+def _plan(root: StackConfig, m: ModelEntry, section: object) -> GpuPlan | None:
+    return section.gpu_plan(root, m) if isinstance(section, GpuPlanner) else None
 
 
 def check(root: StackConfig, section: object) -> None:
-    """Raise ValueError("<key>: <one line>") when the model cannot run on the planned GPUs, or its pod
-    does not get (or the node cannot give) the memory it needs."""
-    plan = _plan(root, section)
-    _check_gpus(root, plan)
-    check_memory(root, plan)
+    """Raise ValueError("models[i].<key>: <one line>") when a model cannot run on the GPUs of its pool, or
+    its pod does not get (or the node cannot give) the memory it needs."""
+    for i, m in enumerate(root.models):
+        try:
+            plan = _plan(root, m, section)
+            _check_gpus(m, plan)
+            check_memory(root, m, plan)
+        except ValueError as exc:
+            raise ValueError(in_entry(str(exc), i)) from None
 
 
-def _check_gpus(root: StackConfig, plan: GpuPlan | None) -> None:
+def in_entry(message: str, index: int) -> str:
+    """The checks name a model's keys `model.<key>` / `vllm.<key>` (the entry's two halves); in the stack
+    config they are `models[<index>].<key>`."""
+    return re.sub(r"\b(?:model|vllm)\.(?=[a-zA-Z])", f"models[{index}].", message)
+
+
+def _check_gpus(m: ModelEntry, plan: GpuPlan | None) -> None:
     if plan is None:
         return
     if plan.tensor_parallel > plan.gpus_per_node and not plan.cross_node_tensor_parallel:
@@ -375,7 +387,7 @@ def _check_gpus(root: StackConfig, plan: GpuPlan | None) -> None:
             f"vllm.tensorParallelSize: one replica needs TP {plan.tensor_parallel} x PP {plan.pipeline_parallel} = "
             f"{plan.gpus} GPUs but {plan.nodes} {plan.shape_name} node(s) have {plan.gpus_per_node * plan.nodes}"
         )
-    facts = _facts(root)
+    facts = _facts(m)
     if facts is None:
         return
     if not _valid_tensor_parallel(facts, plan.tensor_parallel):
@@ -385,25 +397,25 @@ def _check_gpus(root: StackConfig, plan: GpuPlan | None) -> None:
             f"vllm.tensorParallelSize: {plan.tensor_parallel} does not evenly split the {heads}{facts.kv_heads} KV "
             f"heads of {facts.name} (vLLM refuses to start); use one of {', '.join(valid)}"
         )
-    if facts.checkpoint_quantization and root.vllm.quantization not in (None, facts.checkpoint_quantization):
+    if facts.checkpoint_quantization and m.quantization not in (None, facts.checkpoint_quantization):
         raise ValueError(
             f"vllm.quantization: {facts.name} ships {facts.checkpoint_quantization} weights and vLLM refuses "
-            f"--quantization {root.vllm.quantization} for them; leave vllm.quantization unset"
+            f"--quantization {m.quantization} for them; leave vllm.quantization unset"
         )
-    long_context = any(a.startswith(("--hf-overrides", "--rope-scaling")) for a in root.vllm.extra_args)
-    if root.vllm.max_model_len > facts.max_context and not long_context:
+    long_context = any(a.startswith(("--hf-overrides", "--rope-scaling")) for a in m.extra_args)
+    if m.max_model_len > facts.max_context and not long_context:
         raise ValueError(
-            f"vllm.maxModelLen: {root.vllm.max_model_len} is more than {facts.name}'s context of "
+            f"vllm.maxModelLen: {m.max_model_len} is more than {facts.name}'s context of "
             f"{facts.max_context} tokens (max_position_embeddings; vLLM refuses it); use <= {facts.max_context} "
             "or extend it with rope scaling in vllm.extraArgs (--hf-overrides=...)"
         )
-    est = estimate(root, plan, facts)
+    est = estimate(m, plan, facts)
     if est.fits:
         return
-    hint = _nearest(root, plan, facts)
+    hint = _nearest(m, plan, facts)
     usable = (
         f"each GPU offers {_gb(est.usable_per_gpu_gb)} ({_num(plan.visible_memory_gb)} GB visible on a "
-        f"{plan.gpu_model} x gpuMemoryUtilization {root.vllm.gpu_memory_utilization:.2f})"
+        f"{plan.gpu_model} x gpuMemoryUtilization {m.gpu_memory_utilization:.2f})"
     )
     if est.weights_fit:
         raise ValueError(
@@ -420,10 +432,10 @@ def _check_gpus(root: StackConfig, plan: GpuPlan | None) -> None:
     )
 
 
-def _candidates(root: StackConfig, plan: GpuPlan, facts: ModelFacts) -> Iterator[tuple[str, Estimate]]:
+def _candidates(m: ModelEntry, plan: GpuPlan, facts: ModelFacts) -> Iterator[tuple[str, Estimate]]:
     """Changes to try, cheapest first (same GPUs, then more GPUs on this shape, other shapes, more nodes)."""
-    v = root.vllm
-    can_fp8 = facts.checkpoint_gb is None and precision(root, facts).bytes_per_param not in (
+    v = m
+    can_fp8 = facts.checkpoint_gb is None and precision(m, facts).bytes_per_param not in (
         None,
         BYTES_PER_PARAM["fp8"],
         BYTES_PER_PARAM["int4"],
@@ -431,18 +443,18 @@ def _candidates(root: StackConfig, plan: GpuPlan, facts: ModelFacts) -> Iterator
     quants: list[str | None] = [None, "fp8"] if can_fp8 else [None]
 
     if v.gpu_memory_utilization < 0.95:
-        yield "vllm.gpuMemoryUtilization=0.95", estimate(root, plan, facts, gpu_memory_utilization=0.95)
-    here = estimate(root, plan, facts)
+        yield "vllm.gpuMemoryUtilization=0.95", estimate(m, plan, facts, gpu_memory_utilization=0.95)
+    here = estimate(m, plan, facts)
     longest = here.longest_fitting_len() // 1024 * 1024
     if 1024 <= longest < v.max_model_len:
-        yield f"vllm.maxModelLen={longest}", estimate(root, plan, facts, max_model_len=longest)
+        yield f"vllm.maxModelLen={longest}", estimate(m, plan, facts, max_model_len=longest)
     if can_fp8:
-        yield "vllm.quantization=fp8", estimate(root, plan, facts, quantization="fp8")
+        yield "vllm.quantization=fp8", estimate(m, plan, facts, quantization="fp8")
     tps = [tp for tp in range(plan.tensor_parallel + 1, plan.gpus_per_node + 1) if _valid_tensor_parallel(facts, tp)]
     for q in quants:
         for tp in tps:
             label = f"vllm.tensorParallelSize={tp}" + (" + vllm.quantization=fp8" if q else "")
-            yield label, estimate(root, replace(plan, tensor_parallel=tp), facts, quantization=q)
+            yield label, estimate(m, replace(plan, tensor_parallel=tp), facts, quantization=q)
     if plan.shape_key:
         for q in quants:
             for shape in plan.other_shapes:
@@ -458,7 +470,7 @@ def _candidates(root: StackConfig, plan: GpuPlan, facts: ModelFacts) -> Iterator
                     label = f"{plan.shape_key}={shape.name} + vllm.tensorParallelSize={tp}"
                     yield (
                         label + (" + vllm.quantization=fp8" if q else ""),
-                        estimate(root, other, facts, quantization=q),
+                        estimate(m, other, facts, quantization=q),
                     )
     if plan.pipeline_key:
         tp = max(t for t in range(1, plan.gpus_per_node + 1) if _valid_tensor_parallel(facts, t))
@@ -467,12 +479,12 @@ def _candidates(root: StackConfig, plan: GpuPlan, facts: ModelFacts) -> Iterator
                 break
             nodes = math.ceil(tp * pp / plan.gpus_per_node)
             label = f"{plan.pipeline_key}={pp} + vllm.tensorParallelSize={tp} over {plan.nodes_key}>={nodes}"
-            yield label, estimate(root, replace(plan, tensor_parallel=tp, pipeline_parallel=pp), facts)
+            yield label, estimate(m, replace(plan, tensor_parallel=tp, pipeline_parallel=pp), facts)
 
 
-def _nearest(root: StackConfig, plan: GpuPlan, facts: ModelFacts, count: int = 3) -> str:
+def _nearest(m: ModelEntry, plan: GpuPlan, facts: ModelFacts, count: int = 3) -> str:
     fitting: list[tuple[int, int, str, Estimate]] = []
-    for order, (label, est) in enumerate(_candidates(root, plan, facts)):
+    for order, (label, est) in enumerate(_candidates(m, plan, facts)):
         if est.fits:
             fitting.append((est.plan.gpus, order, label, est))
     if not fitting:
@@ -534,8 +546,8 @@ class PodMemory:
         )
 
 
-def _eager(root: StackConfig) -> bool:
-    for arg in root.vllm.extra_args:
+def _eager(root: StackConfig, m: ModelEntry) -> bool:
+    for arg in m.extra_args:
         flag, _, value = arg.partition("=")
         if flag == "--safetensors-load-strategy":
             return value == "eager"
@@ -543,25 +555,25 @@ def _eager(root: StackConfig) -> bool:
     return root.model_store.kind != "s3"
 
 
-def _pod_gpus(root: StackConfig, plan: GpuPlan | None) -> int:
+def _pod_gpus(root: StackConfig, m: ModelEntry, plan: GpuPlan | None) -> int:
     if root.ray is None:
-        return root.vllm.tensor_parallel_size
+        return m.tensor_parallel_size
     if plan is not None:
         return plan.gpus_per_node  # a Ray pod holds every GPU of its node
-    nodes = getattr(getattr(root, "existing", None), "gpu_nodes", None)
-    return nodes.gpus_per_node if nodes is not None else root.vllm.tensor_parallel_size
+    nodes = getattr(getattr(root, "existing", None), "gpu_nodes", None)  # Ray on existing: its one pool
+    return nodes.gpus_per_node if nodes is not None else m.tensor_parallel_size
 
 
-def pod_memory(root: StackConfig, plan: GpuPlan | None = None) -> PodMemory:
+def pod_memory(root: StackConfig, m: ModelEntry, plan: GpuPlan | None = None) -> PodMemory:
     file_gb = 0.0
-    if _eager(root):
-        facts = _facts(root)
+    if _eager(root, m):
+        facts = _facts(m)
         weights = None
         if facts is not None:
-            prec = precision(root, facts)
+            prec = precision(m, facts)
             weights = facts.checkpoint_gb if prec.bytes_per_param is None else facts.params_b * prec.bytes_per_param
         file_gb = min(SHARD_GB, weights) if weights else SHARD_GB
-    return PodMemory(gpus=_pod_gpus(root, plan), shm_gib=root.vllm.shm_size_gi, eager_file_gb=file_gb)
+    return PodMemory(gpus=_pod_gpus(root, m, plan), shm_gib=m.shm_size_gi, eager_file_gb=file_gb)
 
 
 def reserved_gib(node_gib: float) -> float:
@@ -585,21 +597,21 @@ def quantity_gib(quantity: str) -> float:
     return quantity_bytes(quantity) / 2**30
 
 
-def vllm_memory(root: StackConfig) -> str:
-    """The single-node vLLM pod's memory request and limit: vllm.memory, or what it needs."""
-    return root.vllm.memory or f"{pod_memory(root, _plan_of(root)).needed_gib}Gi"
+def vllm_memory(root: StackConfig, m: ModelEntry) -> str:
+    """A single-node vLLM pod's memory request and limit: its `memory`, or what it needs."""
+    return m.memory or f"{pod_memory(root, m, _plan_of(root, m)).needed_gib}Gi"
 
 
-def _plan_of(root: StackConfig) -> GpuPlan | None:
+def _plan_of(root: StackConfig, m: ModelEntry) -> GpuPlan | None:
     from stacks.config.stack import PLATFORM_SECTIONS
 
-    return _plan(root, getattr(root, PLATFORM_SECTIONS[root.platform], None))
+    return _plan(root, m, getattr(root, PLATFORM_SECTIONS[root.platform], None))
 
 
-def check_memory(root: StackConfig, plan: GpuPlan | None) -> None:
+def check_memory(root: StackConfig, m: ModelEntry, plan: GpuPlan | None) -> None:
     """Raise ValueError("<key>: ...") when the pod's memory is below what it needs or above the node's."""
-    need = pod_memory(root, plan)
-    key, configured = ("ray.memory", root.ray.memory) if root.ray is not None else ("vllm.memory", root.vllm.memory)
+    need = pod_memory(root, m, plan)
+    key, configured = ("ray.memory", root.ray.memory) if root.ray is not None else ("vllm.memory", m.memory)
     if configured is not None and quantity_gib(configured) < need.needed_gib:
         derive = ", or leave it unset to derive it" if key == "vllm.memory" else ""
         raise ValueError(
@@ -624,28 +636,51 @@ def check_memory(root: StackConfig, plan: GpuPlan | None) -> None:
 # ------------------------------------------------------------------------------------------
 
 
-def headroom(root: StackConfig) -> str:
-    """One line for the preview summary: the plan's weights, GPUs and KV budget, or why it was not checked."""
+def headroom(root: StackConfig, m: ModelEntry | None = None) -> str:
+    """One line for the preview summary: a model's weights, GPUs and KV budget on its pool, or why it was
+    not checked (`m`: the stack's first model by default)."""
     from stacks.config.stack import PLATFORM_SECTIONS
 
+    m = m or root.models[0]
     section = getattr(root, PLATFORM_SECTIONS[root.platform], None)
-    plan = _plan(root, section)
+    plan = _plan(root, m, section)
     if plan is None:
         why = "gives no GPU plan, e.g. GPU memory unknown" if isinstance(section, GpuPlanner) else "has no gpu_plan yet"
         return f"Capacity: not checked (the {PLATFORM_SECTIONS[root.platform]} config section {why})"
-    facts = _facts(root)
+    facts = _facts(m)
     if facts is None:
         return (
-            f"Capacity: not checked ({root.model.id} is not in stacks/catalog/models.yaml; set model.architecture "
+            f"Capacity: not checked ({m.id} is not in stacks/catalog/models.yaml; set its architecture "
             "to have it checked)"
         )
-    est = estimate(root, plan, facts)
+    est = estimate(m, plan, facts)
     return (
         f"Capacity: {facts.name} {est.precision.label} weights {_gb(est.weights_gb)} over {plan.label} "
         f"({_gb(est.weights_per_gpu_gb)}/GPU), KV budget {_gb(est.kv_budget_gb)} "
         f"= {est.concurrent_sequences:.1f} x maxModelLen {est.max_model_len} "
         f"(gpuMemoryUtilization {est.gpu_memory_utilization:.2f}, {plan.shape_name} x{plan.nodes})"
     )
+
+
+def model_lines(root: StackConfig) -> list[str]:
+    """The preview's plan of the models: each model on its pool with its replicas and capacity line, then
+    each pool's fit line (stacks/placement.py)."""
+    from stacks import placement
+
+    lines = []
+    for m in root.models:
+        pool = root.pool_of(m)
+        lora = f", LoRA {', '.join(m.names[1:])}" if m.lora else ""
+        parallel = f"TP {m.tensor_parallel_size}"
+        if root.ray is not None:
+            parallel += f" x PP {root.ray.pipeline_parallel(pool.nodes)}"
+        lines.append(
+            f"Model {m.name} ({m.id}@{m.revision}) on pool {pool.name}: {m.replicas} replica(s) x {parallel}{lora}"
+        )
+        lines.append(f"  {headroom(root, m)}")
+    for pool in root.platform_section.placement_pools(root):
+        lines.append(placement.fit_line(pool, root.demands(pool)))
+    return lines
 
 
 def headroom_lines(raw_config: dict[str, Any]) -> list[str]:
@@ -655,9 +690,13 @@ def headroom_lines(raw_config: dict[str, Any]) -> list[str]:
 
     prefix = f"{PROJECT}:"
     values = {k.removeprefix(prefix): v for k, v in raw_config.items() if k.startswith(prefix)}
-    values.pop("secrets", None)  # credentials play no part in the plan
+    # Credentials play no part in the plan, but their presence does (an S3 store needs its keys): each
+    # given secret stands in as a placeholder.
+    secrets = values.pop("secrets", None)
+    if isinstance(secrets, dict):
+        values["secrets"] = {k: "placeholder-0123456789abcdef" for k in secrets}
     try:
-        return ["", headroom(parse(values, set()))]
+        return ["", *model_lines(parse(values, {"secrets"} if "secrets" in values else set()))]
     except ConfigError:
         return []
 

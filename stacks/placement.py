@@ -100,12 +100,13 @@ def check_pool(pool: Pool, demands: list[Demand]) -> None:
         if d.gpus_per_replica > pool.gpus_per_node:
             raise ValueError(
                 f"{d.key}.tensorParallelSize: model {d.model} needs {d.gpus_per_replica} GPUs per replica but pool "
-                f"{pool.name} ({pool.shape}) has {pool.gpus_per_node} per node; tensor parallelism stays within one node"
+                f"{pool.name} ({pool.shape}) has {pool.gpus_per_node} GPU(s) per node; tensor parallelism stays within "
+                "one node"
             )
         if d.replicas > pool.nodes:
             raise ValueError(
                 f"{d.key}.replicas: model {d.model} asks for {d.replicas} replicas, one per node (hard anti-affinity), "
-                f"but pool {pool.name} has {pool.nodes} node(s) ({pool.nodes_key or pool.key})"
+                f"but pool {pool.name} has {pool.nodes} node(s): {pool.nodes_key or pool.key} is {pool.nodes}"
             )
     if pack(pool, demands) is not None:
         return

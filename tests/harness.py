@@ -31,9 +31,18 @@ def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
 
 
 def stack_config(stack: str, **overrides: Any) -> dict[str, Any]:
-    """The stack's committed config with `llm-serving:<key>` overrides (given without the prefix)."""
+    """The stack's committed config with `llm-serving:<key>` overrides (given without the prefix).
+
+    `model` and `vllm` overrides are merged into the stack's first model (`models[0]`): the tests name a
+    model's keys by the two halves of its entry (model id/revision/..., vLLM engine settings). Give
+    `models` to replace the list, or `raw` to `preview` for a config with the old top-level keys."""
     base = load_stack_config(stack)
-    return merge(base, {f"{PROJECT}:{k}": v for k, v in overrides.items()})
+    first = {**(overrides.pop("model", None) or {}), **(overrides.pop("vllm", None) or {})}
+    merged = merge(base, {f"{PROJECT}:{k}": v for k, v in overrides.items()})
+    if first:
+        models = merged[f"{PROJECT}:models"]
+        merged[f"{PROJECT}:models"] = [merge(models[0], first), *models[1:]]
+    return merged
 
 
 def preview(stack: str, secrets: dict[str, Any] | None = None, raw: dict[str, Any] | None = None,

@@ -34,18 +34,18 @@ def rejects(stack: str, key: str, hint: str = "", secrets: dict | None = None, r
 # --------------------------------------------------------------------------------------------
 
 CREDENTIAL_FLAGS = [
-    (["--api-key=" + SECRET], "llm-serving:vllm.extraArgs[0]", "secrets.apiKey"),
-    (["--hf-token=" + SECRET], "llm-serving:vllm.extraArgs[0]", "secrets.hfToken"),
-    (["--hf-token"], "llm-serving:vllm.extraArgs[0]", "secrets.hfToken"),
-    (["--enable-prefix-caching", "--api-key"], "llm-serving:vllm.extraArgs[1]", "secrets.apiKey"),
+    (["--api-key=" + SECRET], "llm-serving:models[0].extraArgs[0]", "secrets.apiKey"),
+    (["--hf-token=" + SECRET], "llm-serving:models[0].extraArgs[0]", "secrets.hfToken"),
+    (["--hf-token"], "llm-serving:models[0].extraArgs[0]", "secrets.hfToken"),
+    (["--enable-prefix-caching", "--api-key"], "llm-serving:models[0].extraArgs[1]", "secrets.apiKey"),
     (
         ["--kv-transfer-config=hf_abcdefghijklmnopqrstuvwxyz0123"],
-        "llm-serving:vllm.extraArgs[0]",
+        "llm-serving:models[0].extraArgs[0]",
         "looks like a credential",
     ),
     (
         ["--served-model-name-x=sk-abcdefghijklmnopqrstuvwxyz"],
-        "llm-serving:vllm.extraArgs[0]",
+        "llm-serving:models[0].extraArgs[0]",
         "looks like a credential",
     ),
 ]
@@ -92,9 +92,9 @@ def test_every_secret_is_a_secure_value_of_its_own(block, key, hint):
 @pytest.mark.parametrize(
     ("path", "value", "key"),
     [
-        ("vllm", {"image": {"secure": "v1:x"}}, "vllm.image"),
-        ("model", {"id": {"secure": "v1:x"}}, "model.id"),
-        ("vllm", {"extraArgs": [{"secure": "v1:x"}]}, "vllm.extraArgs[0]"),
+        ("vllm", {"image": {"secure": "v1:x"}}, "models[0].image"),
+        ("model", {"id": {"secure": "v1:x"}}, "models[0].id"),
+        ("vllm", {"extraArgs": [{"secure": "v1:x"}]}, "models[0].extraArgs[0]"),
     ],
 )
 def test_a_secure_value_outside_secrets_is_refused(path, value, key):
@@ -130,7 +130,7 @@ def test_a_secret_value_is_never_echoed_by_another_keys_error():
 
 def test_long_values_are_cut_in_messages():
     kubeconfig_like = "apiVersion: v1\nclusters:\n" + "- cluster: {server: https://10.0.0.1}\n" * 80
-    message = rejects("doks", "llm-serving:vllm.image", "", vllm={"image": kubeconfig_like})
+    message = rejects("doks", "llm-serving:models[0].image", "", vllm={"image": kubeconfig_like})
     assert len(message) < 400 and "characters)" in message
 
 
@@ -264,27 +264,29 @@ BAD_EXTRA_ARGS = [
     (["--enforce-eager=true"], "[0]", "takes no value"),
     (["-tp=2"], "[0]", "one `--flag`"),
     (["--pipeline-parallel-size=2"], "[0]", "ray.pipelineParallelSize"),
-    (["--data-parallel-size=2"], "[0]", "vllm.replicas"),
-    (["--data-parallel-size-local=2"], "[0]", "vllm.replicas"),
-    (["--headless"], "[0]", "vllm.replicas"),
-    (["--prefill-context-parallel-size=2"], "[0]", "vllm.tensorParallelSize"),
-    (["--tensor-parallel-size=2"], "[0]", "vllm.tensorParallelSize"),
-    (["--model=meta-llama/Llama-3.1-8B"], "[0]", "model.id"),
-    (["--served-model-name=x"], "[0]", "model.servedName"),
+    (["--data-parallel-size=2"], "[0]", "from replicas"),
+    (["--data-parallel-size-local=2"], "[0]", "from replicas"),
+    (["--headless"], "[0]", "from replicas"),
+    (["--prefill-context-parallel-size=2"], "[0]", "from tensorParallelSize"),
+    (["--tensor-parallel-size=2"], "[0]", "from tensorParallelSize"),
+    (["--model=meta-llama/Llama-3.1-8B"], "[0]", "from id"),
+    (["--served-model-name=x"], "[0]", "from servedName"),
     (["--port=9000"], "[0]", "endpoint.kind"),
     (["--host=127.0.0.1"], "[0]", "endpoint.kind"),
-    (["--max-model-len=4096"], "[0]", "vllm.maxModelLen"),
-    (["--kv-cache-memory-bytes=10g"], "[0]", "vllm.gpuMemoryUtilization"),
+    (["--max-model-len=4096"], "[0]", "from maxModelLen"),
+    (["--kv-cache-memory-bytes=10g"], "[0]", "from gpuMemoryUtilization"),
     (["--distributed-executor-backend=mp"], "[0]", "platform"),
     (["--load-format=dummy"], "[0]", "modelStore.kind"),
     (["--config=/etc/vllm.yaml"], "[0]", "the stack config"),
+    (["--enable-lora"], "[0]", "from lora;"),
+    (["--lora-modules=a=/models/a"], "[0]", "from lora.adapters"),
     (["--enable-prefix-caching", "--disable-prefix-caching"], "[1]", "already given in extraArgs[0]"),
 ]
 
 
 @pytest.mark.parametrize(("extra", "index", "hint"), BAD_EXTRA_ARGS, ids=lambda v: str(v)[:36])
 def test_extra_args_are_checked_against_vllms_flags(extra, index, hint):
-    rejects("doks", f"llm-serving:vllm.extraArgs{index}", hint, vllm={"extraArgs": extra})
+    rejects("doks", f"llm-serving:models[0].extraArgs{index}", hint, vllm={"extraArgs": extra})
 
 
 def test_valid_extra_args_pass_through_to_vllm():
@@ -302,18 +304,18 @@ EXISTING_NFS = {"kind": "nfs", "server": "10.0.0.5", "path": "/exports/models"}
 
 LATER_FAILURES = [
     # (stack, overrides, key, hint)
-    ("doks", {"model": {"revision": ".."}}, "model.revision", "outside"),
-    ("doks", {"model": {"revision": "."}}, "model.revision", "outside"),
-    ("doks", {"model": {"revision": ".hidden"}}, "model.revision", "outside"),
-    ("doks", {"model": {"revision": "v1..2"}}, "model.revision", "outside"),
+    ("doks", {"model": {"revision": ".."}}, "models[0].revision", "outside"),
+    ("doks", {"model": {"revision": "."}}, "models[0].revision", "outside"),
+    ("doks", {"model": {"revision": ".hidden"}}, "models[0].revision", "outside"),
+    ("doks", {"model": {"revision": "v1..2"}}, "models[0].revision", "outside"),
     ("existing-cluster", {"modelStore": {**EXISTING_NFS, "path": "/exports/../etc"}}, "modelStore.path", "`..`"),
     ("existing-cluster", {"modelStore": {**EXISTING_NFS, "path": "exports/models"}}, "modelStore.path", "absolute"),
-    ("doks", {"model": {"id": "Qwen/Qwen2.5-0.5B-Instru\u0441t"}}, "model.id", "U+0441"),
-    ("doks", {"model": {"id": "Qw\u0435n/Qwen2.5-0.5B-Instruct"}}, "model.id", "look-alike"),
-    ("doks", {"model": {"id": "meta-llama/Llama--3"}}, "model.id", "no `--`"),
-    ("doks", {"model": {"id": "org/name.git"}}, "model.id", ".git"),
-    ("doks", {"model": {"id": "org//name"}}, "model.id", "Hugging Face"),
-    ("doks", {"model": {"servedName": "qw\u00e9n"}}, "model.servedName", "ASCII"),
+    ("doks", {"model": {"id": "Qwen/Qwen2.5-0.5B-Instru\u0441t"}}, "models[0].id", "U+0441"),
+    ("doks", {"model": {"id": "Qw\u0435n/Qwen2.5-0.5B-Instruct"}}, "models[0].id", "look-alike"),
+    ("doks", {"model": {"id": "meta-llama/Llama--3"}}, "models[0].id", "no `--`"),
+    ("doks", {"model": {"id": "org/name.git"}}, "models[0].id", ".git"),
+    ("doks", {"model": {"id": "org//name"}}, "models[0].id", "Hugging Face"),
+    ("doks", {"model": {"servedName": "qw\u00e9n"}}, "models[0].servedName", "ASCII"),
     (
         "existing-cluster",
         {"existing": {"gpuNodes": {"nodeSelector": {"nvidia.com/gpu present": "true"}}}},
@@ -340,12 +342,12 @@ LATER_FAILURES = [
     ),
     ("existing-cluster", {"existing": {"gpuNodes": {"taintKeys": ["g" * 64]}}}, "existing.gpuNodes.taintKeys[0]", "63"),
     ("existing-cluster", {"existing": {"systemNodeSelector": {"role": "x" * 64}}}, "existing.systemNodeSelector", "63"),
-    ("doks", {"vllm": {"image": "vllm/vllm-openai:"}}, "vllm.image", "empty tag"),
-    ("doks", {"vllm": {"image": " vllm/vllm-openai:v0.33.0"}}, "vllm.image", "whitespace"),
-    ("doks", {"vllm": {"image": "vllm/vllm-openai:v0.33.0\n"}}, "vllm.image", "whitespace"),
-    ("doks", {"vllm": {"image": "vllm/vllm-openai: v0.33.0"}}, "vllm.image", "whitespace"),
-    ("doks", {"vllm": {"image": "VLLM/vllm-openai:v0.33.0"}}, "vllm.image", "lower case"),
-    ("doks", {"vllm": {"image": "vllm/vllm-openai@sha256:abc"}}, "vllm.image", "sha256"),
+    ("doks", {"vllm": {"image": "vllm/vllm-openai:"}}, "models[0].image", "empty tag"),
+    ("doks", {"vllm": {"image": " vllm/vllm-openai:v0.33.0"}}, "models[0].image", "whitespace"),
+    ("doks", {"vllm": {"image": "vllm/vllm-openai:v0.33.0\n"}}, "models[0].image", "whitespace"),
+    ("doks", {"vllm": {"image": "vllm/vllm-openai: v0.33.0"}}, "models[0].image", "whitespace"),
+    ("doks", {"vllm": {"image": "VLLM/vllm-openai:v0.33.0"}}, "models[0].image", "lower case"),
+    ("doks", {"vllm": {"image": "vllm/vllm-openai@sha256:abc"}}, "models[0].image", "sha256"),
     ("doks", {"namespace": "default"}, "namespace", "reserved"),
     ("doks", {"namespace": "kube-system"}, "namespace", "reserved"),
     ("doks", {"namespace": "kube-public"}, "namespace", "reserved"),
@@ -394,8 +396,8 @@ H100X8 = {"gpuPool": {"size": "gpu-h100x8-640gb", "nodeCount": 1}}
     ("stack", "overrides", "key", "hint"),
     [
         # the pod-memory check (stacks/capacity.py check_memory) counts /dev/shm against the memory limit
-        ("doks", {"vllm": {"shmSizeGi": 64, "memory": "32Gi"}}, "vllm.memory", "64 GiB /dev/shm"),
-        ("doks", {"vllm": {"shmSizeGi": 1, "memory": "512Mi"}}, "vllm.memory", "1 GiB /dev/shm"),
+        ("doks", {"vllm": {"shmSizeGi": 64, "memory": "32Gi"}}, "models[0].memory", "64 GiB /dev/shm"),
+        ("doks", {"vllm": {"shmSizeGi": 1, "memory": "512Mi"}}, "models[0].memory", "1 GiB /dev/shm"),
         (
             "doks",
             {

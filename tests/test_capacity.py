@@ -76,7 +76,8 @@ def test_kv_cache_arithmetic_llama_70b() -> None:
     cfg = parse("doks", model={"id": "meta-llama/Llama-3.1-70B-Instruct"}, vllm={"tensorParallelSize": 4},
                 doks=H100X8)  # fmt: skip
     assert cfg.doks is not None
-    est = capacity.estimate(cfg, cfg.doks.gpu_plan(cfg), capacity.MODELS["meta-llama/Llama-3.1-70B-Instruct"])
+    model = cfg.models[0]
+    est = capacity.estimate(model, cfg.doks.gpu_plan(cfg, model), capacity.MODELS["meta-llama/Llama-3.1-70B-Instruct"])
     assert est.kv_per_token_gb * 4 == pytest.approx(327_680 / 1e9)  # two KV heads per GPU at TP 4
     assert est.weights_gb == pytest.approx(141.2)
     assert est.fits
@@ -90,18 +91,18 @@ def test_kv_cache_arithmetic_llama_70b() -> None:
 def test_too_big_model_fails_before_anything_is_registered() -> None:
     run = preview("doks", model={"id": "meta-llama/Llama-3.1-70B-Instruct"})
     message = config_error(run)
-    assert f"{PROJECT}:model.id: Llama-3.1-70B-Instruct needs 145 GB per GPU" in message
+    assert f"{PROJECT}:models[0].id: Llama-3.1-70B-Instruct needs 145 GB per GPU" in message
     assert f"141 GB of bf16 weights over 1{X}H100 80 GB" in message
     assert "each GPU offers 77.0 GB (85.5 GB visible on a H100 x gpuMemoryUtilization 0.90)" in message
-    assert "nearest configurations that fit: vllm.quantization=fp8 (74.3 GB/GPU of 77.0 GB); " in message
-    assert "doks.gpuPool.size=gpu-h100x8-640gb + vllm.tensorParallelSize=2 (72.9 GB/GPU of 77.0 GB)" in message
+    assert "nearest configurations that fit: models[0].quantization=fp8 (74.3 GB/GPU of 77.0 GB); " in message
+    assert "doks.gpuPool.size=gpu-h100x8-640gb + models[0].tensorParallelSize=2 (72.9 GB/GPU of 77.0 GB)" in message
 
 
 def test_405b_on_one_h100x8_suggests_fp8() -> None:
     message = error("doks", model={"id": "meta-llama/Llama-3.1-405B-Instruct"}, vllm={"tensorParallelSize": 8},
                     doks=H100X8)  # fmt: skip
     assert f"812 GB of bf16 weights over 8{X}H100 80 GB" in message
-    assert "nearest configurations that fit: vllm.quantization=fp8" in message
+    assert "nearest configurations that fit: models[0].quantization=fp8" in message
     cfg = parse("doks", model={"id": "meta-llama/Llama-3.1-405B-Instruct"},
                 vllm={"tensorParallelSize": 8, "quantization": "fp8"}, doks=H100X8)  # fmt: skip
     assert f"fp8 weights 406 GB over 8{X}H100 80 GB" in capacity.headroom(cfg)
@@ -110,27 +111,29 @@ def test_405b_on_one_h100x8_suggests_fp8() -> None:
 def test_kv_cache_that_does_not_fit_names_max_model_len() -> None:
     message = error("doks", model={"id": "meta-llama/Llama-3.1-70B-Instruct"},
                     vllm={"quantization": "fp8", "maxModelLen": 32768})  # fmt: skip
-    assert f"{PROJECT}:vllm.maxModelLen: one 32768-token sequence of Llama-3.1-70B-Instruct needs 10.7 GB" in message
+    assert (
+        f"{PROJECT}:models[0].maxModelLen: one 32768-token sequence of Llama-3.1-70B-Instruct needs 10.7 GB" in message
+    )
     assert "70.6 GB of fp8 weights + 1 GB reserve leave 5.4 GB" in message
-    assert "nearest configurations that fit: vllm.maxModelLen=15360" in message
+    assert "nearest configurations that fit: models[0].maxModelLen=15360" in message
 
 
 def test_context_longer_than_the_model_is_an_error() -> None:
     message = error("doks", vllm={"maxModelLen": 65536})
-    assert "vllm.maxModelLen: 65536 is more than Qwen2.5-0.5B-Instruct's context of 32768" in message
+    assert "models[0].maxModelLen: 65536 is more than Qwen2.5-0.5B-Instruct's context of 32768" in message
     parse("doks", vllm={"maxModelLen": 65536, "extraArgs": ['--hf-overrides={"rope_scaling":{"type":"yarn"}}']})
 
 
 def test_tensor_parallel_must_split_the_heads() -> None:
     message = error("doks", vllm={"tensorParallelSize": 4}, doks=H100X8)
-    assert "vllm.tensorParallelSize: 4 does not evenly split the 14 attention heads and 2 KV heads" in message
+    assert "models[0].tensorParallelSize: 4 does not evenly split the 14 attention heads and 2 KV heads" in message
     assert "use one of 1, 2" in message
 
 
 def test_gpt_oss_uses_its_mxfp4_checkpoint_and_refuses_other_quantization() -> None:
     cfg = parse("doks", model={"id": "openai/gpt-oss-20b"}, vllm={"maxModelLen": 131072})
     assert "gpt-oss-20b mxfp4 weights 13.8 GB" in capacity.headroom(cfg)
-    assert "vllm.quantization: gpt-oss-20b ships mxfp4 weights" in error(
+    assert "models[0].quantization: gpt-oss-20b ships mxfp4 weights" in error(
         "doks", model={"id": "openai/gpt-oss-20b"}, vllm={"quantization": "fp8"}
     )
 
@@ -139,8 +142,10 @@ def test_unknown_model_is_skipped_unless_described() -> None:
     cfg = parse("doks", model={"id": "acme/private-model"})
     assert "not checked" in capacity.headroom(cfg)
     arch = {"params": 100, "layers": 80, "kvHeads": 8, "headDim": 128, "maxContext": 32768}
-    assert "model.id: private-model needs" in error("doks", model={"id": "acme/private-model", "architecture": arch})
-    assert "model.architecture.params" in error(
+    assert "models[0].id: private-model needs" in error(
+        "doks", model={"id": "acme/private-model", "architecture": arch}
+    )
+    assert "models[0].architecture.params" in error(
         "doks", model={"id": "acme/private-model", "architecture": {**arch, "params": 8_030_000_000}}
     )
 
@@ -153,13 +158,16 @@ def test_unknown_model_is_skipped_unless_described() -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_committed_stack_has_a_headroom_line(stack: str) -> None:
     lines = capacity.headroom_lines(load_stack_config(stack))
-    assert lines and lines[-1].startswith("Capacity: "), lines
+    # Each model on its pool with its capacity line, then each pool's fit.
+    assert lines and lines[1].startswith("Model ") and " on pool gpu: 1 replica(s) x TP " in lines[1], lines
+    assert lines[2].startswith("  Capacity: "), lines
+    assert lines[-1].startswith("Pool gpu: ") and lines[-1].endswith("(fits)"), lines
 
 
 def test_doks_offers_a_gpu_plan() -> None:
     cfg = parse("doks")
     assert isinstance(cfg.doks, capacity.GpuPlanner)
-    plan = cfg.doks.gpu_plan(cfg)
+    plan = cfg.doks.gpu_plan(cfg, cfg.models[0])
     assert (plan.gpu_model, plan.gpu_memory_gb, plan.gpus_per_node, plan.nodes, plan.gpus) == ("H100", 80, 1, 1, 1)
     assert plan.visible_memory_gb == pytest.approx(85.52)  # 81559 MiB
 

@@ -236,7 +236,7 @@ def test_make_diff_prints_the_plan_and_flags_a_replaced_node_pool(tmp_path: Path
     config = stack_config("doks")
     changed = copy.deepcopy(config)
     changed["llm-serving:doks"]["gpuPool"]["size"] = "gpu-h100x8-640gb"  # a new shape: a new pool
-    changed["llm-serving:vllm"]["maxModelLen"] = 4096
+    changed["llm-serving:models"][0]["maxModelLen"] = 4096
     path = tmp_path / "new.yaml"
     path.write_text(yaml.safe_dump({"config": changed}))
     code = diff.main(["--stack", "doks", "--config", str(path)])

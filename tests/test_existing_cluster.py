@@ -16,8 +16,12 @@ MINIO_KNOWN = {"s3AccessKeyId": "minio-access-known", "s3SecretAccessKey": "mini
 
 
 def minio_config(**overrides):
+    """The MinIO example's config with overrides; `vllm`/`model` ones go into its model (as in tests/harness.py)."""
     document = yaml.safe_load((REPO / "tests" / "configs" / "existing-minio.yaml").read_text())
-    return merge(document["config"], {f"llm-serving:{k}": v for k, v in overrides.items()})
+    first = {**overrides.pop("model", {}), **overrides.pop("vllm", {})}
+    config = merge(document["config"], {f"llm-serving:{k}": v for k, v in overrides.items()})
+    config["llm-serving:models"] = [merge(config["llm-serving:models"][0], first)]
+    return config
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,11 @@ def example(**overrides: Any) -> dict[str, Any]:
     """The example's config mapping without its mock `secure:` secrets, with `llm-serving:` overrides."""
     document = yaml.safe_load(EXAMPLE.read_text())["config"]
     document.pop("llm-serving:secrets")
-    return merge(document, {f"llm-serving:{k}": v for k, v in overrides.items()})
+    # `model`/`vllm` overrides go into the example's one model (as in tests/harness.py stack_config).
+    first = {**overrides.pop("model", {}), **overrides.pop("vllm", {})}
+    config = merge(document, {f"llm-serving:{k}": v for k, v in overrides.items()})
+    config["llm-serving:models"] = [merge(config["llm-serving:models"][0], first)]
+    return config
 
 
 def parse_example(**overrides: Any):
@@ -184,7 +188,7 @@ def test_inference_service_names_are_kserve_names():
         ({"existing": {"installGpuOperator": True}}, "llm-serving:existing.installGpuOperator", "OperatorHub"),
         (
             {"vllm": {"tensorParallelSize": 1, "quantization": "fp8"}, "existing": {"gpuNodes": {"gpusPerNode": 1}}},
-            "llm-serving:model.id",
+            "llm-serving:models[0].id",
             "per GPU",
         ),
     ],

@@ -491,8 +491,8 @@ def test_h100_tp8_previews_cleanly_on_the_bare_metal_shape():
         ({"oke": {"compartmentId": "ocid1.tenancy.oc1..short"}}, "oke.compartmentId", "not a compartment OCID"),
         ({"oke": {"compartmentId": "my-compartment"}}, "oke.compartmentId", "not a compartment OCID"),
         ({"oke": {"gpuPool": {"shape": "VM.GPU.A10.3"}}}, "oke.gpuPool.shape", "must be one of"),
-        ({"vllm": {"tensorParallelSize": 2}}, "vllm.tensorParallelSize", "more than the 1 GPU(s)"),
-        ({"vllm": {"replicas": 2}}, "vllm.replicas", "oke.gpuPool.nodeCount is 1"),
+        ({"vllm": {"tensorParallelSize": 2}}, "models[0].tensorParallelSize", "has 1 GPU(s) per node"),
+        ({"vllm": {"replicas": 2}}, "models[0].replicas", "oke.gpuPool.nodeCount is 1"),
         ({"oke": {"network": {"workerSubnet": "10.0.2.0/23"}}}, "oke.network", "overlaps"),
         ({"oke": {"network": {"servicesCidr": "10.0.128.0/17"}}}, "oke.network", "overlaps"),
         ({"oke": {"network": {"podsCidr": "10.96.0.0/12"}}}, "oke.network", "overlaps"),
@@ -532,6 +532,6 @@ def test_the_oci_provider_region_must_be_the_configured_region():
 
 def test_tp_above_the_h100_node_is_rejected():
     config = load_stack_config(STACK, H100_CONFIG)
-    config["llm-serving:vllm"] = {**config["llm-serving:vllm"], "tensorParallelSize": 16}
+    config["llm-serving:models"] = [{**config["llm-serving:models"][0], "tensorParallelSize": 16}]
     message = config_error(preview(STACK, raw=config))
-    assert "llm-serving:vllm.tensorParallelSize" in message and "8 GPU(s)" in message
+    assert "llm-serving:models[0].tensorParallelSize" in message and "8 GPU(s)" in message

@@ -57,13 +57,14 @@ def test_shm_counts_against_the_memory_limit():
 def test_streaming_from_s3_needs_no_eager_load_room():
     root = parsed("oci-h100-rdma")
     assert root.model_store.kind == "s3"
-    assert capacity.pod_memory(root).load_gib == 0
-    assert capacity.pod_memory(parsed("doks")).load_gib > 0, "NFS weights load eagerly"
+    assert capacity.pod_memory(root, root.models[0]).load_gib == 0
+    doks = parsed("doks")
+    assert capacity.pod_memory(doks, doks.models[0]).load_gib > 0, "NFS weights load eagerly"
 
 
 def test_too_little_memory_is_a_config_error_before_any_resource():
     message = config_error(preview("doks", **{**H100X8_70B, "vllm": {"tensorParallelSize": 8, "memory": "32Gi"}}))
-    assert "llm-serving:vllm.memory: 32Gi is less than" in message and "/dev/shm" in message
+    assert "llm-serving:models[0].memory: 32Gi is less than" in message and "/dev/shm" in message
 
 
 def test_a_ray_pod_with_too_little_memory_is_a_config_error():
@@ -74,8 +75,8 @@ def test_a_ray_pod_with_too_little_memory_is_a_config_error():
 @pytest.mark.parametrize(
     ("overrides", "key"),
     [
-        ({"vllm": {"shmSizeGi": 230}}, "llm-serving:vllm.shmSizeGi"),  # derived memory beyond the node
-        ({"vllm": {"memory": "235Gi"}}, "llm-serving:vllm.memory"),  # 240 GiB Droplet, minus what the node keeps
+        ({"vllm": {"shmSizeGi": 230}}, "llm-serving:models[0].shmSizeGi"),  # derived memory beyond the node
+        ({"vllm": {"memory": "235Gi"}}, "llm-serving:models[0].memory"),  # 240 GiB Droplet, minus what the node keeps
     ],
 )
 def test_more_than_the_gpu_node_can_allocate_is_a_config_error(overrides, key):
@@ -92,8 +93,9 @@ def test_node_reservation_leaves_less_than_the_node_and_grows_with_it():
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_stack_gives_its_gpu_pods_what_they_need(stack):
     root = parsed(stack)
-    plan = capacity._plan_of(root)
-    need = capacity.pod_memory(root, plan).needed_gib
+    model = root.models[0]
+    plan = capacity._plan_of(root, model)
+    need = capacity.pod_memory(root, model, plan).needed_gib
     limits = gpu_memory_limits(default_run(stack))
     assert limits and all(limit >= need for limit in limits)
     if plan is not None and plan.node_memory_gib is not None:

@@ -23,7 +23,8 @@ from components.doks import (
 from components.doks import sdk as do
 from components.workloads import GpuPlacement
 from stacks import catalog
-from stacks.builders.workload import ServingPlatform, nfs_model_store, serve, serving_namespace
+from stacks.builders.workload import GpuPoolTarget, ServingPlatform, nfs_model_store, serve, serving_namespace
+from stacks.config.pools import pool_resource_name
 from stacks.config.stack import PROJECT, StackConfig
 from stacks.errors import ConfigError
 
@@ -87,16 +88,15 @@ def build(cfg: StackConfig) -> None:
             ),
         ),
     )
-    gpu_pool = DoksGpuNodePool(
-        f"{cfg.name}-gpu",
-        DoksGpuNodePoolArgs(
-            cluster=cluster,
-            size=d.gpu_pool.size,
-            node_count=d.gpu_pool.node_count,
-            labels={POOL_LABEL: "gpu"},
-            tags=tags,
-        ),
-    )
+    gpu_pools = {
+        name: DoksGpuNodePool(
+            pool_resource_name(cfg.name, name),
+            DoksGpuNodePoolArgs(
+                cluster=cluster, size=pool.size, node_count=pool.node_count, labels={POOL_LABEL: name}, tags=tags
+            ),
+        )
+        for name, _, pool in d.named_gpu_pools
+    }
     share = DoksNfsShare(
         f"{cfg.name}-models",
         DoksNfsShareArgs(
@@ -109,7 +109,7 @@ def build(cfg: StackConfig) -> None:
 
     k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
     namespace = serving_namespace(cfg, cluster.provider)
-    store = nfs_model_store(
+    store, stores = nfs_model_store(
         cfg,
         namespace,
         server=share.host,
@@ -121,22 +121,23 @@ def build(cfg: StackConfig) -> None:
         # DigitalOcean document says Managed NFS takes nconnect).
         opts=k8s_opts,
     )
+    targets = {
+        name: GpuPoolTarget(GpuPlacement(node_selector={POOL_LABEL: name}, taint_keys=[pool.taint_key]), ready=[pool])
+        for name, pool in gpu_pools.items()
+    }
     serve(
         cfg,
-        ServingPlatform(
-            provider=cluster.provider,
-            placement=GpuPlacement(node_selector={POOL_LABEL: "gpu"}, taint_keys=[gpu_pool.taint_key]),
-            system_node_selector={POOL_LABEL: "system"},
-        ),
+        ServingPlatform(provider=cluster.provider, pools=targets, system_node_selector={POOL_LABEL: "system"}),
         namespace,
-        store.source,
-        depends_on=[gpu_pool],
+        stores,
     )
 
     pulumi.export("clusterName", cluster.cluster_name)
     pulumi.export("clusterId", cluster.cluster_id)
     pulumi.export("vpcId", cluster.vpc_id)
-    pulumi.export("gpuNodePool", gpu_pool.pool_name)
+    pulumi.export("gpuNodePool", next(iter(gpu_pools.values())).pool_name)
+    if len(gpu_pools) > 1:
+        pulumi.export("gpuNodePools", {name: pool.pool_name for name, pool in gpu_pools.items()})
     pulumi.export("nfsHost", share.host)
     pulumi.export("nfsMountPath", share.mount_path)
     pulumi.export("modelPath", store.model_path)

@@ -12,18 +12,15 @@ import pulumi
 
 from components.conventions import DEFAULT_UID
 from components.existing import ExistingCluster, ExistingClusterArgs, NvidiaGpuOperator, NvidiaGpuOperatorArgs
-from components.workloads import (
-    ClaimModelStore,
-    ClaimModelStoreArgs,
-    GpuPlacement,
-    ModelSource,
-)
+from components.workloads import GpuPlacement
 from components.workloads.namespace import ServingNamespace
 from stacks import catalog
 from stacks.builders.workload import (
+    GpuPoolTarget,
+    ModelStores,
     ServingPlatform,
+    claim_model_stores,
     kuberay_operator,
-    model_download,
     nfs_model_store,
     s3_model_store,
     secret_or_none,
@@ -67,11 +64,16 @@ def build(cfg: StackConfig) -> None:
     namespace = serving_namespace(
         cfg, provider, labels={"opendatahub.io/dashboard": "true"} if e.serving == "kserve" else {}
     )
-    source = _model_source(cfg, namespace, opts, uid)
-    placement = GpuPlacement(node_selector=dict(e.gpu_nodes.node_selector), taint_keys=list(e.gpu_nodes.taint_keys))
+    stores = _model_stores(cfg, namespace, opts, uid)
+    pools = {
+        name: GpuPoolTarget(
+            GpuPlacement(node_selector=dict(nodes.node_selector), taint_keys=list(nodes.taint_keys)), ready=gpu_ready
+        )
+        for name, _, nodes in e.named_gpu_pools
+    }
     platform = ServingPlatform(
         provider=provider,
-        placement=placement,
+        pools=pools,
         run_as_user=uid,
         system_node_selector=dict(e.system_node_selector),
         openshift_route=e.route if e.openshift else None,
@@ -80,55 +82,46 @@ def build(cfg: StackConfig) -> None:
     if e.serving == "kserve":
         from stacks.builders.kserve import serve_with_kserve, served_models
 
-        serve_with_kserve(cfg, platform, namespace, served_models(cfg, source, placement), depends_on=gpu_ready)
+        serve_with_kserve(cfg, platform, namespace, served_models(cfg, stores, pools), depends_on=gpu_ready)
     elif cfg.ray is None:
-        serve(cfg, platform, namespace, source, depends_on=gpu_ready)
+        serve(cfg, platform, namespace, stores)
     else:
         serve_on_ray(
             cfg,
             platform,
             namespace,
-            source,
+            stores,
             nodes=e.gpu_nodes.count,
             gpus_per_node=e.gpu_nodes.gpus_per_node,
             # TCP sockets between nodes: no RDMA devices, no host network (a restricted SCC allows neither).
             nccl_env={**catalog.NCCL_TCP_ENV, "NCCL_SOCKET_IFNAME": e.nccl_socket_ifname},
             rdma=None,
             operator=kuberay_operator(cfg, provider, dict(e.system_node_selector)),
-            depends_on=gpu_ready,
         )
     pulumi.export("platform", "existing")
 
 
-def _model_source(
+def _model_stores(
     cfg: StackConfig, namespace: ServingNamespace, opts: pulumi.ResourceOptions, uid: int | None
-) -> ModelSource:
+) -> ModelStores:
     assert cfg.existing is not None
     store = cfg.model_store
+    selector = dict(cfg.existing.system_node_selector)
     if store.kind == "existingClaim":
-        claim = ClaimModelStore(
-            f"{cfg.name}-model-store",
-            ClaimModelStoreArgs(
-                namespace=namespace.name,
-                claim_name=store.claim_name,
-                download=store.download,
-                download_timeout_minutes=store.download_timeout_minutes,
-                run_as_user=uid,
-                model=model_download(cfg, namespace, dict(cfg.existing.system_node_selector)),
-            ),
-            opts=opts,
-        )
-        pulumi.export("modelPath", claim.model_path)
-        return claim.source
+        stores = claim_model_stores(
+            cfg, namespace, store.claim_name, selector, opts, download=store.download,
+            download_timeout_minutes=store.download_timeout_minutes, run_as_user=uid,
+        )  # fmt: skip
+        pulumi.export("modelPath", stores.paths[cfg.models[0].directory])
+        return stores
     if store.kind == "nfs":
         assert store.server is not None and store.path is not None  # checked by existing.check_fit
-        nfs = nfs_model_store(cfg, namespace, store.server, store.path, dict(cfg.existing.system_node_selector), opts,
-                              run_as_user=uid)  # fmt: skip
+        nfs, stores = nfs_model_store(cfg, namespace, store.server, store.path, selector, opts, run_as_user=uid)
         pulumi.export("modelPath", nfs.model_path)
-        return nfs.source
+        return stores
     keys = (secret_or_none(cfg.secrets.s3_access_key_id), secret_or_none(cfg.secrets.s3_secret_access_key))
     assert store.endpoint is not None and keys[0] is not None and keys[1] is not None  # existing.check_fit
-    s3 = s3_model_store(
+    s3, stores = s3_model_store(
         cfg,
         namespace,
         endpoint=store.endpoint.rstrip("/"),
@@ -141,4 +134,4 @@ def _model_source(
         run_as_user=uid,
     )
     pulumi.export("modelUri", s3.model_uri)
-    return s3.source
+    return stores

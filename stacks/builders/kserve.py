@@ -32,7 +32,7 @@ from components.workloads import GpuPlacement, ModelSource
 from components.workloads.namespace import API_KEY_SECRET_KEY, ServingNamespace
 from components.workloads.network_policy import ServingNetworkPolicies, ServingNetworkPoliciesArgs
 from stacks import capacity
-from stacks.builders.workload import ServingPlatform, secret_or_none
+from stacks.builders.workload import GpuPoolTarget, ModelStores, ServingPlatform, secret_or_none
 from stacks.config.stack import StackConfig
 
 ISVC_NAME_MAX = 53  # odh-model-controller constants.go MaxISVCLength: 63 minus KServe's "-predictor"
@@ -40,7 +40,7 @@ ISVC_NAME_MAX = 53  # odh-model-controller constants.go MaxISVCLength: 63 minus 
 
 @dataclass(frozen=True)
 class ServedModel:
-    """One model to serve: what a `models:` entry becomes (today: the stack's one model + vllm)."""
+    """One model to serve: what a `models:` entry becomes."""
 
     name: str
     """The InferenceService's name (a DNS label, at most 53 characters)."""
@@ -61,29 +61,29 @@ def isvc_name(served_name: str) -> str:
     return name if name and name[0].isalpha() else f"m-{name}"[:ISVC_NAME_MAX].rstrip("-")
 
 
-def served_models(cfg: StackConfig, source: ModelSource, placement: GpuPlacement) -> list[ServedModel]:
+def served_models(cfg: StackConfig, stores: ModelStores, pools: dict[str, GpuPoolTarget]) -> list[ServedModel]:
     """The models of the stack as the KServe builder takes them (a list: one InferenceService each)."""
-    v = cfg.vllm
     return [
         ServedModel(
-            name=isvc_name(cfg.model.name),
+            name=isvc_name(m.name),
             engine=VllmEngine(
-                served_model_name=cfg.model.name,
-                tensor_parallel_size=v.tensor_parallel_size,
-                max_model_len=v.max_model_len,
-                gpu_memory_utilization=v.gpu_memory_utilization,
-                dtype=v.dtype,
-                quantization=v.quantization,
-                extra_args=list(v.extra_args),
+                served_model_name=m.name,
+                tensor_parallel_size=m.tensor_parallel_size,
+                max_model_len=m.max_model_len,
+                gpu_memory_utilization=m.gpu_memory_utilization,
+                dtype=m.dtype,
+                quantization=m.quantization,
+                extra_args=list(m.extra_args),
             ),
-            source=source,
-            placement=placement,
-            replicas=v.replicas,
-            cpu=v.cpu,
-            memory=capacity.vllm_memory(cfg),
-            startup_timeout_seconds=v.startup_timeout_seconds,
-            termination_grace_period_seconds=v.termination_grace_period_seconds,
+            source=stores.source(m),
+            placement=pools[cfg.pool_of(m).name].placement,
+            replicas=m.replicas,
+            cpu=m.cpu,
+            memory=capacity.vllm_memory(cfg, m),
+            startup_timeout_seconds=m.startup_timeout_seconds,
+            termination_grace_period_seconds=m.termination_grace_period_seconds,
         )
+        for m in cfg.models
     ]
 
 
@@ -127,9 +127,10 @@ def serve_with_kserve(
         f"{cfg.name}-vllm-runtime",
         VllmRuntimeArgs(
             namespace=namespace.name,
-            image=cfg.vllm.image,
-            vllm_version=cfg.vllm.image.rsplit(":", 1)[-1].removeprefix("v"),
-            shm_size_gi=cfg.vllm.shm_size_gi,
+            # One runtime for every model: the first model's image and /dev/shm.
+            image=cfg.models[0].image,
+            vllm_version=cfg.models[0].image.rsplit(":", 1)[-1].removeprefix("v"),
+            shm_size_gi=cfg.models[0].shm_size_gi,
             env=key_env,
             image_pull_secrets=[str(s) for s in platform.image_pull_secrets],
             name=kserve.runtime_name,
@@ -233,7 +234,7 @@ def _export(
     pulumi.export("namespace", namespace.name)
     pulumi.export("inferenceServices", pulumi.Output.all(*[s.name for s in services]))
     pulumi.export("servedModelNames", [m.engine.served_model_name for m in models])
-    pulumi.export("modelId", cfg.model.id)
+    pulumi.export("modelId", cfg.models[0].id)
     if token_auth:
         client = TokenClient(
             f"{cfg.name}-client",

@@ -21,12 +21,14 @@ from components.observability.prometheus_stack import (
 from components.workloads.types import GpuPlacement
 from stacks import catalog
 from stacks.config.stack import StackConfig
+from stacks.placement import resource_suffix
 
 if TYPE_CHECKING:
     from components.workloads import ServingNamespace
     from components.workloads.ray_vllm import RayVllmServer
     from components.workloads.vllm import VllmServer
     from stacks.builders.workload import ServingPlatform
+    from stacks.config.models import ModelEntry
 
 # Where a GPU Operator the stack relies on runs its dcgm-exporter: the chart's namespace when the stack
 # installs it (components/existing/gpu_operator.py), and OKE's NvidiaGpuOperator add-on's (oci-hpc-oke
@@ -101,6 +103,8 @@ def monitor_server(
     cfg: StackConfig,
     monitoring: Monitoring,
     server: VllmServer | RayVllmServer,
+    model: ModelEntry,
+    resource_name: str,
     *,
     ray_head_labels: dict[str, str] | None,
     opts: pulumi.ResourceOptions,
@@ -119,10 +123,10 @@ def monitor_server(
         watched = ServerTarget("scrapeJob", instance)  # the PodMonitor's jobLabel: the head's instance label
     a = o.alerts
     return ModelMonitoring(
-        f"{cfg.name}-vllm-monitoring",
+        resource_name,
         ModelMonitoringArgs(
             namespace=cfg.namespace,
-            served_model_name=cfg.model.name,
+            served_model_name=model.name,
             target=target,
             server=watched,
             thresholds=AlertThresholds(a.queue_growing_minutes, a.kv_cache_usage, a.ttft_p95_seconds),
@@ -181,12 +185,17 @@ def observe(
     cfg: StackConfig,
     platform: ServingPlatform,
     namespace: ServingNamespace,
-    server: VllmServer | RayVllmServer,
+    servers: list[VllmServer] | list[RayVllmServer],
     ray_head_labels: dict[str, str] | None = None,
 ) -> Monitoring:
-    """Everything `observability` asks for around one served model; what autoscalers need back."""
+    """Everything `observability` asks for around the served models (`servers`: one per `models` entry, in
+    order); what autoscalers need back."""
     monitoring = monitoring_stack(cfg, platform.provider, platform.system_node_selector)
     opts = pulumi.ResourceOptions(provider=platform.provider, depends_on=[namespace])
-    monitor_server(cfg, monitoring, server, ray_head_labels=ray_head_labels, opts=opts)
-    gpu_metrics(cfg, monitoring, platform.placement, platform.run_as_user, opts)
+    for i, (model, server) in enumerate(zip(cfg.models, servers, strict=True)):
+        name = f"{cfg.name}-vllm-monitoring" + ("" if i == 0 else f"-{resource_suffix(model.name)}")
+        monitor_server(cfg, monitoring, server, model, name, ray_head_labels=ray_head_labels, opts=opts)
+    # The GPU exporter's DaemonSet selects one pool's nodes: the first model's.
+    first_pool = platform.pools[cfg.pool_of(cfg.models[0]).name]
+    gpu_metrics(cfg, monitoring, first_pool.placement, platform.run_as_user, opts)
     return monitoring

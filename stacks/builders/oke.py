@@ -35,10 +35,10 @@ from components.oke import (
 from components.oke.gpu_enablement import GpuEnablementRecipe, device_plugin_recipe
 from components.workloads import GpuPlacement, ServingNamespace
 from components.workloads.registry_secret import RegistryPullSecret, RegistryPullSecretArgs
-from stacks import catalog
 from stacks.builders.oke_offers import NodeImage, check_offers
 from stacks.builders.workload import (
     LOAD_BALANCER_PORT,
+    GpuPoolTarget,
     ServingPlatform,
     nfs_model_store,
     secret_or_none,
@@ -46,6 +46,7 @@ from stacks.builders.workload import (
     serving_namespace,
 )
 from stacks.config.oke import PLACEHOLDER_COMPARTMENT
+from stacks.config.pools import pool_resource_name
 from stacks.config.stack import PROJECT, StackConfig
 from stacks.errors import ConfigError
 
@@ -241,53 +242,57 @@ def build(cfg: StackConfig) -> None:
     assert cfg.oke is not None  # guaranteed by config validation
     assert cfg.model_store.kind == "nfs"  # the oke stack keeps weights on File Storage over NFS
     o, net = cfg.oke, cfg.oke.network
-    shape = catalog.OCI_GPU_SHAPES[o.gpu_pool.shape]
-    if cfg.vllm.tensor_parallel_size < shape.gpus_per_node:
-        idle = shape.gpus_per_node - cfg.vllm.tensor_parallel_size
-        pulumi.log.warn(
-            f"vllm.tensorParallelSize {cfg.vllm.tensor_parallel_size} on {shape.name} ({shape.gpus_per_node} GPUs): "
-            f"{idle} GPU(s) per node stay idle (one replica per node)"
-        )
+    for pool in cfg.platform_section.placement_pools(cfg):
+        demands = cfg.demands(pool)
+        idle = pool.gpus_per_node - sum(d.gpus_per_replica for d in demands)
+        if idle > 0 and all(d.replicas >= pool.nodes for d in demands):
+            # Every node holds one replica of each of its models (one replica of a model per node).
+            pulumi.log.warn(
+                f"pool {pool.name}: its models take {pool.gpus_per_node - idle} of the {pool.gpus_per_node} GPUs of "
+                f"each {pool.shape} node; {idle} GPU(s) per node stay idle"
+            )
     base = oke_foundation(
         cfg,
         file_storage=True,
-        gpu_images=[NodeImage("oke.gpuPool.imageId", o.gpu_pool.image_id, gpu=True)],
+        gpu_images=[NodeImage(f"{key}.imageId", pool.image_id, gpu=True) for _, key, pool in o.named_gpu_pools],
         # The GPU pool runs OKE's Oracle Linux GPU images (looked up, or oke.gpuPool.imageId): driver and
         # container runtime preinstalled, so OKE's device plugin add-on is all they need.
         gpu=device_plugin_recipe(o.gpu_plugin_version),
     )
     network, cluster, system_pool, tags = base.network, base.cluster, base.system_pool, base.tags
     native = net.cni == "vcnNative"
-    gp = o.gpu_pool
-    gpu_pool = OkeNodePool(
-        f"{cfg.name}-gpu",
-        OkeNodePoolArgs(
-            cluster_id=cluster.cluster_id,
-            compartment_id=o.compartment_id,
-            kubernetes_version=base.kubernetes_version,
-            shape=gp.shape,
-            gpu=True,
-            size=gp.node_count,
-            image_id=gp.image_id,
-            boot_volume_gb=gp.boot_volume_gb,
-            availability_domains=list(gp.availability_domains) if gp.availability_domains else None,
-            fault_domains=list(gp.fault_domains),
-            subnet_id=network.worker_subnet_id,
-            nsg_ids=[network.worker_nsg_id],
-            labels={POOL_LABEL: "gpu", **base.gpu_plugin.node_labels},
-            taints=[NodeTaint(GPU_TAINT_KEY)],
-            ssh_public_key=gp.ssh_public_key,
-            freeform_tags=tags,
-            cni_type=base.cni_type,  # type: ignore[arg-type]
-            pod_subnet_ids=base.pod_subnet_ids,
-            pod_nsg_ids=base.pod_nsg_ids,
-        ),
-        # No depends_on the system pool: the GPU nodes boot while the CPU nodes do (OKE creates pools of
-        # one cluster in parallel; terraform-oci-oke module-workers.tf makes every worker pool wait only
-        # for IAM). Tainted GPU nodes take no system pods, so joining first harms nothing; what really
-        # needs the CPU nodes waits for them itself: the model download Job (its volume waits for the
-        # system pool below).
-    )
+    gpu_pools = {
+        name: OkeNodePool(
+            pool_resource_name(cfg.name, name),
+            OkeNodePoolArgs(
+                cluster_id=cluster.cluster_id,
+                compartment_id=o.compartment_id,
+                kubernetes_version=base.kubernetes_version,
+                shape=gp.shape,
+                gpu=True,
+                size=gp.node_count,
+                image_id=gp.image_id,
+                boot_volume_gb=gp.boot_volume_gb,
+                availability_domains=list(gp.availability_domains) if gp.availability_domains else None,
+                fault_domains=list(gp.fault_domains),
+                subnet_id=network.worker_subnet_id,
+                nsg_ids=[network.worker_nsg_id],
+                labels={POOL_LABEL: name, **base.gpu_plugin.node_labels},
+                taints=[NodeTaint(GPU_TAINT_KEY)],
+                ssh_public_key=gp.ssh_public_key,
+                freeform_tags=tags,
+                cni_type=base.cni_type,  # type: ignore[arg-type]
+                pod_subnet_ids=base.pod_subnet_ids,
+                pod_nsg_ids=base.pod_nsg_ids,
+            ),
+            # No depends_on the system pool: the GPU nodes boot while the CPU nodes do (OKE creates pools of
+            # one cluster in parallel; terraform-oci-oke module-workers.tf makes every worker pool wait only
+            # for IAM). Tainted GPU nodes take no system pods, so joining first harms nothing; what really
+            # needs the CPU nodes waits for them itself: the model download Job (its volume waits for the
+            # system pool below).
+        )
+        for name, _, gp in o.named_gpu_pools
+    }
     gpu_plugin = base.gpu_plugin
 
     fss_ad = availability_domain(o.compartment_id, o.file_storage_availability_domain)
@@ -314,7 +319,7 @@ def build(cfg: StackConfig) -> None:
 
     pull_secrets = ocir_pull_secrets(cfg, namespace, k8s_opts)
 
-    store = nfs_model_store(
+    store, stores = nfs_model_store(
         cfg,
         namespace,
         # The download Job runs on the system pool: the volume (and so the Job) waits for it.
@@ -333,7 +338,13 @@ def build(cfg: StackConfig) -> None:
         cfg,
         ServingPlatform(
             provider=cluster.provider,
-            placement=GpuPlacement(node_selector={POOL_LABEL: "gpu"}, taint_keys=gpu_pool.taint_keys),
+            pools={
+                name: GpuPoolTarget(
+                    GpuPlacement(node_selector={POOL_LABEL: name}, taint_keys=pool.taint_keys),
+                    ready=[pool, gpu_plugin],
+                )
+                for name, pool in gpu_pools.items()
+            },
             service_annotations=service_annotations(
                 lb.type, min_mbps=lb.min_mbps, max_mbps=lb.max_mbps, idle_timeout_seconds=lb.idle_timeout_seconds
             ),
@@ -341,15 +352,17 @@ def build(cfg: StackConfig) -> None:
             system_node_selector={POOL_LABEL: "system"},
         ),
         namespace,
-        store.source,
-        depends_on=[gpu_pool, gpu_plugin],
+        stores,
     )
 
     export_foundation(cfg, base)
     pulumi.export("fileStorageSubnetId", network.fss_subnet_id)
-    pulumi.export("gpuNodePoolId", gpu_pool.pool_id)
-    pulumi.export("gpuNodeImageId", gpu_pool.image_id)
-    pulumi.export("gpuShape", gp.shape)
+    first_name, _, first = o.named_gpu_pools[0]
+    pulumi.export("gpuNodePoolId", gpu_pools[first_name].pool_id)
+    pulumi.export("gpuNodeImageId", gpu_pools[first_name].image_id)
+    pulumi.export("gpuShape", first.shape)
+    if len(gpu_pools) > 1:
+        pulumi.export("gpuNodePoolIds", {name: pool.pool_id for name, pool in gpu_pools.items()})
     pulumi.export("fileSystemId", share.file_system_id)
     pulumi.export("mountTargetId", share.mount_target_id)
     pulumi.export("exportId", share.export_id)

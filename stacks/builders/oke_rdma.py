@@ -32,6 +32,7 @@ from stacks import catalog
 from stacks.builders.oke import export_foundation, ocir_pull_secrets, oke_foundation
 from stacks.builders.oke_offers import describe_image
 from stacks.builders.workload import (
+    GpuPoolTarget,
     ServingPlatform,
     kuberay_operator,
     s3_model_store,
@@ -39,6 +40,7 @@ from stacks.builders.workload import (
     serve_on_ray,
     serving_namespace,
 )
+from stacks.config.pools import DEFAULT_POOL
 from stacks.config.rdma import PLACEHOLDER_IMAGE, PLACEHOLDER_TENANCY, RdmaConfig
 from stacks.config.stack import PROJECT, StackConfig
 from stacks.errors import ConfigError
@@ -83,7 +85,7 @@ def build(cfg: StackConfig) -> None:
             )
     if cfg.secrets.hf_token is None:
         pulumi.log.warn(
-            f"secrets.hfToken is not set: the upload Job cannot download gated models such as {cfg.model.id} "
+            f"secrets.hfToken is not set: the upload Job cannot download gated models such as {cfg.models[0].id} "
             "(pulumi config set --secret --path 'secrets.hfToken' hf_...)"
         )
     # Before anything is created: the RDMA image exists and is the OS config says (it decides the GPU add-ons).
@@ -186,7 +188,7 @@ def build(cfg: StackConfig) -> None:
     namespace = serving_namespace(cfg, cluster.provider, pod_security="privileged")
     pull_secrets = ocir_pull_secrets(cfg, namespace, k8s_opts)
     operator = kuberay_operator(cfg, cluster.provider, {POOL_LABEL: "system"}, depends_on=[system_pool])
-    model_store = s3_model_store(
+    model_store, stores = s3_model_store(
         cfg,
         namespace,
         endpoint=endpoint,
@@ -205,7 +207,12 @@ def build(cfg: StackConfig) -> None:
         cfg,
         ServingPlatform(
             provider=cluster.provider,
-            placement=GpuPlacement(node_selector=dict(workers.labels), taint_keys=workers.taint_keys),
+            pools={
+                DEFAULT_POOL: GpuPoolTarget(
+                    GpuPlacement(node_selector=dict(workers.labels), taint_keys=workers.taint_keys),
+                    ready=[*workers.ready, gpu_plugin],
+                )
+            },
             system_node_selector={POOL_LABEL: "system"},
             service_annotations=service_annotations(
                 lb.type, min_mbps=lb.min_mbps, max_mbps=lb.max_mbps, idle_timeout_seconds=lb.idle_timeout_seconds
@@ -213,13 +220,12 @@ def build(cfg: StackConfig) -> None:
             image_pull_secrets=pull_secrets,
         ),
         namespace,
-        model_store.source,
+        stores,
         nodes=r.node_count,
         gpus_per_node=shape.gpus_per_node,
         nccl_env=dict(catalog.NCCL_ENV[r.shape]),
         rdma=RdmaPodAccess(privileged=ray.privileged),
         operator=operator,
-        depends_on=[*workers.ready, gpu_plugin],
     )
     pulumi.export("modelUri", model_store.model_uri)
     export_foundation(cfg, base)

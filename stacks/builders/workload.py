@@ -29,6 +29,7 @@ from components.workloads import (
     VllmServer,
     VllmServerArgs,
 )
+from components.workloads.claim_model_store import ClaimModelStore, ClaimModelStoreArgs
 from components.workloads.engine import PORT as VLLM_CONTAINER_PORT
 from components.workloads.engine import EngineFlags
 from components.workloads.kuberay_operator import KubeRayOperator, KubeRayOperatorArgs
@@ -38,7 +39,11 @@ from components.workloads.s3_model_store import S3ModelStore, S3ModelStoreArgs
 from stacks import capacity, catalog
 from stacks.builders.observability import observe, scraper_namespace
 from stacks.config.kserve import OpenShiftRouteConfig
-from stacks.config.stack import StackConfig
+from stacks.config.lora import lora_args
+from stacks.config.models import ModelEntry
+from stacks.config.stack import PROJECT, StackConfig
+from stacks.errors import ConfigError
+from stacks.placement import resource_suffix
 
 # A loadBalancer endpoint listens on 80 (cloud firewalls open exactly this); in-cluster clients reach the
 # entry point on 8000; vLLM itself listens on its 8000 behind it.
@@ -70,12 +75,22 @@ def serving_namespace(
     )
 
 
+@dataclass(frozen=True)
+class GpuPoolTarget:
+    """How a model's pods reach the nodes of one GPU pool, and what must exist before they start."""
+
+    placement: GpuPlacement
+    ready: list[pulumi.Resource] = field(default_factory=list)
+    """e.g. the node pool and the GPU add-on: the pods wait for them."""
+
+
 @dataclass
 class ServingPlatform:
-    """What a stack hands the shared workload: its cluster provider and how to reach GPU nodes."""
+    """What a stack hands the shared workload: its cluster provider and how to reach its GPU pools."""
 
     provider: pulumi.ProviderResource
-    placement: GpuPlacement
+    pools: dict[str, GpuPoolTarget]
+    """Pool name (as models name it in `pool`) -> its nodes."""
     service_annotations: dict[str, str] = field(default_factory=dict)
     image_pull_secrets: list[pulumi.Input[str]] = field(default_factory=list)
     run_as_user: int | None = DEFAULT_UID
@@ -86,89 +101,122 @@ class ServingPlatform:
     """Publish the entry point with an OpenShift Route (TLS at the router); None: no Route."""
 
 
+@dataclass(frozen=True)
+class ModelBackend:
+    """One name the door routes by `model` to a model's replicas: the served name (or a LoRA adapter's), the
+    server's ClusterIP Service and pods. The front door takes the list of them (`serve`)."""
+
+    served_model_name: str
+    service_name: pulumi.Output[str]
+    service_port: int
+    pod_labels: dict[str, str]
+
+
+def model_resource_name(cfg: StackConfig, index: int, role: str) -> str:
+    """`<stack>-<role>` for the first model (the names a one-model stack always had: adding models after it
+    replaces nothing), `<stack>-<role>-<served name>` for the others."""
+    if index == 0:
+        return f"{cfg.name}-{role}"
+    return f"{cfg.name}-{role}-{resource_suffix(cfg.models[index].name)}"
+
+
+def model_k8s_name(cfg: StackConfig, index: int) -> str:
+    """The Deployment/Service name of a model's server: `vllm` for the first model, `vllm-<served name>` else."""
+    return "vllm" if index == 0 else f"vllm-{resource_suffix(cfg.models[index].name)}"[:63].rstrip("-")
+
+
 def serve(
     cfg: StackConfig,
     platform: ServingPlatform,
     namespace: ServingNamespace,
-    source: ModelSource,
-    depends_on: list[pulumi.Resource] | None = None,
-) -> VllmServer:
-    """Deploy vLLM and expose it as config says; export the endpoint outputs."""
-    v = cfg.vllm
+    stores: ModelStores,
+) -> list[VllmServer]:
+    """Deploy one vLLM server per model on its pool, the door in front of them all; export the endpoint."""
     opts = pulumi.ResourceOptions(provider=platform.provider)
-    server = VllmServer(
-        f"{cfg.name}-vllm",
-        VllmServerArgs(
-            engine=engine_flags(cfg),
-            # vllm.memory, or what the pod needs (stacks/capacity.py)
-            runtime=pod_runtime(cfg, platform, cpu=v.cpu, memory=capacity.vllm_memory(cfg),
-                                startup_timeout_seconds=v.startup_timeout_seconds),
-            exposure=server_exposure(namespace),
-            source=source,
-            placement=platform.placement,
-            replicas=v.replicas,
-            pod_annotations={f"{LABEL_PREFIX}/api-key-checksum": namespace.api_key_checksum},
-            wait_for=list(depends_on or []),
-        ),
-        opts=opts,
-    )  # fmt: skip
-    door = entry_point(cfg, platform, namespace, server.service_name, server.service_port, opts)
-    network_policies(cfg, namespace, door, server.pod_labels, None, opts)
+    servers: list[VllmServer] = []
+    backends: list[ModelBackend] = []
+    for i, m in enumerate(cfg.models):
+        pool = platform.pools[cfg.pool_of(m).name]
+        server = VllmServer(
+            model_resource_name(cfg, i, "vllm"),
+            VllmServerArgs(
+                engine=engine_flags(m, stores),
+                # its `memory`, or what the pod needs (stacks/capacity.py)
+                runtime=pod_runtime(m, platform, cpu=m.cpu, memory=capacity.vllm_memory(cfg, m),
+                                    startup_timeout_seconds=m.startup_timeout_seconds),
+                exposure=server_exposure(namespace, model_k8s_name(cfg, i)),
+                source=stores.source(m),
+                placement=pool.placement,
+                replicas=m.replicas,
+                pod_annotations={f"{LABEL_PREFIX}/api-key-checksum": namespace.api_key_checksum},
+                wait_for=list(pool.ready),
+            ),
+            opts=opts,
+        )  # fmt: skip
+        servers.append(server)
+        backends += [ModelBackend(n, server.service_name, server.service_port, server.pod_labels) for n in m.names]
+    door = entry_point(cfg, platform, namespace, backends, opts)
+    # One model: its own pods; several: every vLLM pod of the namespace (the servers' common label).
+    server_labels = servers[0].pod_labels if len(servers) == 1 else {"app.kubernetes.io/name": "vllm"}
+    network_policies(cfg, namespace, door, server_labels, None, opts)
     export_endpoint(cfg, namespace, door, opts)
     publish_route(cfg, platform, namespace, door, opts)
-    observe(cfg, platform, namespace, server)
-    return server
+    observe(cfg, platform, namespace, servers)
+    return servers
 
 
-def engine_flags(cfg: StackConfig) -> EngineFlags:
-    """`vllm serve`'s flags from the `vllm` section, single-node or on Ray."""
-    v = cfg.vllm
+def engine_flags(m: ModelEntry, stores: ModelStores) -> EngineFlags:
+    """`vllm serve`'s flags for one model, single-node or on Ray (its LoRA adapters from the store)."""
     return EngineFlags(
-        served_model_name=cfg.model.name,
-        tensor_parallel_size=v.tensor_parallel_size,
-        max_model_len=v.max_model_len,
-        gpu_memory_utilization=v.gpu_memory_utilization,
-        dtype=v.dtype,
-        quantization=v.quantization,
-        extra_args=list(v.extra_args),
+        served_model_name=m.name,
+        tensor_parallel_size=m.tensor_parallel_size,
+        max_model_len=m.max_model_len,
+        gpu_memory_utilization=m.gpu_memory_utilization,
+        dtype=m.dtype,
+        quantization=m.quantization,
+        extra_args=[*m.extra_args, *lora_args(m.name, m.lora, stores.lora_paths(m))],
     )
 
 
 def pod_runtime(
-    cfg: StackConfig, platform: ServingPlatform, *, cpu: str, memory: str, startup_timeout_seconds: int
+    m: ModelEntry, platform: ServingPlatform, *, cpu: str, memory: str, startup_timeout_seconds: int
 ) -> PodRuntime:
-    """How the server pods run: the image and shared-memory/drain settings of `vllm`, the sizes the caller
-    picks (`vllm.*` for a replica, `ray.*` for a Ray pod), the platform's pull secrets and UID."""
-    v = cfg.vllm
+    """How a model's server pods run: its image and shared-memory/drain settings, the sizes the caller
+    picks (the model's for a replica, `ray.*` for a Ray pod), the platform's pull secrets and UID."""
     return PodRuntime(
-        image=v.image,
+        image=m.image,
         cpu=cpu,
         memory=memory,
-        shm_size_gi=v.shm_size_gi,
+        shm_size_gi=m.shm_size_gi,
         startup_timeout_seconds=startup_timeout_seconds,
-        termination_grace_period_seconds=v.termination_grace_period_seconds,
+        termination_grace_period_seconds=m.termination_grace_period_seconds,
         image_pull_secrets=platform.image_pull_secrets,
         run_as_user=platform.run_as_user,
     )
 
 
-def server_exposure(namespace: ServingNamespace) -> ServerExposure:
+def server_exposure(namespace: ServingNamespace, name: str = "vllm") -> ServerExposure:
     """vLLM answers many routes without its key (components/workloads/entry_point.py): its Service stays
     inside the cluster, behind the entry point."""
-    return ServerExposure(namespace=namespace.name, api_key_secret_name=namespace.api_key_secret_name, port=VLLM_PORT)
+    return ServerExposure(
+        namespace=namespace.name, api_key_secret_name=namespace.api_key_secret_name, port=VLLM_PORT, name=name
+    )
 
 
 def entry_point(
     cfg: StackConfig,
     platform: ServingPlatform,
     namespace: ServingNamespace,
-    backend_service: pulumi.Output[str],
-    backend_port: int,
+    backends: list[ModelBackend],
     opts: pulumi.ResourceOptions,
 ) -> EntryPoint:
     """The one door into the namespace: forwards only /v1 to vLLM; a load balancer, a Gateway or
     in-cluster clients reach vLLM only through it. (A multi-model router takes this place later: it
     only has to provide the EntryPoint attributes.)"""
+    if len({id(b.service_name) for b in backends}) > 1:
+        # The interim door forwards to one Service; routing by `model` is the router's (issue 16).
+        raise ConfigError(f"{PROJECT}:models", "several models need the model router in front of them; serve one")
+    backend_service, backend_port = backends[0].service_name, backends[0].service_port
     endpoint = cfg.endpoint
     load_balancer = endpoint.kind == "loadBalancer"
     return ApiEntryPoint(
@@ -246,8 +294,10 @@ def export_endpoint(
 
     url = host.apply(lambda h: f"http://{h or '$LOAD_BALANCER_IP'}/v1")
     pulumi.export("endpoint", url)
-    pulumi.export("servedModelName", cfg.model.name)
-    pulumi.export("modelId", cfg.model.id)
+    pulumi.export("servedModelName", cfg.models[0].name)
+    pulumi.export("modelId", cfg.models[0].id)
+    if len(cfg.models) > 1 or cfg.models[0].lora:
+        pulumi.export("servedModelNames", [name for m in cfg.models for name in m.names])
     pulumi.export("namespace", namespace.name)
     pulumi.export("serviceName", service_name)
     pulumi.export("apiKey", namespace.api_key)
@@ -291,17 +341,84 @@ def publish_route(
 # --------------------------------------------------------------------------------------------
 
 
-def model_download(cfg: StackConfig, namespace: ServingNamespace, job_node_selector: dict[str, str]) -> ModelDownload:
-    """What every model store's Hugging Face download takes: the model, the pinned downloader, the token."""
+@dataclass
+class ModelStores:
+    """Where every model's weights (and LoRA adapters) are, by store directory: one download/upload per
+    distinct checkpoint, all in the stack's one share, claim or bucket."""
+
+    sources: dict[str, ModelSource]
+    """Directory -> what a server mounts and passes to read it."""
+    paths: dict[str, str] = field(default_factory=dict)
+    """Directory -> its path inside the servers (adapters on a mounted store)."""
+
+    def source(self, m: ModelEntry) -> ModelSource:
+        return self.sources[m.directory]
+
+    def lora_paths(self, m: ModelEntry) -> list[str]:
+        return [self.paths[a.directory] for a in (m.lora.adapters if m.lora else [])]
+
+
+def model_download(namespace: ServingNamespace, model_id: str, revision: str, directory: str,
+                   job_node_selector: dict[str, str]) -> ModelDownload:  # fmt: skip
+    """What every model store's Hugging Face download takes: the repo, the pinned downloader, the token."""
     return ModelDownload(
-        model_id=cfg.model.id,
-        model_revision=cfg.model.revision,
-        model_directory=cfg.model.directory,
+        model_id=model_id,
+        model_revision=revision,
+        model_directory=directory,
         downloader_image=catalog.DOWNLOADER_IMAGE,
         huggingface_hub_version=catalog.HUGGINGFACE_HUB_VERSION,
         hf_token_secret_name=namespace.hf_token_secret_name,
         job_node_selector=job_node_selector,
     )
+
+
+def _checkpoints(cfg: StackConfig) -> list[tuple[str, str, str, str]]:
+    """(resource name, repo id, revision, directory) of every checkpoint the models need, once each: the
+    first model's under the one-model stack's name, the other models', then their LoRA adapters'."""
+    found: dict[str, tuple[str, str, str, str]] = {}
+    for i, m in enumerate(cfg.models):
+        found.setdefault(m.directory, (model_resource_name(cfg, i, "model-store"), m.id, m.revision, m.directory))
+    for m in cfg.models:
+        for a in m.lora.adapters if m.lora else []:
+            name = f"{cfg.name}-lora-{resource_suffix(m.name)}-{resource_suffix(a.name)}"
+            found.setdefault(a.directory, (name, a.id, a.revision, a.directory))
+    return list(found.values())
+
+
+def claim_model_stores(
+    cfg: StackConfig,
+    namespace: ServingNamespace,
+    claim_name: pulumi.Input[str],
+    job_node_selector: dict[str, str],
+    opts: pulumi.ResourceOptions,
+    *,
+    first: tuple[ModelSource, str] | None = None,
+    download: bool = True,
+    download_timeout_minutes: int = 60,
+    run_as_user: int | None = DEFAULT_UID,
+    prepare_as_root: bool = False,
+) -> ModelStores:
+    """Every checkpoint on one claim, one download Job each (`first`: the first model's, already made)."""
+    stores = ModelStores(sources={}, paths={})
+    for index, (name, model_id, revision, directory) in enumerate(_checkpoints(cfg)):
+        if index == 0 and first is not None:
+            stores.sources[directory], stores.paths[directory] = first
+            continue
+        claim = ClaimModelStore(
+            name,
+            ClaimModelStoreArgs(
+                namespace=namespace.name,
+                claim_name=claim_name,
+                download=download,
+                download_timeout_minutes=download_timeout_minutes,
+                run_as_user=run_as_user,
+                prepare_as_root=prepare_as_root,
+                model=model_download(namespace, model_id, revision, directory, job_node_selector),
+            ),
+            opts=opts,
+        )
+        stores.sources[directory], stores.paths[directory] = claim.source, claim.model_path
+    return stores
 
 
 def nfs_model_store(
@@ -314,18 +431,19 @@ def nfs_model_store(
     mount_options: list[str] | None = None,
     run_as_user: int | None = DEFAULT_UID,
     prepare_as_root: bool = False,
-) -> NfsModelStore:
-    """The weights on an NFS share (created by the stack or already there), downloaded once."""
+) -> tuple[NfsModelStore, ModelStores]:
+    """The weights on an NFS share (created by the stack or already there), each checkpoint downloaded once."""
     store = cfg.model_store
     assert store.kind == "nfs"
-    return NfsModelStore(
+    first = cfg.models[0]
+    share = NfsModelStore(
         f"{cfg.name}-model-store",
         NfsModelStoreArgs(
             namespace=namespace.name,
             server=server,
             path=path,
             capacity_gb=store.size_gb,
-            model=model_download(cfg, namespace, job_node_selector),
+            model=model_download(namespace, first.id, first.revision, first.directory, job_node_selector),
             mount_options=list(mount_options or []),
             download_timeout_minutes=store.download_timeout_minutes,
             run_as_user=run_as_user,
@@ -333,6 +451,12 @@ def nfs_model_store(
         ),
         opts=opts,
     )
+    stores = claim_model_stores(
+        cfg, namespace, share.claim_name, job_node_selector, opts, first=(share.source, share.model_path),
+        download_timeout_minutes=store.download_timeout_minutes, run_as_user=run_as_user,
+        prepare_as_root=prepare_as_root,
+    )  # fmt: skip
+    return share, stores
 
 
 def s3_model_store(
@@ -347,29 +471,38 @@ def s3_model_store(
     job_node_selector: dict[str, str],
     opts: pulumi.ResourceOptions,
     run_as_user: int | None = DEFAULT_UID,
-) -> S3ModelStore:
-    """The weights in an S3-compatible bucket, uploaded once, streamed by vLLM."""
+) -> tuple[S3ModelStore, ModelStores]:
+    """The weights in an S3-compatible bucket, each checkpoint uploaded once (under its own prefix), streamed
+    by vLLM. Returns the first model's store (its outputs) and every model's source."""
     store = cfg.model_store
     assert store.kind == "s3"
-    return S3ModelStore(
-        f"{cfg.name}-model-store",
-        S3ModelStoreArgs(
-            namespace=namespace.name,
-            endpoint_url=endpoint,
-            region=region,
-            bucket=bucket,
-            access_key_id=access_key_id,
-            secret_access_key=secret_access_key,
-            model=model_download(cfg, namespace, job_node_selector),
-            uploader_image=catalog.S3_UPLOADER_IMAGE,
-            scratch_size_gi=store.scratch_size_gb,
-            create_bucket=store.create_bucket,
-            upload_timeout_minutes=store.upload_timeout_minutes,
-            streamer_concurrency=store.streamer_concurrency,
-            run_as_user=run_as_user,
-        ),
-        opts=opts,
-    )
+    stores = ModelStores(sources={})
+    made: list[S3ModelStore] = []
+    for index, (name, model_id, revision, directory) in enumerate(_checkpoints(cfg)):
+        s3 = S3ModelStore(
+            name,
+            S3ModelStoreArgs(
+                namespace=namespace.name,
+                endpoint_url=endpoint,
+                region=region,
+                bucket=bucket,
+                access_key_id=access_key_id,
+                secret_access_key=secret_access_key,
+                model=model_download(namespace, model_id, revision, directory, job_node_selector),
+                uploader_image=catalog.S3_UPLOADER_IMAGE,
+                scratch_size_gi=store.scratch_size_gb,
+                create_bucket=store.create_bucket,
+                upload_timeout_minutes=store.upload_timeout_minutes,
+                streamer_concurrency=store.streamer_concurrency,
+                run_as_user=run_as_user,
+                # One credentials Secret per store (each store is self-contained); the first keeps its name.
+                **({} if index == 0 else {"secret_name": f"model-store-s3-{resource_suffix(name)}"[:63]}),
+            ),
+            opts=opts,
+        )
+        made.append(s3)
+        stores.sources[directory] = s3.source
+    return made[0], stores
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,28 +534,29 @@ def serve_on_ray(
     cfg: StackConfig,
     platform: ServingPlatform,
     namespace: ServingNamespace,
-    source: ModelSource,
+    stores: ModelStores,
     *,
     nodes: int,
     gpus_per_node: int,
     nccl_env: dict[str, str],
     rdma: RdmaPodAccess | None,
     operator: KubeRayOperator | None,
-    depends_on: list[pulumi.Resource] | None = None,
 ) -> RayVllmServer:
     """One vLLM replica over a RayCluster (one pod per GPU node), exposed as config says."""
     assert cfg.ray is not None
     ray = cfg.ray
+    model = cfg.models[0]  # a Ray stack serves one model (checked by its platform section)
+    pool = platform.pools[cfg.pool_of(model).name]
     opts = pulumi.ResourceOptions(provider=platform.provider)
     server = RayVllmServer(
         f"{cfg.name}-vllm",
         RayVllmServerArgs(
-            engine=engine_flags(cfg),
-            runtime=pod_runtime(cfg, platform, cpu=ray.cpu, memory=ray.memory,
+            engine=engine_flags(model, stores),
+            runtime=pod_runtime(model, platform, cpu=ray.cpu, memory=ray.memory,
                                 startup_timeout_seconds=ray.startup_timeout_seconds),
             exposure=server_exposure(namespace),
-            source=source,
-            placement=platform.placement,
+            source=stores.source(model),
+            placement=pool.placement,
             nodes=nodes,
             gpus_per_node=gpus_per_node,
             pipeline_parallel_size=ray.pipeline_parallel(nodes),
@@ -431,14 +565,15 @@ def serve_on_ray(
             nccl_env={**nccl_env, "NCCL_DEBUG": ray.nccl_debug},
             rdma=rdma,
             operator=operator.release if operator is not None else None,
-            wait_for=list(depends_on or []),
+            wait_for=list(pool.ready),
         ),
         opts=opts,
     )  # fmt: skip
-    door = entry_point(cfg, platform, namespace, server.service_name, server.service_port, opts)
+    backends = [ModelBackend(n, server.service_name, server.service_port, server.pod_labels) for n in model.names]
+    door = entry_point(cfg, platform, namespace, backends, opts)
     network_policies(cfg, namespace, door, server.pod_labels, server.ray_selector, opts)
     export_endpoint(cfg, namespace, door, opts)
     publish_route(cfg, platform, namespace, door, opts)
-    observe(cfg, platform, namespace, server, ray_head_labels={**server.pod_labels, ROLE_LABEL: "head"})
+    observe(cfg, platform, namespace, [server], ray_head_labels={**server.pod_labels, ROLE_LABEL: "head"})
     pulumi.export("rayClusterName", server.cluster_name)
     return server

@@ -61,20 +61,6 @@ def refuse_world(key: str, cidrs: list[str], what: str, policy: str, instead: st
             )
 
 
-def check_replicas_fit(replicas: int, tensor_parallel_size: int, gpus_per_node: int, nodes: int, pool_key: str) -> None:
-    """Single-node replicas: TP within one node, one replica per GPU node (hard anti-affinity)."""
-    if tensor_parallel_size > gpus_per_node:
-        raise ValueError(
-            f"vllm.tensorParallelSize: {tensor_parallel_size} is more than the {gpus_per_node} GPU(s) "
-            f"per node of {pool_key}"
-        )
-    if replicas > nodes:
-        raise ValueError(
-            f"vllm.replicas: {replicas} replicas need {replicas} GPU nodes (one per node, hard "
-            f"anti-affinity) but {pool_key}.nodeCount is {nodes}"
-        )
-
-
 # --------------------------------------------------------------------------------------------
 # Kubernetes versions and OCIDs (issue 6: semantic checks every platform section can use)
 # --------------------------------------------------------------------------------------------

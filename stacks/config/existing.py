@@ -10,12 +10,15 @@ from pydantic import Field, model_validator
 from components.conventions import GPU_TAINT_KEY
 from stacks import catalog
 from stacks.catalog import GpuShape
-from stacks.config.base import DnsLabel, Section, check_replicas_fit
+from stacks.config.base import DnsLabel, Section
 from stacks.config.kserve import KserveConfig, OpenShiftRouteConfig, check_kserve
+from stacks.config.pools import DEFAULT_POOL, named_pools, pool_named
 from stacks.config.syntax import LabelKey, LabelMap
+from stacks.placement import Pool
 
 if TYPE_CHECKING:
     from stacks.capacity import GpuPlan
+    from stacks.config.models import ModelEntry
     from stacks.config.stack import StackConfig
 
 
@@ -44,6 +47,16 @@ class ExistingGpuNodes(Section):
     )
 
 
+class ExistingNamedGpuPool(ExistingGpuNodes):
+    """One of several kinds of GPU node, selected by its own labels (e.g. 1xL4 and 4xL4 nodes)."""
+
+    name: DnsLabel = Field(description="The pool's name, which models pick in `pool`.")
+    node_selector: LabelMap = Field(  # type: ignore[assignment]
+        description="Labels that select this pool's GPU nodes (and no other pool's), e.g. "
+        "node.kubernetes.io/instance-type: g6.12xlarge."
+    )
+
+
 class ExistingClusterConfig(Section):
     kubeconfig: Literal["ambient", "secret"] = Field(
         "ambient",
@@ -51,7 +64,16 @@ class ExistingClusterConfig(Section):
         "~/.kube/config) or `secrets.kubeconfig`. Default: ambient.",
     )
     context: str | None = Field(None, max_length=253, description="kubeconfig context. Default: the current one.")
-    gpu_nodes: ExistingGpuNodes = Field(default_factory=ExistingGpuNodes)  # type: ignore[arg-type]
+    gpu_nodes: ExistingGpuNodes = Field(
+        default_factory=ExistingGpuNodes,  # type: ignore[arg-type]
+        description="The GPU nodes, when they are all alike (the pool named `gpu`).",
+    )
+    gpu_pools: list[ExistingNamedGpuPool] = Field(
+        default_factory=list,
+        max_length=8,
+        description="Several kinds of GPU node, each selected by its own labels and named for models' `pool` "
+        "(instead of gpuNodes). Default: gpuNodes alone.",
+    )
     system_node_selector: LabelMap = Field(
         default_factory=dict, description="Labels of the nodes for the model download Job. Default: any node."
     )
@@ -93,17 +115,38 @@ class ExistingClusterConfig(Section):
                 "installGpuOperator: on OpenShift install NVIDIA's certified GPU Operator from OperatorHub "
                 "(the Helm chart is for other distributions)"
             )
+        self.named_gpu_pools  # noqa: B018 (raises for both forms given, or a name twice)
         return self
 
-    def shape(self) -> GpuShape:
-        nodes = self.gpu_nodes
+    @property
+    def named_gpu_pools(self) -> list[tuple[str, str, ExistingGpuNodes]]:
+        try:
+            return named_pools(self.gpu_nodes, "existing.gpuNodes", list(self.gpu_pools), "existing.gpuPools",
+                               "gpu_nodes" in self.model_fields_set)  # fmt: skip
+        except ValueError as exc:
+            raise ValueError(str(exc).removeprefix("existing.")) from None
+
+    def gpu_nodes_of(self, pool: str | None) -> ExistingGpuNodes:
+        """The nodes of the pool named `pool` (None: the only pool)."""
+        pools = self.named_gpu_pools
+        wanted = pool or DEFAULT_POOL
+        return next((p for n, _, p in pools if n == wanted), pools[0][2])
+
+    def shape(self, nodes: ExistingGpuNodes | None = None, key: str = "existing.gpuNodes") -> GpuShape:
+        nodes = nodes or self.gpu_nodes
         return GpuShape(
             name=f"{nodes.gpus_per_node}x{nodes.gpu_model}",
             gpus_per_node=nodes.gpus_per_node,
             gpu_model=nodes.gpu_model,
             gpu_memory_gb=nodes.gpu_memory_gb or 0,
-            source="stack config (existing.gpuNodes)",
+            source=f"stack config ({key})",
         )
+
+    def placement_pools(self, root: StackConfig) -> list[Pool]:
+        return [
+            Pool(name, key, self.shape(nodes, key).name, nodes.gpus_per_node, nodes.count, nodes_key=f"{key}.count")
+            for name, key, nodes in self.named_gpu_pools
+        ]
 
     def check_fit(self, root: StackConfig) -> None:
         nodes = self.gpu_nodes
@@ -122,12 +165,13 @@ class ExistingClusterConfig(Section):
                     "secrets.s3AccessKeyId: set secrets.s3AccessKeyId and secrets.s3SecretAccessKey for the S3 endpoint"
                 )
         if root.ray is None:
-            check_replicas_fit(
-                root.vllm.replicas, root.vllm.tensor_parallel_size, nodes.gpus_per_node, nodes.count,
-                "existing.gpuNodes",
-            )  # fmt: skip
-            return
-        tp, pp = root.vllm.tensor_parallel_size, root.ray.pipeline_parallel(nodes.count)
+            return  # the pools' fit: stacks/placement.py
+        if self.gpu_pools or len(root.models) > 1:
+            raise ValueError(
+                "models: with `ray` one vLLM spans every GPU node (existing.gpuNodes); list one model and no gpuPools"
+            )
+        model = root.models[0]
+        tp, pp = model.tensor_parallel_size, root.ray.pipeline_parallel(nodes.count)
         total = nodes.gpus_per_node * nodes.count
         if tp * pp != total:
             raise ValueError(
@@ -137,7 +181,7 @@ class ExistingClusterConfig(Section):
         # Seed 002 runs TP=16 over 8 two-GPU nodes: tensor parallelism may span nodes when it covers them whole.
         if tp > nodes.gpus_per_node and tp % nodes.gpus_per_node:
             raise ValueError(
-                f"vllm.tensorParallelSize: {tp} spans nodes, so it must be a multiple of the {nodes.gpus_per_node} "
+                f"models[0].tensorParallelSize: {tp} spans nodes, so it must be a multiple of the {nodes.gpus_per_node} "
                 "GPUs per node"
             )
         if root.ray.worker_replicas is not None and root.ray.worker_replicas != nodes.count - 1:
@@ -145,18 +189,22 @@ class ExistingClusterConfig(Section):
                 f"ray.workerReplicas: {root.ray.worker_replicas} Ray workers + 1 head must equal existing.gpuNodes.count "
                 f"{nodes.count} (one Ray pod per node); use {nodes.count - 1}"
             )
-        if root.vllm.replicas != 1:
-            raise ValueError("vllm.replicas: a multi-node deployment is one vLLM replica across the Ray cluster; use 1")
+        if model.replicas != 1:
+            raise ValueError(
+                "models[0].replicas: a multi-node deployment is one vLLM replica across the Ray cluster; use 1"
+            )
 
-    def gpu_plan(self, root: StackConfig) -> GpuPlan | None:
+    def gpu_plan(self, root: StackConfig, model: ModelEntry) -> GpuPlan | None:
         from stacks.capacity import GpuPlan
 
-        if self.gpu_nodes.gpu_memory_gb is None:
+        pool = pool_named(self.placement_pools(root), model.pool)
+        nodes = self.gpu_nodes_of(model.pool)
+        if nodes.gpu_memory_gb is None:
             return None
-        pp = root.ray.pipeline_parallel(self.gpu_nodes.count) if root.ray is not None else 1
+        pp = root.ray.pipeline_parallel(nodes.count) if root.ray is not None else 1
         return GpuPlan.from_shape(
-            self.shape(), self.gpu_nodes.count, root.vllm.tensor_parallel_size, pp,
-            nodes_key="existing.gpuNodes.count",
+            self.shape(nodes, pool.key), nodes.count, model.tensor_parallel_size, pp,
+            nodes_key=pool.nodes_key,
             pipeline_key="ray.pipelineParallelSize" if root.ray is not None else "",
             cross_node_tensor_parallel=root.ray is not None,
         )  # fmt: skip

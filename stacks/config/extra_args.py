@@ -1,4 +1,4 @@
-"""`vllm.extraArgs`: every flag checked against the pinned vLLM's own flag list
+"""`models[].extraArgs`: every flag checked against the pinned vLLM's own flag list
 (stacks/catalog/vllm_flags.json), flags the stack sets itself or that would change what the capacity
 and scheduling checks computed pointed to their config key, and credentials pointed to `secrets.*`.
 Errors never echo a flag's value."""
@@ -17,24 +17,22 @@ CREDENTIAL_VALUE = re.compile(
     r"hf_[A-Za-z0-9]{20,}|sk-[A-Za-z0-9_-]{20,}|dop_v1_[0-9a-f]{20,}|AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY"
 )
 
-_REPLICAS = (
-    "vllm.replicas (one replica per GPU node; data parallelism would change the GPUs the capacity check counted)"
-)
+_REPLICAS = "replicas (one replica per GPU node; data parallelism would change the GPUs the capacity check counted)"
 # Flags the stack computes from its own keys; given again they would contradict the capacity and
 # scheduling checks (GPUs per pod, nodes, memory) or the Service, probes and model store wiring.
 MANAGED_FLAGS: dict[str, str] = {
-    "--model": "model.id",
-    "--served-model-name": "model.servedName",
-    "--revision": "model.revision",
-    "--tensor-parallel-size": "vllm.tensorParallelSize",
+    "--model": "id",
+    "--served-model-name": "servedName",
+    "--revision": "revision",
+    "--tensor-parallel-size": "tensorParallelSize",
     "--pipeline-parallel-size": "ray.pipelineParallelSize (a multi-node stack's pipeline stages)",
-    "--prefill-context-parallel-size": "vllm.tensorParallelSize (context parallelism multiplies the GPUs per replica)",
+    "--prefill-context-parallel-size": "tensorParallelSize (context parallelism multiplies the GPUs per replica)",
     "--distributed-executor-backend": "the platform (multi-node stacks run on Ray)",
-    "--quantization": "vllm.quantization",
-    "--dtype": "vllm.dtype",
-    "--max-model-len": "vllm.maxModelLen",
-    "--gpu-memory-utilization": "vllm.gpuMemoryUtilization",
-    "--kv-cache-memory-bytes": "vllm.gpuMemoryUtilization",
+    "--quantization": "quantization",
+    "--dtype": "dtype",
+    "--max-model-len": "maxModelLen",
+    "--gpu-memory-utilization": "gpuMemoryUtilization",
+    "--kv-cache-memory-bytes": "gpuMemoryUtilization",
     "--host": "endpoint.kind (the Service, probes and network policies use the stack's address and port)",
     "--port": "endpoint.kind (the Service, probes and network policies use the stack's address and port)",
     "--uds": "endpoint.kind (the Service and probes need the stack's TCP port)",
@@ -44,6 +42,11 @@ MANAGED_FLAGS: dict[str, str] = {
     "--model-loader-extra-config": "modelStore.streamerConcurrency",
     "--safetensors-load-strategy": "modelStore.kind (the model store chooses how weights are loaded)",
     "--download-dir": "modelStore.kind (weights come from the model store)",
+    # LoRA: the model's `lora` section (stacks/config/lora.py) sets these from its adapters.
+    "--enable-lora": "lora",
+    "--lora-modules": "lora.adapters",
+    "--max-loras": "lora.maxLoras",
+    "--max-lora-rank": "lora.maxRank",
     "--config": "the stack config itself (a --config file would set flags no check sees)",
     "--headless": _REPLICAS,
     **{

@@ -11,19 +11,22 @@ from pydantic import AfterValidator, Field, model_validator
 from stacks import catalog
 from stacks.config.base import (
     Cidr,
+    DnsLabel,
     Section,
     check_ocid_region,
-    check_replicas_fit,
     no_overlap,
     ocid_kind,
     ocid_region,
     refuse_world,
 )
 from stacks.config.cpu_sizes import check_oci_cpu_shape
+from stacks.config.pools import named_pools, pool_named
 from stacks.config.syntax import shown
+from stacks.placement import Pool
 
 if TYPE_CHECKING:
     from stacks.capacity import GpuPlan
+    from stacks.config.models import ModelEntry
     from stacks.config.stack import StackConfig
 
 # OCID format: ocid1.<resource type>.<realm>.[region][.future use].<unique id>
@@ -208,6 +211,10 @@ class OkeGpuPool(Section):
         return self
 
 
+class OkeNamedGpuPool(OkeGpuPool):
+    name: DnsLabel = Field(description="The pool's name: models name it in `pool`; its nodes carry it as a label.")
+
+
 class OkeLoadBalancer(Section):
     type: Literal["lb", "nlb"] = Field(
         "lb", description="OCI flexible load balancer (lb) or network load balancer (nlb). Default: lb."
@@ -255,7 +262,17 @@ class OkeConfig(Section):
     network: OkeNetworkConfig = Field(default_factory=OkeNetworkConfig)  # type: ignore[arg-type]
     api_endpoint: OkeApiEndpoint = Field(default_factory=OkeApiEndpoint)  # type: ignore[arg-type]
     system_pool: OkeSystemPool = Field(default_factory=OkeSystemPool)  # type: ignore[arg-type]
-    gpu_pool: OkeGpuPool = Field(default_factory=OkeGpuPool)  # type: ignore[arg-type]
+    gpu_pool: OkeGpuPool = Field(
+        default_factory=OkeGpuPool,  # type: ignore[arg-type]
+        description="The GPU node pool, when the stack has one (the pool named `gpu`).",
+    )
+    gpu_pools: list[OkeNamedGpuPool] = Field(
+        default_factory=list,
+        max_length=8,
+        description="Several GPU node pools (e.g. a VM.GPU.A10.2 and a VM.GPU.A10.1 pool), each with a name that "
+        "models pick in `pool` (instead of gpuPool; name one `gpu` to keep a one-pool stack's pool). Default: "
+        "gpuPool alone.",
+    )
     gpu_plugin_version: str | None = Field(
         None,
         pattern=r"^v?\d+(\.\d+)*(-[\w.]+)?$",
@@ -276,19 +293,24 @@ class OkeConfig(Section):
                 raise ValueError(f"{key}: unknown OCI region {region!r} (e.g. us-ashburn-1, eu-frankfurt-1)")
         region_key = catalog.OCI_REGION_KEYS[self.region]
         check_ocid_region("systemPool.imageId", self.system_pool.image_id, self.region, region_key)
-        check_ocid_region("gpuPool.imageId", self.gpu_pool.image_id, self.region, region_key)
+        try:
+            pools = self.named_gpu_pools
+        except ValueError as exc:
+            raise ValueError(str(exc).removeprefix("oke.")) from None
+        for _, key, pool in pools:
+            check_ocid_region(f"{key.removeprefix('oke.')}.imageId", pool.image_id, self.region, region_key)
         return self
+
+    @property
+    def named_gpu_pools(self) -> list[tuple[str, str, OkeGpuPool]]:
+        return named_pools(self.gpu_pool, "oke.gpuPool", list(self.gpu_pools), "oke.gpuPools",
+                           "gpu_pool" in self.model_fields_set)  # fmt: skip
 
     @property
     def ocir_host(self) -> str:
         return catalog.ocir_host(self.ocir.region or self.region if self.ocir else self.region)
 
     def check_fit(self, root: StackConfig) -> None:
-        shape = catalog.OCI_GPU_SHAPES[self.gpu_pool.shape]
-        check_replicas_fit(
-            root.vllm.replicas, root.vllm.tensor_parallel_size, shape.gpus_per_node, self.gpu_pool.node_count,
-            "oke.gpuPool",
-        )  # fmt: skip
         if root.endpoint.kind == "gateway":
             raise ValueError(
                 "endpoint.kind: the oke stack exposes vLLM through an OCI load balancer; use loadBalancer "
@@ -298,22 +320,40 @@ class OkeConfig(Section):
 
     def check_ocir(self, root: StackConfig) -> None:
         """An image from OCIR needs the login (`oke.ocir`) for its region and the auth token (both OKE platforms)."""
-        image_host = root.vllm.image.split("/", 1)[0]
-        if image_host.endswith(".ocir.io"):
+        for i, m in enumerate(root.models):
+            image_host = m.image.split("/", 1)[0]
+            if not image_host.endswith(".ocir.io"):
+                continue
             if self.ocir is None:
-                raise ValueError(f"oke.ocir: vllm.image comes from {image_host}; set oke.ocir for the pull secret")
+                raise ValueError(
+                    f"oke.ocir: models[{i}].image comes from {image_host}; set oke.ocir for the pull secret"
+                )
             if image_host != self.ocir_host:
                 raise ValueError(
-                    f"oke.ocir.region: vllm.image comes from {image_host} but the login is for {self.ocir_host}"
+                    f"oke.ocir.region: models[{i}].image comes from {image_host} but the login is for {self.ocir_host}"
                 )
         if self.ocir is not None and root.secrets.ocir_auth_token is None:
             raise ValueError("secrets.ocirAuthToken: oke.ocir needs the auth token (pulumi config set --secret)")
 
-    def gpu_plan(self, root: StackConfig) -> GpuPlan:
+    def placement_pools(self, root: StackConfig) -> list[Pool]:
+        return [
+            Pool(
+                name,
+                key,
+                pool.shape,
+                catalog.OCI_GPU_SHAPES[pool.shape].gpus_per_node,
+                pool.node_count,
+                nodes_key=f"{key}.nodeCount",
+            )
+            for name, key, pool in self.named_gpu_pools
+        ]
+
+    def gpu_plan(self, root: StackConfig, model: ModelEntry) -> GpuPlan:
         from stacks.capacity import GpuPlan
 
+        pool = pool_named(self.placement_pools(root), model.pool)
         return GpuPlan.from_shape(
-            catalog.OCI_GPU_SHAPES[self.gpu_pool.shape], self.gpu_pool.node_count, root.vllm.tensor_parallel_size,
-            shape_key="oke.gpuPool.shape", nodes_key="oke.gpuPool.nodeCount",
+            catalog.OCI_GPU_SHAPES[pool.shape], pool.nodes, model.tensor_parallel_size,
+            shape_key=f"{pool.key}.shape", nodes_key=pool.nodes_key,
             other_shapes=tuple(catalog.OCI_GPU_SHAPES.values()),
         )  # fmt: skip

@@ -11,9 +11,12 @@ from pydantic import AfterValidator, Field, model_validator
 from stacks import catalog
 from stacks.config.base import DnsLabel, Section, check_ocid_region, ocid_validator
 from stacks.config.oke import AdNumber, CompartmentOcid, ImageOcid, SshPublicKey
+from stacks.config.pools import DEFAULT_POOL
+from stacks.placement import Pool
 
 if TYPE_CHECKING:
     from stacks.capacity import GpuPlan
+    from stacks.config.models import ModelEntry
     from stacks.config.stack import StackConfig
 
 UserOcid = Annotated[str, AfterValidator(ocid_validator("user"))]
@@ -107,9 +110,17 @@ class RdmaConfig(Section):
         assert root.oke is not None and root.ray is not None  # checked by StackConfig for this platform
         gpus = catalog.OCI_GPU_SHAPES[self.shape].gpus_per_node
         ray = root.ray
-        tp, pp = root.vllm.tensor_parallel_size, ray.pipeline_parallel(self.node_count)
+        if len(root.models) > 1:
+            raise ValueError(
+                "models: platform oke-rdma runs one model over its cluster network (one vLLM on Ray spans every "
+                "node); list one entry"
+            )
+        model = root.models[0]
+        tp, pp = model.tensor_parallel_size, ray.pipeline_parallel(self.node_count)
         if tp > gpus:
-            raise ValueError(f"vllm.tensorParallelSize: {tp} is more than the {gpus} GPUs of one {self.shape} node")
+            raise ValueError(
+                f"models[0].tensorParallelSize: {tp} is more than the {gpus} GPUs of one {self.shape} node"
+            )
         if tp * pp != gpus * self.node_count:
             raise ValueError(
                 f"ray.pipelineParallelSize: tensor parallel {tp} x pipeline parallel {pp} = {tp * pp} GPUs, but "
@@ -120,13 +131,15 @@ class RdmaConfig(Section):
                 f"ray.workerReplicas: {ray.worker_replicas} Ray workers + 1 head must equal rdma.nodeCount "
                 f"{self.node_count} (one Ray pod per node); use {self.node_count - 1}"
             )
-        if root.vllm.replicas != 1:
-            raise ValueError("vllm.replicas: a multi-node deployment is one vLLM replica across the Ray cluster; use 1")
+        if model.replicas != 1:
+            raise ValueError(
+                "models[0].replicas: a multi-node deployment is one vLLM replica across the Ray cluster; use 1"
+            )
         if root.endpoint.kind == "gateway":
             raise ValueError(
                 "endpoint.kind: the oke-rdma stack exposes vLLM through an OCI load balancer; use loadBalancer or clusterIP"
             )
-        if "gpu_pool" in root.oke.model_fields_set:
+        if "gpu_pool" in root.oke.model_fields_set or root.oke.gpu_pools:
             raise ValueError("oke.gpuPool: platform oke-rdma runs its GPUs as rdma workers; remove oke.gpuPool")
         root.oke.check_ocir(root)
         if self.iam.create and self.mode == "clusterNetwork" and self.iam.tenancy_id is None:
@@ -150,12 +163,17 @@ class RdmaConfig(Section):
                     "modelStore.keyUserId: only for the OCI bucket this stack creates, not with modelStore.endpoint"
                 )
 
-    def gpu_plan(self, root: StackConfig) -> GpuPlan:
+    def placement_pools(self, root: StackConfig) -> list[Pool]:
+        """The cluster network is the stack's one GPU pool."""
+        gpus = catalog.OCI_GPU_SHAPES[self.shape].gpus_per_node
+        return [Pool(DEFAULT_POOL, "rdma", self.shape, gpus, self.node_count, nodes_key="rdma.nodeCount")]
+
+    def gpu_plan(self, root: StackConfig, model: ModelEntry) -> GpuPlan:
         from stacks.capacity import GpuPlan
 
         assert root.ray is not None
         return GpuPlan.from_shape(
-            catalog.OCI_GPU_SHAPES[self.shape], self.node_count, root.vllm.tensor_parallel_size,
+            catalog.OCI_GPU_SHAPES[self.shape], self.node_count, model.tensor_parallel_size,
             root.ray.pipeline_parallel(self.node_count),
             shape_key="rdma.shape", nodes_key="rdma.nodeCount", pipeline_key="ray.pipelineParallelSize",
             other_shapes=tuple(s for s in catalog.OCI_GPU_SHAPES.values() if s.rdma and s.name in catalog.NCCL_ENV),
@@ -167,7 +185,7 @@ class RayConfig(Section):
         None,
         ge=1,
         le=64,
-        description="`--pipeline-parallel-size`; vllm.tensorParallelSize x this must equal all GPUs of all nodes. "
+        description="`--pipeline-parallel-size`; the model's tensorParallelSize x this must equal all GPUs of all nodes. "
         "Default: the node count (vLLM's guidance: TP = GPUs per node, PP = nodes).",
     )
     worker_replicas: int | None = Field(
@@ -176,7 +194,7 @@ class RayConfig(Section):
     ray_version: str | None = Field(
         None,
         pattern=r"^\d+\.\d+\.\d+$",
-        description="RayCluster `rayVersion`: the Ray version inside vllm.image "
+        description="RayCluster `rayVersion`: the Ray version inside the model's image "
         "(`python3 -c 'import ray; print(ray.__version__)'`). Default: unset.",
     )
     install_operator: bool = Field(

@@ -15,32 +15,28 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator, model_validator
 
-from stacks import capacity, catalog
+from stacks import capacity, catalog, placement
 from stacks.config.base import (
     DNS_LABEL,
     PROJECT,
     Cidr,
     DnsLabel,
     KubernetesMinorVersion,
-    PinnedImage,
     Section,
-    check_replicas_fit,
     no_overlap,
     refuse_world,
 )
 from stacks.config.cpu_sizes import check_droplet_size
 from stacks.config.existing import ExistingClusterConfig
-from stacks.config.extra_args import check_extra_args
 from stacks.config.internet import check_internet_opt_in
+from stacks.config.models import ModelEntry, check_models, old_keys_error
 from stacks.config.observability import ObservabilityConfig
 from stacks.config.oke import OkeConfig
+from stacks.config.pools import named_pools, pool_named
 from stacks.config.rdma import RayConfig, RdmaConfig, S3ModelStoreConfig
 from stacks.config.syntax import (
     AbsolutePath,
     Hostname,
-    HubId,
-    Revision,
-    ServedName,
     Server,
     api_key_strength,
     shown,
@@ -54,84 +50,6 @@ __all__ = ["PROJECT", "StackConfig", "parse"]
 # --------------------------------------------------------------------------------------------
 # Model and serving engine (shared by every stack)
 # --------------------------------------------------------------------------------------------
-
-
-class ModelConfig(Section):
-    id: HubId = Field(
-        "Qwen/Qwen2.5-0.5B-Instruct",
-        description="Hugging Face model id (`org/name`). Default: Qwen/Qwen2.5-0.5B-Instruct (no token needed).",
-    )
-    revision: Revision = Field(
-        "main",
-        description="Model revision: a branch, tag or commit sha. Pin a commit sha for reproducible weights. "
-        "Default: main.",
-    )
-    served_name: ServedName | None = Field(
-        None,
-        description="Name clients send as `model`. Default: the part of `id` after the slash.",
-    )
-    architecture: capacity.ModelArchitecture | None = Field(
-        None,
-        description="The model's config.json numbers (params, layers, kvHeads, headDim, maxContext), so the "
-        "capacity planner can check a model stacks/catalog/models.yaml does not list. Default: from the catalog; "
-        "a model in neither is not checked.",
-    )
-
-    @property
-    def name(self) -> str:
-        return self.served_name or self.id.split("/", 1)[1]
-
-    @property
-    def directory(self) -> str:
-        """Directory on the model store: a new model or revision never overwrites another."""
-        return f"{self.id.replace('/', '--')}/{self.revision}"
-
-
-class VllmConfig(Section):
-    image: PinnedImage = Field(
-        catalog.VLLM_IMAGE,
-        description=f"vLLM server image, pinned by tag or digest (`latest` is rejected). Default: {catalog.VLLM_IMAGE}.",
-    )
-    replicas: int = Field(
-        1, ge=1, le=64, description="vLLM replicas, one per GPU node (hard anti-affinity). Default: 1."
-    )
-    tensor_parallel_size: int = Field(
-        1, ge=1, le=16, description="GPUs per replica (`--tensor-parallel-size`). Default: 1."
-    )
-    quantization: Literal["fp8", "awq", "gptq", "bitsandbytes"] | None = Field(
-        None, description="`--quantization` (e.g. fp8 to fit a 72B model on one 80 GB GPU). Default: none."
-    )
-    dtype: Literal["auto", "bfloat16", "float16"] = Field("auto", description="`--dtype`. Default: auto.")
-    max_model_len: int = Field(8192, ge=256, le=1_048_576, description="`--max-model-len`. Default: 8192.")
-    gpu_memory_utilization: float = Field(
-        0.90, gt=0.1, le=0.98, description="`--gpu-memory-utilization`. Default: 0.90."
-    )
-    extra_args: list[str] = Field(
-        default_factory=list, description="Extra `--flag[=value]` arguments for `vllm serve`. Default: none."
-    )
-    startup_timeout_seconds: int = Field(
-        1800,
-        ge=120,
-        le=7200,
-        description="How long a replica may take to load weights before the startup probe restarts it. Default: 1800.",
-    )
-    termination_grace_period_seconds: int = Field(
-        120, ge=30, le=3600, description="Time to drain in-flight requests on shutdown. Default: 120."
-    )
-    shm_size_gi: int = Field(16, ge=1, le=512, description="Size of the in-memory /dev/shm in GiB. Default: 16.")
-    cpu: str = Field("4", pattern=r"^\d+(\.\d+)?m?$", description="CPU request per replica. Default: 4.")
-    memory: str | None = Field(
-        None,
-        pattern=r"^\d+(Ki|Mi|Gi|Ti)$",
-        description="Memory request and limit per replica. Default: derived from shmSizeGi (a memory-backed "
-        "/dev/shm counts against it), tensorParallelSize (one process per GPU) and eager safetensors loading "
-        "(each process reads a whole weight file), and checked against the GPU node's allocatable memory.",
-    )
-
-    @model_validator(mode="after")
-    def _extra_args_known_to_vllm(self) -> VllmConfig:
-        check_extra_args(self.extra_args)
-        return self
 
 
 class EndpointConfig(Section):
@@ -273,6 +191,10 @@ class DoksGpuPool(Section):
         return self
 
 
+class DoksNamedGpuPool(DoksGpuPool):
+    name: DnsLabel = Field(description="The pool's name: models name it in `pool`; its nodes carry it as a label.")
+
+
 class DoksConfig(Section):
     region: str = Field(
         "nyc2", description="DigitalOcean region; must offer the GPU size and Managed NFS. Default: nyc2."
@@ -305,16 +227,35 @@ class DoksConfig(Section):
         "apiAllowedCidrs).",
     )
     management_pool: DoksManagementPool = Field(default_factory=DoksManagementPool)  # type: ignore[arg-type]
-    gpu_pool: DoksGpuPool = Field(default_factory=DoksGpuPool)  # type: ignore[arg-type]
+    gpu_pool: DoksGpuPool = Field(
+        default_factory=DoksGpuPool,  # type: ignore[arg-type]
+        description="The GPU pool, when the stack has one (the pool named `gpu`).",
+    )
+    gpu_pools: list[DoksNamedGpuPool] = Field(
+        default_factory=list,
+        max_length=8,
+        description="Several GPU pools, each with a name that models pick in `pool` (instead of gpuPool; name one "
+        "`gpu` to keep a one-pool stack's pool). Default: gpuPool alone.",
+    )
+
+    @property
+    def named_gpu_pools(self) -> list[tuple[str, str, DoksGpuPool]]:
+        return named_pools(self.gpu_pool, "doks.gpuPool", list(self.gpu_pools), "doks.gpuPools",
+                           "gpu_pool" in self.model_fields_set)  # fmt: skip
 
     @model_validator(mode="after")
     def _region_and_networks(self) -> DoksConfig:
-        regions = catalog.DO_REGIONS_WITH_GPU_AND_NFS.get(self.gpu_pool.size, ())
-        if self.region not in regions:
-            raise ValueError(
-                f"region: {self.region!r} does not offer both {self.gpu_pool.size} and Managed NFS; "
-                f"use one of {', '.join(regions)}"
-            )
+        try:
+            pools = self.named_gpu_pools
+        except ValueError as exc:
+            raise ValueError(str(exc).removeprefix("doks.")) from None
+        for _, _, pool in pools:
+            regions = catalog.DO_REGIONS_WITH_GPU_AND_NFS.get(pool.size, ())
+            if self.region not in regions:
+                raise ValueError(
+                    f"region: {self.region!r} does not offer both {pool.size} and Managed NFS; "
+                    f"use one of {', '.join(regions)}"
+                )
         refuse_world("apiAllowedCidrs", self.api_allowed_cidrs, "the Kubernetes API",
                      "kubernetes-api-not-open-to-world", "list where kubectl and Pulumi run")  # fmt: skip
         if not self.api_allowed_cidrs and not self.api_open_to_internet:
@@ -332,11 +273,6 @@ class DoksConfig(Section):
         return self
 
     def check_fit(self, root: StackConfig) -> None:
-        gpu = catalog.DO_GPU_SIZES[self.gpu_pool.size]
-        check_replicas_fit(
-            root.vllm.replicas, root.vllm.tensor_parallel_size, gpu.gpus_per_node, self.gpu_pool.node_count,
-            "doks.gpuPool",
-        )  # fmt: skip
         minimum = catalog.DOKS_GATEWAY_API_MIN_VERSION
         # An unset version is the newest offered; stacks/builders/doks.py checks it once it is looked up.
         version = self.kubernetes_version
@@ -346,10 +282,24 @@ class DoksConfig(Section):
                 "or endpoint.kind loadBalancer"
             )
 
-    def gpu_plan(self, root: StackConfig) -> capacity.GpuPlan:
+    def placement_pools(self, root: StackConfig) -> list[placement.Pool]:
+        return [
+            placement.Pool(
+                name,
+                key,
+                pool.size,
+                catalog.DO_GPU_SIZES[pool.size].gpus_per_node,
+                pool.node_count,
+                nodes_key=f"{key}.nodeCount",
+            )
+            for name, key, pool in self.named_gpu_pools
+        ]
+
+    def gpu_plan(self, root: StackConfig, model: ModelEntry) -> capacity.GpuPlan:
+        pool = pool_named(self.placement_pools(root), model.pool)
         return capacity.GpuPlan.from_shape(
-            catalog.DO_GPU_SIZES[self.gpu_pool.size], self.gpu_pool.node_count, root.vllm.tensor_parallel_size,
-            shape_key="doks.gpuPool.size", nodes_key="doks.gpuPool.nodeCount",
+            catalog.DO_GPU_SIZES[pool.shape], pool.nodes, model.tensor_parallel_size,
+            shape_key=f"{pool.key}.size", nodes_key=pool.nodes_key,
             other_shapes=tuple(catalog.DO_GPU_SIZES.values()),
         )  # fmt: skip
 
@@ -383,8 +333,13 @@ class StackConfig(Section):
     existing: ExistingClusterConfig | None = Field(
         None, description="A Kubernetes cluster you already run (platform existing)."
     )
-    model: ModelConfig = Field(default_factory=ModelConfig)  # type: ignore[arg-type]
-    vllm: VllmConfig = Field(default_factory=VllmConfig)  # type: ignore[arg-type]
+    models: list[ModelEntry] = Field(
+        default_factory=lambda: [ModelEntry()],  # type: ignore[call-arg]
+        min_length=1,
+        max_length=16,
+        description="The models the stack serves behind its one endpoint, each with its vLLM settings and GPU pool "
+        "(stacks/config/models.py). Default: one entry of defaults (Qwen/Qwen2.5-0.5B-Instruct).",
+    )
     model_store: NfsModelStoreConfig | S3ModelStoreConfig | ExistingClaimModelStoreConfig = Field(
         default_factory=NfsModelStoreConfig,  # type: ignore[arg-type]
         discriminator="kind",
@@ -394,6 +349,13 @@ class StackConfig(Section):
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)  # type: ignore[arg-type]
     secrets: Secrets = Field(default_factory=Secrets)  # type: ignore[arg-type]
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)  # type: ignore[arg-type]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_single_model_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and (message := old_keys_error(data)):
+            raise ValueError(message)
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -416,6 +378,12 @@ class StackConfig(Section):
         if kinds is not None and self.model_store.kind not in kinds:
             raise ValueError(f"modelStore.kind: platform {self.platform} supports {' or '.join(kinds)}")
         store = self.model_store
+        for i, m in enumerate(self.models):
+            if m.lora is not None and store.kind == "s3":
+                raise ValueError(
+                    f"models[{i}].lora: vLLM loads adapters from a local path (--lora-modules), which a bucket is "
+                    "not; use modelStore.kind nfs or existingClaim for LoRA adapters"
+                )
         if self.platform != "existing" and store.kind == "nfs" and (store.server or store.path):
             raise ValueError(
                 f"modelStore.server: platform {self.platform} creates its NFS share; leave server and path unset"
@@ -424,36 +392,64 @@ class StackConfig(Section):
 
     @model_validator(mode="after")
     def _stores_hold_the_model(self) -> StackConfig:
-        weights = stored_weights_gb(self)
+        # Every checkpoint once (two entries of the same weights, e.g. served in fp8 and bf16, share a directory).
+        known = {m.directory: (m.id, stored_weights_gb(m)) for m in self.models}
+        sized = [(model_id, gb) for model_id, gb in known.values() if gb is not None]
         store = self.model_store
-        if weights is None:
+        if not sized:
             return self
+        weights = sum(gb for _, gb in sized)
         needed = math.ceil(weights * 1.05)  # the files plus the downloader's metadata and tokenizer files
         if store.kind == "nfs" and store.size_gb < needed:
+            what = f"checkpoint of {sized[0][0]}" if len(sized) == 1 else f"checkpoints of {len(sized)} models"
             raise ValueError(
-                f"modelStore.sizeGb: {store.size_gb} GB cannot hold the ~{weights:.0f} GB checkpoint of {self.model.id}; "
-                f"use at least {needed}"
+                f"modelStore.sizeGb: {store.size_gb} GB cannot hold the ~{weights:.0f} GB {what}; use at least {needed}"
             )
         return self
 
     @model_validator(mode="after")
     def _fits_the_cluster(self) -> StackConfig:
-        section = getattr(self, PLATFORM_SECTIONS[self.platform])
+        section = self.platform_section
+        pools = section.placement_pools(self)
+        check_models(list(self.models), [p.name for p in pools])
         section.check_fit(self)
-        capacity.check(self, section)  # sections offering gpu_plan(root): will the model fit the GPUs?
+        for pool in pools:
+            placement.check_pool(pool, self.demands(pool))
+        capacity.check(self, section)  # sections offering gpu_plan(root, model): will each model fit its GPUs?
         return self
 
+    @property
+    def platform_section(self) -> Any:
+        return getattr(self, PLATFORM_SECTIONS[self.platform])
 
-def stored_weights_gb(root: StackConfig) -> float | None:
-    """GB the published checkpoint takes on disk (what a share must hold): its
-    own size when the catalog or model.architecture gives one, else params x the bytes of the format the
+    def pool_of(self, model: ModelEntry) -> placement.Pool:
+        """The GPU pool a model runs on."""
+        return pool_named(self.platform_section.placement_pools(self), model.pool)
+
+    def demands(self, pool: placement.Pool) -> list[placement.Demand]:
+        """What the models on `pool` ask of it: single-node replicas, or one Ray replica over all its nodes."""
+        found = []
+        for i, m in enumerate(self.models):
+            if pool_named(self.platform_section.placement_pools(self), m.pool).name != pool.name:
+                continue
+            if self.ray is not None:
+                pp = self.ray.pipeline_parallel(pool.nodes)
+                found.append(placement.Demand(m.name, f"models[{i}]", 1, m.tensor_parallel_size * pp, pool.nodes))
+            else:
+                found.append(placement.Demand(m.name, f"models[{i}]", m.replicas, m.tensor_parallel_size))
+        return found
+
+
+def stored_weights_gb(m: ModelEntry) -> float | None:
+    """GB a model's published checkpoint takes on disk (what a share must hold): its
+    own size when the catalog or its architecture gives one, else params x the bytes of the format the
     repo name implies (fp8/int8 1, int4 0.5) or bf16's 2 (online quantization does not shrink the files)."""
-    facts = capacity._facts(root)
+    facts = capacity._facts(m)
     if facts is None:
         return None
     if facts.checkpoint_gb is not None:
         return facts.checkpoint_gb
-    implied = capacity._canonical(root.model.id.rsplit("/", 1)[-1])[1]
+    implied = capacity._canonical(m.id.rsplit("/", 1)[-1])[1]
     per_param = {"fp8": "fp8", "int8": "int8", "int4": "int4"}.get(implied or "", "bf16")
     return facts.params_b * capacity.BYTES_PER_PARAM[per_param]
 

@@ -1,0 +1,151 @@
+"""`models:`: the models a stack serves, each with its vLLM engine settings and the GPU pool it runs on.
+
+One entry holds what the single-model stacks kept in `model:` and `vllm:` (those keys are refused with
+a message saying what to write instead). Every model gets its own vLLM Deployment and Service, its own
+download/upload Job into the stack's model store (under its own directory), and is reached through
+the one endpoint by its served name.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from stacks import capacity, catalog
+from stacks.config.base import DnsLabel, PinnedImage, Section
+from stacks.config.extra_args import check_extra_args
+from stacks.config.lora import LoraConfig
+from stacks.config.pools import DEFAULT_POOL
+from stacks.config.syntax import HubId, Revision, ServedName
+
+__all__ = ["ModelEntry", "check_models", "old_keys_error"]
+
+
+class ModelEntry(Section):
+    # --- the model
+    id: HubId = Field(
+        "Qwen/Qwen2.5-0.5B-Instruct",
+        description="Hugging Face model id (`org/name`). Default: Qwen/Qwen2.5-0.5B-Instruct (no token needed).",
+    )
+    revision: Revision = Field(
+        "main",
+        description="Model revision: a branch, tag or commit sha. Pin a commit sha for reproducible weights. "
+        "Default: main.",
+    )
+    served_name: ServedName | None = Field(
+        None,
+        description="Name clients send as `model`; unique in the stack. Default: the part of `id` after the slash.",
+    )
+    architecture: capacity.ModelArchitecture | None = Field(
+        None,
+        description="The model's config.json numbers (params, layers, kvHeads, headDim, maxContext), so the "
+        "capacity planner can check a model stacks/catalog/models.yaml does not list. Default: from the catalog; "
+        "a model in neither is not checked.",
+    )
+    pool: DnsLabel | None = Field(
+        None,
+        description="Name of the GPU pool the model runs on. Default: the pool named `gpu` (a one-pool stack's "
+        "only pool).",
+    )
+    lora: LoraConfig | None = Field(
+        None, description="LoRA adapters served with the model (`--enable-lora`). Default: none."
+    )
+    # --- its vLLM engine
+    image: PinnedImage = Field(
+        catalog.VLLM_IMAGE,
+        description=f"vLLM server image, pinned by tag or digest (`latest` is rejected). Default: {catalog.VLLM_IMAGE}.",
+    )
+    replicas: int = Field(
+        1, ge=1, le=64, description="vLLM replicas, one per GPU node of its pool (hard anti-affinity). Default: 1."
+    )
+    tensor_parallel_size: int = Field(
+        1, ge=1, le=16, description="GPUs per replica (`--tensor-parallel-size`). Default: 1."
+    )
+    quantization: Literal["fp8", "awq", "gptq", "bitsandbytes"] | None = Field(
+        None, description="`--quantization` (e.g. fp8 to fit a 72B model on one 80 GB GPU). Default: none."
+    )
+    dtype: Literal["auto", "bfloat16", "float16"] = Field("auto", description="`--dtype`. Default: auto.")
+    max_model_len: int = Field(8192, ge=256, le=1_048_576, description="`--max-model-len`. Default: 8192.")
+    gpu_memory_utilization: float = Field(
+        0.90, gt=0.1, le=0.98, description="`--gpu-memory-utilization`. Default: 0.90."
+    )
+    extra_args: list[str] = Field(
+        default_factory=list, description="Extra `--flag[=value]` arguments for `vllm serve`. Default: none."
+    )
+    startup_timeout_seconds: int = Field(
+        1800,
+        ge=120,
+        le=7200,
+        description="How long a replica may take to load weights before the startup probe restarts it. Default: 1800.",
+    )
+    termination_grace_period_seconds: int = Field(
+        120, ge=30, le=3600, description="Time to drain in-flight requests on shutdown. Default: 120."
+    )
+    shm_size_gi: int = Field(16, ge=1, le=512, description="Size of the in-memory /dev/shm in GiB. Default: 16.")
+    cpu: str = Field("4", pattern=r"^\d+(\.\d+)?m?$", description="CPU request per replica. Default: 4.")
+    memory: str | None = Field(
+        None,
+        pattern=r"^\d+(Ki|Mi|Gi|Ti)$",
+        description="Memory request and limit per replica. Default: derived from shmSizeGi (a memory-backed "
+        "/dev/shm counts against it), tensorParallelSize (one process per GPU) and eager safetensors loading "
+        "(each process reads a whole weight file), and checked against the GPU node's allocatable memory.",
+    )
+
+    @model_validator(mode="after")
+    def _extra_args_known_to_vllm(self) -> ModelEntry:
+        check_extra_args(self.extra_args)
+        return self
+
+    @property
+    def name(self) -> str:
+        """The served model name."""
+        return self.served_name or self.id.split("/", 1)[1]
+
+    @property
+    def directory(self) -> str:
+        """Directory on the model store: a new model or revision never overwrites another."""
+        return f"{self.id.replace('/', '--')}/{self.revision}"
+
+    @property
+    def names(self) -> list[str]:
+        """Every name clients may send as `model` for it: the served name, then its LoRA adapters'."""
+        return [self.name, *(a.name for a in (self.lora.adapters if self.lora else []))]
+
+
+def check_models(models: list[ModelEntry], pools: list[str]) -> None:
+    """Served names (and adapter names) unique across the stack; every model on a pool the stack has."""
+    seen: dict[str, int] = {}
+    for i, m in enumerate(models):
+        for name in m.names:
+            if name in seen:
+                raise ValueError(
+                    f"models[{i}]: the name {name!r} is already served by models[{seen[name]}]; every model and "
+                    "adapter needs its own name (set servedName)"
+                )
+            seen[name] = i
+        if m.pool is None and len(pools) > 1 and DEFAULT_POOL not in pools:
+            raise ValueError(
+                f"models[{i}].pool: the stack has several GPU pools and none named {DEFAULT_POOL}; name one of "
+                f"{', '.join(pools)}"
+            )
+        if m.pool is not None and m.pool not in pools:
+            raise ValueError(f"models[{i}].pool: no GPU pool {m.pool!r}; the stack has {', '.join(pools)}")
+
+
+# The keys of one-model stacks (before `models:`), and where each of their keys went.
+OLD_KEYS = ("model", "vllm")
+
+
+def old_keys_error(data: dict[str, Any]) -> str | None:
+    """The one-line message for a config still written with `model:`/`vllm:`, or None."""
+    old = [k for k in OLD_KEYS if k in data]
+    if not old:
+        return None
+    model = data.get("model") if isinstance(data.get("model"), dict) else {}
+    vllm = data.get("vllm") if isinstance(data.get("vllm"), dict) else {}
+    keys = ", ".join(f"{k}: ..." for k in [*model, *vllm][:4]) or "id: org/name"
+    return (
+        f"{old[0]}: `model` and `vllm` became one entry of the `models` list (several models per stack); write "
+        f"models: [{{{keys}}}] with the keys of both sections side by side"
+    )
