@@ -233,3 +233,20 @@ def test_adding_a_gpu_pool_keeps_the_cluster_the_first_pool_and_the_share() -> N
     assert created == ["vllm-gpu-large-pool"]
     pools = {r.name: r.inputs for r in all_of(after, "KubernetesNodePool")}
     assert pools["vllm-gpu-large-pool"]["labels"] == {"llm-serving.dev/pool": "large"}
+
+
+def test_oke_node_pools_of_two_shapes_each_hold_their_models() -> None:
+    pools = {"gpuPool": None, "gpuPools": [
+        {"name": "gpu", "shape": "VM.GPU.A10.1", "nodeCount": 1, "availabilityDomains": [2, 3]},
+        {"name": "a10x2", "shape": "VM.GPU.A10.2", "nodeCount": 1, "availabilityDomains": [2, 3]},
+    ]}  # fmt: skip
+    config = values("oci-a10", oke=pools)
+    first = config["models"][0]
+    config["models"] = [first, {**first, "servedName": "qwen-tp2", "pool": "a10x2", "tensorParallelSize": 2}]
+    cfg = parse_values(config, set())
+    assert [cfg.pool_of(m).shape for m in cfg.models] == ["VM.GPU.A10.1", "VM.GPU.A10.2"]
+    config["models"][1]["pool"] = "gpu"
+    assert error(config).startswith(
+        "invalid stack config: llm-serving:models[1].tensorParallelSize: model qwen-tp2 needs 2 GPUs per replica "
+        "but pool gpu (VM.GPU.A10.1) has 1 GPU(s) per node"
+    )
