@@ -142,9 +142,8 @@ def old_keys_error(data: dict[str, Any]) -> str | None:
     old = [k for k in OLD_KEYS if k in data]
     if not old:
         return None
-    model = data.get("model") if isinstance(data.get("model"), dict) else {}
-    vllm = data.get("vllm") if isinstance(data.get("vllm"), dict) else {}
-    keys = ", ".join(f"{k}: ..." for k in [*model, *vllm][:4]) or "id: org/name"
+    given = [key for section in OLD_KEYS if isinstance(data.get(section), dict) for key in data[section]]
+    keys = ", ".join(f"{k}: ..." for k in given[:4]) or "id: org/name"
     return (
         f"{old[0]}: `model` and `vllm` became one entry of the `models` list (several models per stack); write "
         f"models: [{{{keys}}}] with the keys of both sections side by side"
