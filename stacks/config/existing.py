@@ -121,7 +121,7 @@ class ExistingClusterConfig(Section):
     @property
     def named_gpu_pools(self) -> list[tuple[str, str, ExistingGpuNodes]]:
         try:
-            return named_pools(self.gpu_nodes, "existing.gpuNodes", list(self.gpu_pools), "existing.gpuPools",
+            return named_pools(self.gpu_nodes, "existing.gpuNodes", [(p.name, p) for p in self.gpu_pools], "existing.gpuPools",
                                "gpu_nodes" in self.model_fields_set)  # fmt: skip
         except ValueError as exc:
             raise ValueError(str(exc).removeprefix("existing.")) from None

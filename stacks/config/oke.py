@@ -303,7 +303,7 @@ class OkeConfig(Section):
 
     @property
     def named_gpu_pools(self) -> list[tuple[str, str, OkeGpuPool]]:
-        return named_pools(self.gpu_pool, "oke.gpuPool", list(self.gpu_pools), "oke.gpuPools",
+        return named_pools(self.gpu_pool, "oke.gpuPool", [(p.name, p) for p in self.gpu_pools], "oke.gpuPools",
                            "gpu_pool" in self.model_fields_set)  # fmt: skip
 
     @property

@@ -18,10 +18,10 @@ P = TypeVar("P")
 
 
 def named_pools(
-    single: P, single_key: str, many: list[P], many_key: str, single_given: bool
+    single: P, single_key: str, many: list[tuple[str, P]], many_key: str, single_given: bool
 ) -> list[tuple[str, str, P]]:
-    """(name, config key, pool) of every GPU pool a section declares; ValueError when both forms are given
-    or two pools share a name."""
+    """(name, config key, pool) of every GPU pool a section declares (`many`: (name, pool) pairs); ValueError
+    when both forms are given or two pools share a name."""
     if many and single_given:
         raise ValueError(
             f"{many_key}: give either {single_key} (one pool) or {many_key} (several, each with a name), not both"
@@ -30,8 +30,7 @@ def named_pools(
         return [(DEFAULT_POOL, single_key, single)]
     seen: set[str] = set()
     found = []
-    for i, pool in enumerate(many):
-        name = pool.name
+    for i, (name, pool) in enumerate(many):
         if name in seen:
             raise ValueError(f"{many_key}[{i}].name: {name!r} names another pool too; pool names are unique")
         seen.add(name)

@@ -240,7 +240,7 @@ class DoksConfig(Section):
 
     @property
     def named_gpu_pools(self) -> list[tuple[str, str, DoksGpuPool]]:
-        return named_pools(self.gpu_pool, "doks.gpuPool", list(self.gpu_pools), "doks.gpuPools",
+        return named_pools(self.gpu_pool, "doks.gpuPool", [(p.name, p) for p in self.gpu_pools], "doks.gpuPools",
                            "gpu_pool" in self.model_fields_set)  # fmt: skip
 
     @model_validator(mode="after")
