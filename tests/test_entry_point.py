@@ -1,17 +1,14 @@
-"""Only /v1 reaches vLLM from outside: the entry point's generated nginx config, taken from the plan, run
-by real nginx on 127.0.0.1 in front of a fake vLLM that answers every route vLLM 0.33.0 registers
-(tests/data/vllm-routes.yaml, extracted from the wheel's source by tools/vllm_routes.py)."""
+"""Only /v1 reaches vLLM from outside: the front door's generated nginx config, taken from the plan, run
+by real nginx on 127.0.0.1 in front of a fake upstream (in the cluster: the router, then vLLM) that answers
+every route vLLM 0.33.0 registers (tests/data/vllm-routes.yaml, extracted from the wheel's source by
+tools/vllm_routes.py). tests/test_router.py runs the same door with the real router behind it."""
 
 from __future__ import annotations
 
 import http.client
 import json
-import os
-import shutil
 import socket
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,13 +17,14 @@ from typing import Any
 import pytest
 import yaml
 
-from components.workloads.entry_point import HEALTH_PORT, PROXY_PORT
+from components.workloads.entry_point import door_keys_conf
 from stacks import catalog
-from tests.harness import STACKS, containers, default_run, env_of, k8s_object, k8s_objects, serving_namespace
+from tests.harness import STACKS, containers, default_run, env_of, k8s_object, k8s_objects
+from tests.loopback import free_port, localize_nginx, start_nginx
 
 ROUTES = yaml.safe_load((Path(__file__).parent / "data" / "vllm-routes.yaml").read_text())
-KEY = "Bearer sk-test-key"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+KEY = "Bearer sk-test-door-key"
+VLLM_KEY = "Bearer sk-test-vllm-key"
 
 
 def test_route_list_is_for_the_pinned_vllm_image():
@@ -95,54 +93,22 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _plan_config(stack: str) -> str:
     return k8s_object(default_run(stack), "ConfigMap", "vllm-entry-nginx")["data"]["nginx.conf"]
 
 
-def _localize(conf: str, upstream: int, listen: int, health: int, scratch: Path) -> str:
-    """Point the plan's config at loopback: only the addresses and the scratch dir change."""
-    replaced = conf
-    for old, new in [
-        (f"listen {PROXY_PORT};", f"listen 127.0.0.1:{listen};"),
-        (f"listen {HEALTH_PORT};", f"listen 127.0.0.1:{health};"),
-        ("/tmp/", f"{scratch}/"),
-    ]:
-        assert old in replaced, old
-        replaced = replaced.replace(old, new)
-    lines = [ln for ln in replaced.splitlines() if ln.strip().startswith("server ") and ".svc.cluster.local:" in ln]
-    assert len(lines) == 1, "one upstream: vLLM's in-cluster Service"
-    return replaced.replace(lines[0].strip(), f"server 127.0.0.1:{upstream};")
-
-
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int, FakeVllm]]:
-    if not os.path.exists(NGINX):
-        pytest.fail("nginx is not installed: `make setup` installs it (Debian package nginx)")
     upstream = FakeVllm()
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     scratch = tmp_path_factory.mktemp("nginx")
     scratch.chmod(0o755)
-    listen, health = _free_port(), _free_port()
-    conf = scratch / "nginx.conf"
-    conf.write_text(_localize(_plan_config("doks"), upstream.server_address[1], listen, health, scratch))
-    directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
-    check = subprocess.run([NGINX, "-t", "-p", str(scratch), "-c", str(conf), "-g", directives], capture_output=True)
-    assert check.returncode == 0, check.stderr.decode()
-    process = subprocess.Popen([NGINX, "-p", str(scratch), "-c", str(conf), "-g", directives], stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", listen), timeout=1).close()
-            break
-        except OSError:
-            assert process.poll() is None and time.monotonic() < deadline, "nginx did not start"
-            time.sleep(0.05)
+    listen, health = free_port(), free_port()
+    (scratch / "keys.conf").write_text(door_keys_conf({"tests": KEY.split()[1]}, VLLM_KEY.split()[1]))
+    conf = localize_nginx(
+        _plan_config("doks"), upstream=upstream.server_address[1], listen=listen, health=health, scratch=scratch
+    )
+    process = start_nginx(conf, scratch, listen)
     yield listen, health, upstream
     process.terminate()
     process.wait(10)
@@ -187,15 +153,30 @@ def test_every_vllm_route_outside_v1_gets_404_and_never_reaches_vllm(proxy):
         assert len(upstream.seen) == before, f"{method} {path} reached vLLM"
 
 
-def test_every_v1_route_reaches_vllm_unchanged_with_the_authorization_header(proxy):
+def test_every_v1_route_reaches_vllm_unchanged_with_vllms_own_key(proxy):
     port, _, upstream = proxy
     allowed = [(m, p) for m, p in _requests() if p.startswith("/v1/")]
     assert len(allowed) > 20
     for method, path in allowed:
         status, body = _request(port, method, path)
         assert status == 200, f"{method} {path} -> {status}"
-        assert upstream.seen[-1] == (method, path, KEY), "vLLM's key check stays the second layer"
+        # The client's door key stays at the door; vLLM's key check stays the second layer.
+        assert upstream.seen[-1] == (method, path, VLLM_KEY)
         assert json.loads(body) == {"path": path}
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer sk-wrong-key", KEY.lower(), VLLM_KEY, KEY + "x"])
+def test_a_request_without_a_door_key_gets_401_and_goes_nowhere(proxy, authorization):
+    port, _, upstream = proxy
+    before = len(upstream.seen)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request(
+        "POST", "/v1/chat/completions", body=b"{}", headers={"Authorization": authorization} if authorization else {}
+    )
+    response = connection.getresponse()
+    assert response.status == 401 and b"API key" in response.read()
+    connection.close()
+    assert len(upstream.seen) == before
 
 
 @pytest.mark.parametrize(
@@ -225,12 +206,14 @@ def test_tricky_paths_never_reach_a_route_outside_v1(proxy, raw, reaches):
         assert status == 200 and upstream.seen[-1][1] == reaches
 
 
-def test_health_port_answers_only_healthz(proxy):
+def test_health_port_answers_only_healthz_and_the_upstreams_liveness(proxy):
     _, health, upstream = proxy
     before = len(upstream.seen)
     assert _request(health, "GET", "/healthz")[0] == 200
     assert _request(health, "GET", "/v1/models")[0] == 404
     assert len(upstream.seen) == before
+    assert _request(health, "GET", "/upstream/healthz")[0] == 200
+    assert upstream.seen[-1][:2] == ("GET", "/liveness"), "the router's probe, through nginx"
 
 
 def test_streaming_responses_are_not_buffered(proxy):
@@ -247,15 +230,9 @@ def test_streaming_responses_are_not_buffered(proxy):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_stack_generates_the_same_v1_only_config_for_its_vllm_service(stack):
-    conf = _plan_config(stack)
-    namespace = serving_namespace(default_run(stack))["metadata"]["name"]
-    assert f"server vllm.{namespace}.svc.cluster.local:8000;" in conf
-    # The door the plan runs is the one tested above (only the upstream differs between stacks).
-    doks_namespace = serving_namespace(default_run("doks"))["metadata"]["name"]
-    assert conf.replace(f".{namespace}.svc", ".NS.svc") == _plan_config("doks").replace(
-        f".{doks_namespace}.svc", ".NS.svc"
-    )
+def test_every_stack_generates_the_same_door_config(stack):
+    # The door the plan runs is the one tested above, on every stack.
+    assert _plan_config(stack) == _plan_config("doks")
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -310,7 +287,7 @@ def test_websocket_upgrades_pass_through_for_v1_only(proxy):
             return head.split(b"\r\n", 1)[0]
 
     assert upgrade("/v1/realtime") == b"hello realtime\n", "vLLM's realtime API (a websocket under /v1) works"
-    assert upstream.seen[-1] == ("GET", "/v1/realtime", KEY)
+    assert upstream.seen[-1] == ("GET", "/v1/realtime", VLLM_KEY)
     before = len(upstream.seen)
     assert upgrade("/metrics").startswith(b"HTTP/1.1 404")
     assert len(upstream.seen) == before

@@ -274,10 +274,9 @@ def test_openai_api_is_a_load_balancer_on_the_entry_point_to_the_head_with_the_a
     service = k8s_object(run, "Service", "vllm")
     assert service["spec"]["type"] == "ClusterIP", "vLLM's own port is not exposed"
     assert service["spec"]["selector"]["llm-serving.dev/ray-node"] == "head"
-    assert (
-        "server vllm.vllm.svc.cluster.local:8000;"
-        in k8s_object(run, "ConfigMap", "vllm-entry-nginx")["data"]["nginx.conf"]
-    )
+    # The door's router reaches the replica (the head) through the model's headless Service.
+    replicas = k8s_object(run, "Service", "vllm-entry-replicas-0")["spec"]
+    assert replicas["clusterIP"] == "None" and replicas["selector"]["llm-serving.dev/ray-node"] == "head"
     head = next(c for c in gpu_containers(run) if c["name"] == "ray-head")
     assert env_of(head)["VLLM_API_KEY"] == {"secretKeyRef": {"name": "vllm-api-key", "key": "api-key"}}
     assert k8s_object(run, "Namespace")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"

@@ -39,6 +39,8 @@ def _type_name(annotation: object) -> str:
         return _type_name(typing.get_args(annotation)[0])
     if origin is list:
         return f"list of {_type_name(typing.get_args(annotation)[0])}"
+    if origin is dict:
+        return f"map of name to {_type_name(typing.get_args(annotation)[1])}"
     if isinstance(annotation, type):
         return {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
                 "SecretStr": "secret string"}.get(annotation.__name__, "object")  # fmt: skip
@@ -47,7 +49,9 @@ def _type_name(annotation: object) -> str:
 
 def _default(field: FieldInfo) -> str:
     if field.default_factory is not None:
-        return "(see below)" if _models_in(field.annotation) else "`[]`"
+        if _models_in(field.annotation):
+            return "(see below)"
+        return "`{}`" if isinstance(field.default_factory(), dict) else "`[]`"  # type: ignore[call-arg]
     if field.default is PydanticUndefined:
         return "required"
     if isinstance(field.default, bool):

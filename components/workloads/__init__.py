@@ -1,10 +1,10 @@
 """Kubernetes workloads, the same on every cluster: namespace and credentials, model stores, vLLM, exposure."""
 
 from components.workloads.claim_model_store import ClaimModelStore, ClaimModelStoreArgs
-from components.workloads.entry_point import ApiEntryPoint, ApiEntryPointArgs
 from components.workloads.gateway import GatewayEndpoint, GatewayEndpointArgs
 from components.workloads.namespace import ServingNamespace, ServingNamespaceArgs
 from components.workloads.nfs_model_store import NfsModelStore, NfsModelStoreArgs
+from components.workloads.router import ModelRouter, ModelRouterArgs, RouterBackend
 from components.workloads.types import (
     EntryPoint,
     GpuPlacement,
@@ -16,8 +16,6 @@ from components.workloads.types import (
 from components.workloads.vllm import VllmServer, VllmServerArgs
 
 __all__ = [
-    "ApiEntryPoint",
-    "ApiEntryPointArgs",
     "ClaimModelStore",
     "ClaimModelStoreArgs",
     "EntryPoint",
@@ -25,10 +23,13 @@ __all__ = [
     "GatewayEndpointArgs",
     "GpuPlacement",
     "ModelDownload",
+    "ModelRouter",
+    "ModelRouterArgs",
     "ModelSource",
     "NfsModelStore",
     "NfsModelStoreArgs",
     "PodRuntime",
+    "RouterBackend",
     "ServerExposure",
     "ServingNamespace",
     "ServingNamespaceArgs",

@@ -5,6 +5,7 @@
   point forwards only /v1);
 - vLLM's port only from pods of this namespace (the entry point, Jobs) and, when configured, one
   monitoring namespace (Prometheus scraping /metrics);
+- the entry point's metrics port (the router's Prometheus endpoint) only from that monitoring namespace;
 - Ray (GCS 6379, dashboard 8265, client 10001 and Ray's other ports) only between the Ray cluster's pods.
 
 Kubelet probes need no rule: "traffic to and from the node where a Pod is running is always allowed"
@@ -35,6 +36,8 @@ class ServingNetworkPoliciesArgs:
     """vLLM's pods (the Deployment's, or every Ray pod)."""
     server_port: int
     monitoring_namespace: str | None = None
+    entry_metrics_port: int | None = None
+    """The entry point's metrics port (the router's), open to `monitoring_namespace` only."""
     ray_selector: k8s.meta.v1.LabelSelectorArgsDict | None = None
     """Label selector (snake_case, as the typed API takes it) of every pod of the Ray cluster; None without Ray."""
     labels: dict[str, str] = field(default_factory=dict)
@@ -59,6 +62,12 @@ def policy_specs(args: ServingNetworkPoliciesArgs) -> dict[str, k8s.networking.v
             "ingress": [{"from_": vllm_sources, "ports": [{"port": args.server_port, "protocol": tcp}]}],
         },
     }
+    if args.monitoring_namespace and args.entry_metrics_port is not None:
+        specs["allow-entry-metrics"] = {
+            "pod_selector": {"match_labels": args.entry_labels},
+            "policy_types": ["Ingress"],
+            "ingress": [{"from_": vllm_sources[1:], "ports": [{"port": args.entry_metrics_port, "protocol": tcp}]}],
+        }
     if args.ray_selector is not None:
         specs["allow-ray-cluster"] = {
             "pod_selector": args.ray_selector,

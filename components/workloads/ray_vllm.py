@@ -299,6 +299,7 @@ class RayVllmServer(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     service_name: pulumi.Output[str]
     service_port: int
+    api_pod_labels: dict[str, str]
     pod_labels: dict[str, str]
     ray_selector: k8s.meta.v1.LabelSelectorArgsDict
 
@@ -360,6 +361,8 @@ class RayVllmServer(pulumi.ComponentResource):
         self.service_name = service.metadata.apply(lambda m: m.name or exposure.name)
         self.service_port = exposure.port
         self.pod_labels = labels
+        self.api_pod_labels = role_labels(args, "head")
+        """The pod that serves the OpenAI API (the head; the front door registers it as the replica)."""
         # Every pod of this Ray cluster (head and workers), for NetworkPolicies.
         self.ray_selector = {
             "match_labels": labels,

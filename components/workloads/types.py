@@ -121,12 +121,14 @@ def hugging_face_env(download: ModelDownload) -> list[k8s.core.v1.EnvVarArgsDict
 
 
 class EntryPoint(Protocol):
-    """The door into the serving namespace (a /v1-only proxy today, a router later): what exposure,
+    """The door into the serving namespace (components/workloads/router.py): what exposure,
     NetworkPolicies and stack outputs need from it."""
 
     service_name: pulumi.Output[str]
     service_port: int
     container_port: int
     """The port its pods listen on (what NetworkPolicies open)."""
+    metrics_port: int
+    """Where its pods serve Prometheus metrics (the router's)."""
     load_balancer_address: pulumi.Output[str] | None
     pod_labels: dict[str, str]

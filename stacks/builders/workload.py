@@ -12,17 +12,18 @@ import pulumi_kubernetes as k8s
 from components.conventions import DEFAULT_UID, LABEL_PREFIX
 from components.openshift import OpenShiftRoute, OpenShiftRouteArgs
 from components.workloads import (
-    ApiEntryPoint,
-    ApiEntryPointArgs,
     EntryPoint,
     GatewayEndpoint,
     GatewayEndpointArgs,
     GpuPlacement,
     ModelDownload,
+    ModelRouter,
+    ModelRouterArgs,
     ModelSource,
     NfsModelStore,
     NfsModelStoreArgs,
     PodRuntime,
+    RouterBackend,
     ServerExposure,
     ServingNamespace,
     ServingNamespaceArgs,
@@ -41,8 +42,7 @@ from stacks.builders.observability import observe, scraper_namespace
 from stacks.config.kserve import OpenShiftRouteConfig
 from stacks.config.lora import lora_args
 from stacks.config.models import ModelEntry
-from stacks.config.stack import PROJECT, StackConfig
-from stacks.errors import ConfigError
+from stacks.config.stack import StackConfig
 from stacks.placement import resource_suffix
 
 # A loadBalancer endpoint listens on 80 (cloud firewalls open exactly this); in-cluster clients reach the
@@ -210,22 +210,20 @@ def entry_point(
     backends: list[ModelBackend],
     opts: pulumi.ResourceOptions,
 ) -> EntryPoint:
-    """The one door into the namespace: forwards only /v1 to vLLM; a load balancer, a Gateway or
-    in-cluster clients reach vLLM only through it. (A multi-model router takes this place later: it
-    only has to provide the EntryPoint attributes.)"""
-    if len({id(b.service_name) for b in backends}) > 1:
-        # The interim door forwards to one Service; routing by `model` is the router's (issue 16).
-        raise ConfigError(f"{PROJECT}:models", "several models need the model router in front of them; serve one")
-    backend_service, backend_port = backends[0].service_name, backends[0].service_port
+    """The one door into the namespace: forwards only /v1, checks the door's keys and routes each
+    request to its model's replicas (components/workloads/router.py); a load balancer, a Gateway or
+    in-cluster clients reach the models only through it."""
     endpoint = cfg.endpoint
     load_balancer = endpoint.kind == "loadBalancer"
-    return ApiEntryPoint(
+    return ModelRouter(
         f"{cfg.name}-entry",
-        ApiEntryPointArgs(
+        ModelRouterArgs(
             namespace=namespace.name,
-            image=catalog.ENTRY_PROXY_IMAGE,
-            backend_service=backend_service,
-            backend_port=backend_port,
+            router_image=catalog.ROUTER_IMAGE,
+            proxy_image=catalog.ENTRY_PROXY_IMAGE,
+            backends=router_backends(backends),
+            api_keys=door_keys(cfg, namespace),
+            backend_api_key=namespace.api_key,
             service_type="LoadBalancer" if load_balancer else "ClusterIP",
             service_port=LOAD_BALANCER_PORT if load_balancer else IN_CLUSTER_PORT,
             service_annotations=platform.service_annotations if load_balancer else {},
@@ -236,6 +234,25 @@ def entry_point(
         ),
         opts=opts,
     )
+
+
+def router_backends(backends: list[ModelBackend]) -> list[RouterBackend]:
+    """One router backend per model's replicas, under its served name (the first of its names). The router
+    keeps one model per worker address (vllm-router's registry maps a URL to one worker), so a LoRA
+    adapter's name is not registered: such a request goes to a replica of any model, which serves the
+    adapter when it is that model's (with one model, always)."""
+    seen: dict[tuple[tuple[str, str], ...], RouterBackend] = {}
+    for b in backends:
+        key = tuple(sorted(b.pod_labels.items()))
+        seen.setdefault(key, RouterBackend(b.served_model_name, b.pod_labels, VLLM_CONTAINER_PORT))
+    return list(seen.values())
+
+
+def door_keys(cfg: StackConfig, namespace: ServingNamespace) -> pulumi.Output[dict[str, str]]:
+    """`secrets.apiKeys`, or the stack's own key (`apiKey`, exported) when none are named."""
+    if cfg.secrets.api_keys:
+        return pulumi.Output.secret({name: key.get_secret_value() for name, key in cfg.secrets.api_keys.items()})
+    return namespace.api_key.apply(lambda key: {"default": key})
 
 
 def network_policies(
@@ -256,6 +273,7 @@ def network_policies(
             server_labels=server_labels,
             server_port=VLLM_CONTAINER_PORT,
             monitoring_namespace=scraper_namespace(cfg),
+            entry_metrics_port=door.metrics_port,
             ray_selector=ray_selector,
         ),
         opts=opts,
@@ -569,7 +587,7 @@ def serve_on_ray(
         ),
         opts=opts,
     )  # fmt: skip
-    backends = [ModelBackend(n, server.service_name, server.service_port, server.pod_labels) for n in model.names]
+    backends = [ModelBackend(n, server.service_name, server.service_port, server.api_pod_labels) for n in model.names]
     door = entry_point(cfg, platform, namespace, backends, opts)
     network_policies(cfg, namespace, door, server.pod_labels, server.ray_selector, opts)
     export_endpoint(cfg, namespace, door, opts)

@@ -43,6 +43,13 @@ HUGGINGFACE_HUB_VERSION = "2.4.0"
 # https://gitlab.com/commonground/haven/havenplus/docs/-/merge_requests/41 (1.29.3-alpine -> 1.29.5-alpine).
 ENTRY_PROXY_IMAGE = "nginxinc/nginx-unprivileged:1.29.5-alpine"
 
+# The front door's router (components/workloads/router.py): vllm-project/router's release image. Its
+# release script tags `vllm/vllm-router:v${VERSION}` for each PyPI release (.buildkite/scripts/
+# publish-release-images.sh: "Release tags: latest, v${VERSION}"); 0.1.17 is the PyPI release the tests run
+# (pyproject.toml vllm-router==0.1.17, tests/test_router.py). Keep the two equal.
+ROUTER_VERSION = "0.1.17"
+ROUTER_IMAGE = f"vllm/vllm-router:v{ROUTER_VERSION}"
+
 _do = _load("digitalocean.yaml")
 DO_GPU_SIZES: dict[str, GpuShape] = {name: GpuShape(name=name, **row) for name, row in _do["gpu_sizes"].items()}
 DO_REGIONS_WITH_GPU_AND_NFS: dict[str, list[str]] = _do["regions_with_gpu_and_nfs"]

@@ -196,17 +196,25 @@ def check_stack_config(config: dict[str, Any], project: str) -> None:
             )
         if not isinstance(value, dict):
             continue  # the config tree reports the wrong type
-        for name, leaf in value.items():
-            if leaf is not None and not _is_secure(leaf):
-                raise ConfigError(
-                    f"{key}.{shown(name) if not isinstance(name, str) else name}",
-                    "is plain text in the stack file (it would be committed to git); set it with "
-                    f"pulumi config set --secret --path '{SECRETS_KEY}.{name}' <value>",
-                )
-            if isinstance(leaf, dict) and not isinstance(leaf.get("secure"), str):
-                raise ConfigError(
-                    f"{key}.{name}", "secure: must hold the ciphertext string `pulumi config set --secret` wrote"
-                )
+        _check_secure_leaves(value, key)
+
+
+def _check_secure_leaves(value: dict[Any, Any], key: str, path: str = "") -> None:
+    """Each credential a `secure:` value; a map of credentials (`secrets.apiKeys`) holds only such values."""
+    for name, leaf in value.items():
+        name = f"{path}{shown(name) if not isinstance(name, str) else name}"
+        if isinstance(leaf, dict) and leaf and "secure" not in leaf:
+            _check_secure_leaves(leaf, key, f"{name}.")
+        elif leaf is not None and not _is_secure(leaf):
+            raise ConfigError(
+                f"{key}.{name}",
+                "is plain text in the stack file (it would be committed to git); set it with "
+                f"pulumi config set --secret --path '{SECRETS_KEY}.{name}' <value>",
+            )
+        elif isinstance(leaf, dict) and not isinstance(leaf.get("secure"), str):
+            raise ConfigError(
+                f"{key}.{name}", "secure: must hold the ciphertext string `pulumi config set --secret` wrote"
+            )
 
 
 def _check_secure_only_in_secrets(value: Any, path: str) -> None:

@@ -29,6 +29,7 @@ from stacks.config.base import (
 from stacks.config.cpu_sizes import check_droplet_size
 from stacks.config.existing import ExistingClusterConfig
 from stacks.config.internet import check_internet_opt_in
+from stacks.config.keys import ApiKeys, bearer_key
 from stacks.config.models import ModelEntry, check_models, old_keys_error
 from stacks.config.observability import ObservabilityConfig
 from stacks.config.oke import OkeConfig
@@ -38,7 +39,6 @@ from stacks.config.syntax import (
     AbsolutePath,
     Hostname,
     Server,
-    api_key_strength,
     shown,
     workload_namespace,
 )
@@ -134,6 +134,13 @@ class Secrets(Section):
         description="API key clients send as `Authorization: Bearer`. Default: a random 40-character key, "
         "exported as the secret stack output `apiKey`.",
     )
+    api_keys: ApiKeys = Field(
+        default_factory=dict,
+        description="Named keys clients send to the front door as `Authorization: Bearer` (one per team or app: "
+        "`pulumi config set --secret --path 'secrets.apiKeys.<name>' <key>`), checked there before a request "
+        "reaches a model; vLLM's own key (`apiKey`) stays behind the door as a second layer. Default: none, "
+        "the door takes `apiKey`.",
+    )
     ocir_auth_token: SecretStr | None = Field(
         None,
         description="OCI auth token for the OCIR login (`oke.ocir`), for images from <key>.ocir.io. Default: none.",
@@ -151,9 +158,8 @@ class Secrets(Section):
     @field_validator("api_key")
     @classmethod
     def _api_key_strong(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            api_key_strength(value.get_secret_value())
-        return value
+        # The door sends it to vLLM in its nginx config: a bearer token like the door's own keys.
+        return bearer_key(value) if value is not None else None
 
 
 # --------------------------------------------------------------------------------------------
