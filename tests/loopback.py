@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from components.workloads.entry_point import HEALTH_PORT, PROXY_PORT
+from components.workloads.entry_point import HEALTH_PORT, PROXY_PORT, REDIRECT_PORT
 from components.workloads.router import KEYS_DIR, ROUTER_PORT
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -33,12 +33,15 @@ def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 15) -> 
             time.sleep(0.05)
 
 
-def localize_nginx(conf: str, *, upstream: int, listen: int, health: int, scratch: Path) -> str:
+def localize_nginx(
+    conf: str, *, upstream: int, listen: int, health: int, scratch: Path, redirect: int | None = None
+) -> str:
     """Point the plan's door config at loopback: only the addresses, the scratch dir and the keys file change."""
     replaced = conf
     for old, new in [
         (f"listen {PROXY_PORT};", f"listen 127.0.0.1:{listen};"),
         (f"listen {HEALTH_PORT};", f"listen 127.0.0.1:{health};"),
+        (f"listen {REDIRECT_PORT};", f"listen 127.0.0.1:{redirect or free_port()};"),
         ("/tmp/", f"{scratch}/"),
         (f"include {KEYS_DIR}/keys.conf;", f"include {scratch}/keys.conf;"),
         (f"server 127.0.0.1:{ROUTER_PORT};", f"server 127.0.0.1:{upstream};"),

@@ -98,18 +98,23 @@ def _plan_config(stack: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int, FakeVllm]]:
+def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int, FakeVllm, int]]:
     upstream = FakeVllm()
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     scratch = tmp_path_factory.mktemp("nginx")
     scratch.chmod(0o755)
-    listen, health = free_port(), free_port()
+    listen, health, redirect = free_port(), free_port(), free_port()
     (scratch / "keys.conf").write_text(door_keys_conf({"tests": KEY.split()[1]}, VLLM_KEY.split()[1]))
     conf = localize_nginx(
-        _plan_config("doks"), upstream=upstream.server_address[1], listen=listen, health=health, scratch=scratch
+        _plan_config("doks"),
+        upstream=upstream.server_address[1],
+        listen=listen,
+        health=health,
+        scratch=scratch,
+        redirect=redirect,
     )
     process = start_nginx(conf, scratch, listen)
-    yield listen, health, upstream
+    yield listen, health, upstream, redirect
     process.terminate()
     process.wait(10)
     upstream.shutdown()
@@ -143,7 +148,7 @@ def _requests() -> list[tuple[str, str]]:
 
 
 def test_every_vllm_route_outside_v1_gets_404_and_never_reaches_vllm(proxy):
-    port, _, upstream = proxy
+    port, _, upstream, _ = proxy
     blocked = [(m, p) for m, p in _requests() if not p.startswith("/v1/")]
     assert len(blocked) > 40
     for method, path in blocked:
@@ -154,7 +159,7 @@ def test_every_vllm_route_outside_v1_gets_404_and_never_reaches_vllm(proxy):
 
 
 def test_every_v1_route_reaches_vllm_unchanged_with_vllms_own_key(proxy):
-    port, _, upstream = proxy
+    port, _, upstream, _ = proxy
     allowed = [(m, p) for m, p in _requests() if p.startswith("/v1/")]
     assert len(allowed) > 20
     for method, path in allowed:
@@ -167,7 +172,7 @@ def test_every_v1_route_reaches_vllm_unchanged_with_vllms_own_key(proxy):
 
 @pytest.mark.parametrize("authorization", [None, "Bearer sk-wrong-key", KEY.lower(), VLLM_KEY, KEY + "x"])
 def test_a_request_without_a_door_key_gets_401_and_goes_nowhere(proxy, authorization):
-    port, _, upstream = proxy
+    port, _, upstream, _ = proxy
     before = len(upstream.seen)
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     connection.request(
@@ -196,7 +201,7 @@ def test_a_request_without_a_door_key_gets_401_and_goes_nowhere(proxy, authoriza
     ],
 )
 def test_tricky_paths_never_reach_a_route_outside_v1(proxy, raw, reaches):
-    port, _, upstream = proxy
+    port, _, upstream, _ = proxy
     before = len(upstream.seen)
     status, _ = _request(port, "GET", raw)
     if reaches is None:
@@ -207,7 +212,7 @@ def test_tricky_paths_never_reach_a_route_outside_v1(proxy, raw, reaches):
 
 
 def test_health_port_answers_only_healthz_and_the_upstreams_liveness(proxy):
-    _, health, upstream = proxy
+    _, health, upstream, _ = proxy
     before = len(upstream.seen)
     assert _request(health, "GET", "/healthz")[0] == 200
     assert _request(health, "GET", "/v1/models")[0] == 404
@@ -217,7 +222,7 @@ def test_health_port_answers_only_healthz_and_the_upstreams_liveness(proxy):
 
 
 def test_streaming_responses_are_not_buffered(proxy):
-    port, _, upstream = proxy
+    port, _, upstream, _ = proxy
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     connection.request("POST", "/v1/stream", body=b"{}", headers={"Authorization": KEY})
     response = connection.getresponse()
@@ -264,7 +269,7 @@ def test_vllm_reads_its_api_key_from_the_secret_on_every_stack(stack):
 
 
 def test_websocket_upgrades_pass_through_for_v1_only(proxy):
-    port, _, upstream = proxy
+    port, _, upstream, _ = proxy
 
     def upgrade(path: str) -> bytes:
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
@@ -290,4 +295,18 @@ def test_websocket_upgrades_pass_through_for_v1_only(proxy):
     assert upstream.seen[-1] == ("GET", "/v1/realtime", VLLM_KEY)
     before = len(upstream.seen)
     assert upgrade("/metrics").startswith(b"HTTP/1.1 404")
+    assert len(upstream.seen) == before
+
+
+def test_plain_http_on_the_redirect_listener_goes_to_https_and_nowhere_else(proxy):
+    # With TLS at a load balancer, port 80 reaches this listener (stacks/builders/tls.py).
+    _, _, upstream, redirect = proxy
+    before = len(upstream.seen)
+    connection = http.client.HTTPConnection("127.0.0.1", redirect, timeout=10)
+    connection.request("GET", "/v1/models?x=1", headers={"Host": "api.example.com", "Authorization": KEY})
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    assert response.status == 301
+    assert response.getheader("Location") == "https://api.example.com/v1/models?x=1"
     assert len(upstream.seen) == before

@@ -21,12 +21,13 @@ def openai_api_service(
     port: int,
     annotations: dict[str, str],
     source_ranges: list[str],
+    extra_ports: list[k8s.core.v1.ServicePortArgsDict] | None = None,
 ) -> tuple[k8s.core.v1.Service, pulumi.Output[str] | None]:
     """The Service and, for a LoadBalancer, its address once the cloud assigns one."""
     spec: k8s.core.v1.ServiceSpecArgsDict = {
         "type": service_type,
         "selector": selector,
-        "ports": [{"name": "http", "port": port, "target_port": "http", "protocol": "TCP"}],
+        "ports": [{"name": "http", "port": port, "target_port": "http", "protocol": "TCP"}, *(extra_ports or [])],
     }
     if service_type == "LoadBalancer":
         spec["load_balancer_source_ranges"] = source_ranges
@@ -57,6 +58,7 @@ def budgeted_service(
     source_ranges: list[str] | None = None,
     budget_name: str | None = None,
     budget_after: list[pulumi.Resource] | None = None,
+    extra_ports: list[k8s.core.v1.ServicePortArgsDict] | None = None,
 ) -> tuple[k8s.core.v1.Service, pulumi.Output[str] | None]:
     """A PodDisruptionBudget (`budget`: max_unavailable or min_available) over the pods labelled `labels`,
     then the Service to `selector` (default: the same pods). Named `<name>-pdb` and `<name>-service`; the
@@ -79,6 +81,7 @@ def budgeted_service(
         port=port,
         annotations=annotations or {},
         source_ranges=source_ranges or [],
+        extra_ports=extra_ports,
     )
 
 

@@ -28,6 +28,8 @@ PROXY_PORT = 8080
 """Where the proxy listens (the unprivileged image cannot bind below 1024)."""
 HEALTH_PORT = 8081
 """The proxy's own probe port; not in its Service, so it is not reachable from outside."""
+REDIRECT_PORT = 8082
+"""With TLS at a load balancer: plain HTTP arrives here and is sent to https."""
 
 
 def nginx_config(
@@ -41,6 +43,7 @@ def nginx_config(
     scratch_dir: str = "/tmp",
     keys_file: str | None = None,
     upstream_health_path: str | None = None,
+    redirect_port: int | None = None,
 ) -> str:
     """A complete nginx.conf that forwards `<path_prefix>/...` to `upstream` (host:port) and nothing else.
 
@@ -56,6 +59,16 @@ def nginx_config(
       access_log off;
       proxy_pass http://backend{upstream_health_path};
     }}"""
+    redirect = ""
+    if redirect_port is not None:
+        # TLS ends at the load balancer in front: what arrives here came over plain HTTP.
+        redirect = f"""
+  server {{
+    listen {redirect_port};
+    location / {{
+      return 301 https://$host$request_uri;
+    }}
+  }}"""
     keys_include, key_check = "", ""
     if keys_file is not None:
         keys_include = f"\n  # The door's keys and vLLM's key (a Secret): $door_client, $backend_authorization.\n  include {keys_file};"
@@ -121,7 +134,7 @@ http {{
     location / {{
       return 404;
     }}
-  }}
+  }}{redirect}
 }}
 """
 

@@ -1,5 +1,11 @@
 """Expose a Service through the Gateway API: a Gateway (its class provisions the load balancer) and
-an HTTPRoute that forwards only the OpenAI API paths."""
+an HTTPRoute that forwards only the OpenAI API paths.
+
+With a TLS Secret the Gateway also listens for HTTPS on 443 (TLS mode Terminate, the Secret as its
+certificateRef), the API route attaches to that listener only, and a second route answers plain HTTP
+with a 301 to https (HTTPRoute `RequestRedirect` filter, Gateway API v1 standard channel, CRDs in
+../shared/crds). An ACME HTTP-01 solver's own route for `/.well-known/acme-challenge/<token>` is an
+exact path, which Gateway API ranks above this redirect's `/` prefix, so certificates still renew."""
 
 from __future__ import annotations
 
@@ -23,6 +29,8 @@ class GatewayEndpointArgs:
     """vLLM's API key guards /v1; other routes (e.g. /metrics) stay inside the cluster."""
     request_timeout: str = "600s"
     """Long generations stream for minutes; the default proxy timeouts would cut them."""
+    tls_secret_name: str | None = None
+    """A `kubernetes.io/tls` Secret in `namespace`: HTTPS on 443, HTTP redirected."""
     name: str = "vllm"
 
 
@@ -40,16 +48,21 @@ class GatewayEndpoint(pulumi.ComponentResource):
         }
         if args.hostname:
             listener["hostname"] = args.hostname
+        listeners = [listener]
+        if args.tls_secret_name:
+            tls = {"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": args.tls_secret_name}]}
+            listeners.append({**listener, "name": "https", "protocol": "HTTPS", "port": 443, "tls": tls})
         gateway = k8s.apiextensions.CustomResource(
             f"{name}-gateway",
             api_version=GATEWAY_API,
             kind="Gateway",
             metadata={"name": f"{args.name}-gateway", "namespace": args.namespace},
-            spec={"gatewayClassName": args.gateway_class_name, "listeners": [listener]},
+            spec={"gatewayClassName": args.gateway_class_name, "listeners": listeners},
             opts=pulumi.ResourceOptions(parent=self),
         )
+        api_listener = "https" if args.tls_secret_name else "http"
         route_spec: dict[str, Any] = {
-            "parentRefs": [{"name": f"{args.name}-gateway", "sectionName": "http"}],
+            "parentRefs": [{"name": f"{args.name}-gateway", "sectionName": api_listener}],
             "rules": [
                 {
                     "matches": [{"path": {"type": "PathPrefix", "value": args.path_prefix}}],
@@ -68,6 +81,28 @@ class GatewayEndpoint(pulumi.ComponentResource):
             spec=route_spec,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
         )
+        if args.tls_secret_name:
+            redirect: dict[str, Any] = {
+                "parentRefs": [{"name": f"{args.name}-gateway", "sectionName": "http"}],
+                "rules": [
+                    {
+                        "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                        "filters": [
+                            {"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}
+                        ],
+                    }
+                ],
+            }
+            if args.hostname:
+                redirect["hostnames"] = [args.hostname]
+            k8s.apiextensions.CustomResource(
+                f"{name}-redirect",
+                api_version=GATEWAY_API,
+                kind="HTTPRoute",
+                metadata={"name": f"{args.name}-https-redirect", "namespace": args.namespace},
+                spec=redirect,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
+            )
         self.gateway_name = pulumi.Output.from_input(f"{args.name}-gateway")
         # The address lands in the Gateway's status once its class provisions a load balancer; the
         # provider's CustomResource does not surface status, so hand the user the command that reads it.

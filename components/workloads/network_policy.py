@@ -36,6 +36,8 @@ class ServingNetworkPoliciesArgs:
     """vLLM's pods (the Deployment's, or every Ray pod)."""
     server_port: int
     monitoring_namespace: str | None = None
+    entry_redirect_port: int | None = None
+    """The entry point's plain-HTTP redirect listener, when a load balancer terminates TLS in front."""
     entry_metrics_port: int | None = None
     """The entry point's metrics port (the router's), open to `monitoring_namespace` only."""
     ray_selector: k8s.meta.v1.LabelSelectorArgsDict | None = None
@@ -54,7 +56,15 @@ def policy_specs(args: ServingNetworkPoliciesArgs) -> dict[str, k8s.networking.v
         "allow-entry-point": {
             "pod_selector": {"match_labels": args.entry_labels},
             "policy_types": ["Ingress"],
-            "ingress": [{"ports": [{"port": args.entry_port, "protocol": tcp}]}],
+            "ingress": [
+                {
+                    "ports": [
+                        {"port": port, "protocol": tcp}
+                        for port in (args.entry_port, args.entry_redirect_port)
+                        if port is not None
+                    ]
+                }
+            ],
         },
         "allow-vllm-api": {
             "pod_selector": {"match_labels": args.server_labels},

@@ -35,7 +35,7 @@ import pulumi_kubernetes as k8s
 
 from components.conventions import DEFAULT_UID, LABEL_PREFIX
 from components.workloads.api_service import budgeted_service
-from components.workloads.entry_point import HEALTH_PORT, PROXY_PORT, door_keys_conf, nginx_config
+from components.workloads.entry_point import HEALTH_PORT, PROXY_PORT, REDIRECT_PORT, door_keys_conf, nginx_config
 from components.workloads.types import pod_security_context
 
 ROUTER_PORT = 30000
@@ -95,6 +95,9 @@ class ModelRouterArgs:
     service_port: int = PROXY_PORT
     service_annotations: dict[str, str] = field(default_factory=dict)
     load_balancer_source_ranges: list[str] = field(default_factory=list)
+    redirect_port: int | None = None
+    """With TLS terminated by the load balancer on `service_port`: this Service port (80) answers plain
+    HTTP with a redirect to https (nginx's redirect listener)."""
     policy: str = "cache_aware"
     request_timeout_seconds: int = 3600
     read_timeout_seconds: int = 600
@@ -121,6 +124,8 @@ class ModelRouter(pulumi.ComponentResource):
     service_port: int
     container_port: int
     metrics_port: int
+    redirect_port: int | None
+    """The container port of the plain-HTTP redirect, when the Service exposes it."""
     load_balancer_address: pulumi.Output[str] | None
     pod_labels: dict[str, str]
     replica_services: list[pulumi.Output[str]]
@@ -164,6 +169,7 @@ class ModelRouter(pulumi.ComponentResource):
             read_timeout_seconds=args.read_timeout_seconds,
             keys_file=f"{KEYS_DIR}/keys.conf",
             upstream_health_path="/liveness",
+            redirect_port=REDIRECT_PORT,
         )
         nginx = k8s.core.v1.ConfigMap(
             f"{name}-config",
@@ -206,6 +212,7 @@ class ModelRouter(pulumi.ComponentResource):
                 "ports": [
                     {"name": "http", "container_port": PROXY_PORT},
                     {"name": "health", "container_port": HEALTH_PORT},
+                    {"name": "redirect", "container_port": REDIRECT_PORT},
                 ],
                 "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
                 "readiness_probe": {"http_get": health, "period_seconds": 5},
@@ -300,10 +307,14 @@ class ModelRouter(pulumi.ComponentResource):
             port=args.service_port,
             annotations=args.service_annotations,
             source_ranges=args.load_balancer_source_ranges,
+            extra_ports=[]
+            if args.redirect_port is None
+            else [{"name": "redirect", "port": args.redirect_port, "target_port": "redirect", "protocol": "TCP"}],
         )
         self.service_name = service.metadata.apply(lambda m: m.name or args.name)
         self.service_port = args.service_port
         self.container_port = PROXY_PORT
         self.metrics_port = ROUTER_METRICS_PORT
+        self.redirect_port = REDIRECT_PORT if args.redirect_port is not None else None
         self.pod_labels = labels
         self.register_outputs({"serviceName": self.service_name})

@@ -130,5 +130,7 @@ class EntryPoint(Protocol):
     """The port its pods listen on (what NetworkPolicies open)."""
     metrics_port: int
     """Where its pods serve Prometheus metrics (the router's)."""
+    redirect_port: int | None
+    """Its plain-HTTP redirect listener, when exposed (TLS at the load balancer)."""
     load_balancer_address: pulumi.Output[str] | None
     pod_labels: dict[str, str]

@@ -39,6 +39,7 @@ from components.workloads.ray_vllm import ROLE_LABEL, RayVllmServer, RayVllmServ
 from components.workloads.s3_model_store import S3ModelStore, S3ModelStoreArgs
 from stacks import capacity, catalog
 from stacks.builders.observability import observe, scraper_namespace
+from stacks.builders.tls import HTTPS_PORT, endpoint_url, gateway_certificate, load_balancer_tls
 from stacks.config.kserve import OpenShiftRouteConfig
 from stacks.config.lora import lora_args
 from stacks.config.models import ModelEntry
@@ -215,6 +216,7 @@ def entry_point(
     in-cluster clients reach the models only through it."""
     endpoint = cfg.endpoint
     load_balancer = endpoint.kind == "loadBalancer"
+    redirect_port, tls_annotations = load_balancer_tls(cfg)
     return ModelRouter(
         f"{cfg.name}-entry",
         ModelRouterArgs(
@@ -225,9 +227,10 @@ def entry_point(
             api_keys=door_keys(cfg, namespace),
             backend_api_key=namespace.api_key,
             service_type="LoadBalancer" if load_balancer else "ClusterIP",
-            service_port=LOAD_BALANCER_PORT if load_balancer else IN_CLUSTER_PORT,
-            service_annotations=platform.service_annotations if load_balancer else {},
+            service_port=(HTTPS_PORT if redirect_port else LOAD_BALANCER_PORT) if load_balancer else IN_CLUSTER_PORT,
+            service_annotations={**platform.service_annotations, **tls_annotations} if load_balancer else {},
             load_balancer_source_ranges=list(endpoint.allowed_cidrs),
+            redirect_port=redirect_port,
             node_selector=platform.system_node_selector,
             run_as_user=platform.run_as_user,
             image_pull_secrets=platform.image_pull_secrets,
@@ -270,6 +273,7 @@ def network_policies(
             namespace=namespace.name,
             entry_labels=door.pod_labels,
             entry_port=door.container_port,
+            entry_redirect_port=door.redirect_port,
             server_labels=server_labels,
             server_port=VLLM_CONTAINER_PORT,
             monitoring_namespace=scraper_namespace(cfg),
@@ -299,9 +303,11 @@ def export_endpoint(
                 service_name=service_name,
                 service_port=service_port,
                 hostname=endpoint.hostname,
+                tls_secret_name=endpoint.tls.secret_name if endpoint.tls else None,
             ),
             opts=opts,
         )
+        gateway_certificate(cfg, namespace.name, gateway.gateway_name, opts)
         host: pulumi.Output[str] = pulumi.Output.from_input(endpoint.hostname or "$GATEWAY_IP")
         pulumi.export("gatewayName", gateway.gateway_name)
         pulumi.export("gatewayAddressCommand", gateway.address_command)
@@ -310,7 +316,7 @@ def export_endpoint(
     else:
         host = pulumi.Output.concat(service_name, ".", namespace.name, f".svc.cluster.local:{service_port}")
 
-    url = host.apply(lambda h: f"http://{h or '$LOAD_BALANCER_IP'}/v1")
+    url = endpoint_url(cfg, host)
     pulumi.export("endpoint", url)
     pulumi.export("servedModelName", cfg.models[0].name)
     pulumi.export("modelId", cfg.models[0].id)
@@ -319,13 +325,15 @@ def export_endpoint(
     pulumi.export("namespace", namespace.name)
     pulumi.export("serviceName", service_name)
     pulumi.export("apiKey", namespace.api_key)
-    # The key stays a secret: the command reads it from the stack when it is pasted.
-    pulumi.export(
-        "curlModels",
-        url.apply(
-            lambda u: f'curl -s {u}/models -H "Authorization: Bearer $(pulumi stack output apiKey --show-secrets)"'
-        ),
+    # The key stays a secret: the command reads it from the stack when it is pasted (one of the door's
+    # named keys when there are some: the stack's own key then stays behind the door).
+    names = sorted(cfg.secrets.api_keys)
+    key = (
+        f"$(pulumi config get --path 'secrets.apiKeys.{names[0]}')"
+        if names
+        else "$(pulumi stack output apiKey --show-secrets)"
     )
+    pulumi.export("curlModels", url.apply(lambda u: f'curl -s {u}/models -H "Authorization: Bearer {key}"'))
 
 
 def publish_route(

@@ -42,6 +42,7 @@ from stacks.config.syntax import (
     shown,
     workload_namespace,
 )
+from stacks.config.tls import TlsConfig, tls_problem
 from stacks.errors import ConfigError
 
 __all__ = ["PROJECT", "StackConfig", "parse"]
@@ -80,6 +81,12 @@ class EndpointConfig(Section):
         pattern=DNS_LABEL,
         description="Namespace whose pods may reach vLLM's port (Prometheus scraping /metrics); the "
         "NetworkPolicies admit no other namespace. Default: none.",
+    )
+    tls: TlsConfig | None = Field(
+        None,
+        description="HTTPS at the endpoint (stacks/config/tls.py): on the Gateway with a cert-manager ACME or "
+        "your certificate Secret, or on OKE's load balancer with your Secret; HTTP redirects to HTTPS. "
+        "Default: none (HTTP).",
     )
 
     @model_validator(mode="after")
@@ -377,6 +384,13 @@ class StackConfig(Section):
                     raise ValueError(f"{other}: belongs to another platform; platform {data['platform']} reads {own}")
             data = {own: {}, **{s: {} for s in also}, **data}
         return data
+
+    @model_validator(mode="after")
+    def _tls_fits_the_endpoint(self) -> StackConfig:
+        e = self.endpoint
+        if problem := tls_problem(e.tls, e.kind, e.hostname, self.platform):
+            raise ValueError(problem)
+        return self
 
     @model_validator(mode="after")
     def _model_store_supported(self) -> StackConfig:
