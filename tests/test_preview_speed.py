@@ -1,42 +1,66 @@
 """`make preview STACK=doks` stays fast (issue 13: warm <= 3 s): it loads only the SDK modules the
-stack uses. Checked on what a real preview imports, not on wall time, which a shared CI machine makes
+stack uses. Checked on what a doks run imports, not on wall time, which a shared CI machine makes
 noisy (measure that with `python -X importtime -m tools.preview --stack doks`)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from tools.preview import REPO
 
-# A preview in a fresh interpreter, printing the modules it imported when it exits.
-PREVIEW_AND_LIST_MODULES = (
-    "import atexit, json, runpy, sys; "
-    "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr)); "
-    "sys.argv = ['tools.preview', '--stack', 'doks', '--out', sys.argv[1]]; "
-    "runpy.run_module('tools.preview', run_name='__main__')"
+# What a doks run imports before it registers anything, listed by a fresh interpreter (a full preview
+# in a subprocess would cost seconds of CPU in every `make test`).
+IMPORT_DOKS_AND_LIST_MODULES = (
+    "import json, sys; import tools.preview, stacks, stacks.builders.doks, stacks.config.stack; "
+    "print(json.dumps(sorted(sys.modules)))"
 )
 
 
-def test_a_doks_preview_imports_no_oci_sdk_and_only_the_digitalocean_modules_it_uses(tmp_path):
-    done = subprocess.run([sys.executable, "-c", PREVIEW_AND_LIST_MODULES, str(tmp_path)], cwd=REPO,
+def _imports(path: Path) -> set[str]:
+    """Every module `path` imports, at top level or inside a function (a lazy import still runs)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+    return found
+
+
+def test_a_doks_run_imports_no_oci_sdk_and_only_the_digitalocean_modules_it_uses():
+    done = subprocess.run([sys.executable, "-c", IMPORT_DOKS_AND_LIST_MODULES], cwd=REPO,
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
-    modules = json.loads(done.stderr.strip().splitlines()[-1])
-    assert not [m for m in modules if m.split(".")[0] == "pulumi_oci"], "a doks preview loads the OCI SDK"
+    modules = json.loads(done.stdout)
+    assert not [m for m in modules if m.split(".")[0] == "pulumi_oci"], "a doks run loads the OCI SDK"
     # components/doks/sdk.py names every DigitalOcean module the program uses; the SDK's __init__
     # (all ~190 modules, ~0.4 s) must not run.
-    used = set(
-        re.findall(r"^from (pulumi_digitalocean\.\w+) import", (REPO / "components/doks/sdk.py").read_text(), re.M)
-    )
+    sdk = (REPO / "components/doks/sdk.py").read_text()
+    used = set(re.findall(r"^from (pulumi_digitalocean\.\w+) import", sdk, re.M))
     support = {
         f"pulumi_digitalocean.{m}" for m in ("_inputs", "outputs", "_enums", "_utilities", "config", "config.vars")
     }
     loaded = {m for m in modules if m.startswith("pulumi_digitalocean.")}
     assert used and loaded - used - support == set(), "import DigitalOcean resources through components/doks/sdk.py"
+    # What the run imports later (inside functions) comes from the same project modules: none of them
+    # may import the OCI SDK or the DigitalOcean package itself.
+    ours = [
+        REPO / (m.replace(".", "/") + ".py") for m in modules if m.split(".")[0] in ("stacks", "components", "tools")
+    ]
+    offending = {
+        str(path.relative_to(REPO)): sorted(
+            i for i in _imports(path) if i.split(".")[0] == "pulumi_oci" or i == "pulumi_digitalocean"
+        )
+        for path in ours
+        if path.is_file()
+    }
+    assert {k: v for k, v in offending.items() if v} == {}
 
 
 def test_a_deferred_package_loads_single_modules_and_its_init_on_first_other_name(tmp_path):

@@ -450,12 +450,12 @@ def cluster_resources():
 '''
 
 
-def ray_sandbox(tmp_path: Path, max_nodes: int, gpus_per_node: int) -> tuple[Sandbox, dict[str, str]]:
+def ray_sandbox(tmp_path: Path, max_nodes: int, gpus_per_node: int, naps: int = 12) -> tuple[Sandbox, dict[str, str]]:
     sandbox = Sandbox(tmp_path)
     package = tmp_path / "pylib" / "ray"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text(FAKE_RAY)
-    sandbox.stub("sleep", patience(sandbox, 12))
+    sandbox.stub("sleep", patience(sandbox, naps))
     sandbox.stub("vllm", "")
     env = {"PYTHONPATH": str(tmp_path / "pylib"), "FAKE_RAY_STATE": str(tmp_path / "ray-state.json"),
            "FAKE_RAY_MAX_NODES": str(max_nodes), "FAKE_RAY_GPUS_PER_NODE": str(gpus_per_node)}  # fmt: skip
@@ -511,19 +511,21 @@ def test_the_real_hf_cli_at_the_pinned_version_takes_every_flag_the_scripts_pass
             assert re.search(rf"^\s+{re.escape(flag)}\b", usage, re.MULTILINE), f"hf download has no {flag}: {call}"
 
 
-def run_head(tmp_path: Path, command: str | None = None):
+def run_head(tmp_path: Path, command: str | None = None, block_s: float = 5.0, naps: int = 12):
     """The head container's command as KubeRay runs it (ray.io/overwrite-container-cmd), with serve.sh
     from the mounted ConfigMap and KubeRay's generated `ray start` in $KUBERAY_GEN_RAY_START_CMD. The
-    fake Ray cluster answers only once `ray start` ran; `ray start --block` returns once vLLM started (or after 5 s)."""
+    fake Ray cluster answers only once `ray start` ran; `ray start --block` returns once vLLM started (or
+    after `block_s`)."""
     head = one_script("oci-h100-rdma", "headGroupSpec")
     if command is not None:
         head = Script(head.origin, head.shell, command, head.env, head.mounts)
     serve = one_script("oci-h100-rdma", "serve.sh")
     nodes, gpus = int(head.env["EXPECTED_NODES"]), int(head.env["EXPECTED_GPUS"])
-    sandbox, env = ray_sandbox(tmp_path, max_nodes=nodes, gpus_per_node=gpus // nodes)
+    sandbox, env = ray_sandbox(tmp_path, max_nodes=nodes, gpus_per_node=gpus // nodes, naps=naps)
     sandbox.mount("/scripts").mkdir(parents=True)
     (sandbox.mount("/scripts") / "serve.sh").write_text(serve.text)
-    wait_for_vllm = f"import time\nfor _ in range(50):\n    if 'vllm' in open({str(sandbox.calls)!r}).read(): break\n    time.sleep(0.1)\n"
+    polls = round(block_s / 0.1)
+    wait_for_vllm = f"import time\nfor _ in range({polls}):\n    if 'vllm' in open({str(sandbox.calls)!r}).read(): break\n    time.sleep(0.1)\n"
     sandbox.stub("ray", wait_for_vllm)
     env["KUBERAY_GEN_RAY_START_CMD"] = "ray start --head --block --dashboard-host=0.0.0.0 --num-gpus=8"
     env["FAKE_RAY_STARTED_LOG"] = str(sandbox.calls)
@@ -541,5 +543,7 @@ def test_ray_head_command_serves_in_the_background_while_ray_start_holds_the_con
 def test_a_head_command_that_serves_before_ray_starts_is_caught(tmp_path):
     """The judge itself: serve.sh in the foreground waits for a Ray that is never started."""
     head = one_script("oci-h100-rdma", "headGroupSpec")
-    sandbox, _ = run_head(tmp_path, head.text.replace("serve.sh & ", "serve.sh; "))
+    # serve.sh polls a Ray that never starts until its patience runs out (a few naps show it as well as
+    # twelve); `ray start` runs only after that, when vLLM can no longer start: no need to hold it 5 s.
+    sandbox, _ = run_head(tmp_path, head.text.replace("serve.sh & ", "serve.sh; "), block_s=0.2, naps=3)
     assert sandbox.called("vllm") == []
