@@ -12,47 +12,39 @@ vLLM refuses to start when one sequence of `--max-model-len` does not fit in wha
 weights; this check says so in the first second of a preview instead, with the nearest configurations
 that would fit.
 
-Each platform config section opts in by offering `gpu_plan(root) -> GpuPlan` (see `GpuPlanner`);
-sections without it are not checked. Model facts come from `catalog/models.yaml` or the stack's
-`model.architecture`; a model known to neither is not checked (see `headroom`).
+Pure: plain values in (a `GpuPlan`, the model's `ModelFacts`, its `Engine` settings), a verdict out
+(a ValueError("<config key>: <one line>"), or a summary line); it imports nothing of the config, whose
+validators call it (stacks/config/stack.py). Model facts come from stacks/catalog (models.yaml) or a
+model's `architecture`.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
-import yaml
-from pydantic import Field
-
-from stacks.catalog import GpuShape
-from stacks.config.base import PROJECT, Section
-from stacks.config.syntax import quantity_bytes
-
-if TYPE_CHECKING:
-    from stacks.config.models import ModelEntry
-    from stacks.config.stack import StackConfig
+from stacks.catalog import BYTES_PER_PARAM, MODELS, GpuShape, ModelFacts
+from stacks.catalog import GPU_MEMORY_VISIBLE_GB as VISIBLE_GB
+from stacks.catalog import RESERVE_GB_PER_GPU as RESERVE_GB
 
 __all__ = [
     "MODELS",
+    "Engine",
     "Estimate",
     "GpuPlan",
-    "GpuPlanner",
-    "ModelArchitecture",
     "ModelFacts",
     "PodMemory",
-    "check",
+    "check_gpus",
     "check_memory",
+    "eager_load",
     "estimate",
     "headroom",
-    "headroom_lines",
     "lookup",
     "pod_memory",
-    "vllm_memory",
+    "stored_weights_gb",
 ]
 
 GB = 1e9  # decimal GB throughout; GPU memory as the driver reports it (catalog/models.yaml)
@@ -85,7 +77,7 @@ class GpuPlan:
     other_shapes: tuple[GpuShape, ...] = ()
     """Shapes the platform could use instead (bigger GPUs, more GPUs per node)."""
     cross_node_tensor_parallel: bool = False
-    """Tensor parallelism may span whole nodes (Ray over TCP, seed 002's TP=16 on 2-GPU nodes)."""
+    """Tensor parallelism may span whole nodes (Ray over TCP, e.g. TP 16 over eight 2-GPU nodes)."""
     node_memory_gib: float | None = None
     """RAM of one GPU node, from the shape catalog; None: the pod's memory is not checked against it."""
 
@@ -119,69 +111,10 @@ class GpuPlan:
         return f"{self.gpus}\N{MULTIPLICATION SIGN}{self.gpu_model} {_num(self.gpu_memory_gb)} GB"
 
 
-@runtime_checkable
-class GpuPlanner(Protocol):
-    """What a platform config section offers to be capacity-checked."""
-
-    def gpu_plan(self, root: StackConfig, model: ModelEntry) -> GpuPlan | None:
-        """The GPUs one of the stack's models gets (on its pool); None when the section cannot tell (then
-        nothing is checked)."""
-        ...
-
-
 # ------------------------------------------------------------------------------------------
 # Model facts: the catalog, or the stack's own `model.architecture`
 # ------------------------------------------------------------------------------------------
 
-
-class ModelArchitecture(Section):
-    """The numbers of a model's config.json, for a model the catalog does not know."""
-
-    params: float = Field(gt=0, le=10_000, description="Parameters, in billions (e.g. 8.03).")
-    layers: int = Field(ge=1, le=1024, description="`num_hidden_layers`.")
-    kv_heads: int = Field(ge=1, le=1024, description="`num_key_value_heads`.")
-    head_dim: int = Field(ge=1, le=1024, description="`head_dim` (or hidden_size / num_attention_heads).")
-    max_context: int = Field(ge=128, le=10_485_760, description="`max_position_embeddings`.")
-    attention_heads: int | None = Field(
-        None, ge=1, le=4096, description="`num_attention_heads`; checks that TP divides it. Default: not checked."
-    )
-    checkpoint_gb: float | None = Field(
-        None,
-        gt=0,
-        le=100_000,
-        description="Size of the published weights in GB, when it is not params x bytes (e.g. an MoE model "
-        "shipped in MXFP4). Default: params x bytes of the dtype or quantization.",
-    )
-
-
-@dataclass(frozen=True)
-class ModelFacts:
-    id: str
-    params_b: float
-    layers: int
-    kv_heads: int
-    head_dim: int
-    max_context: int
-    source: str
-    attention_heads: int | None = None
-    checkpoint_gb: float | None = None
-    checkpoint_quantization: str | None = None
-    sliding_window: int | None = None
-    sliding_window_layers: int = 0
-
-    @property
-    def name(self) -> str:
-        return self.id.rsplit("/", 1)[-1]
-
-
-_DATA = yaml.load(
-    (Path(__file__).parent / "catalog" / "models.yaml").read_bytes(),
-    Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
-)
-MODELS: dict[str, ModelFacts] = {k: ModelFacts(id=k, **row) for k, row in _DATA["models"].items()}
-BYTES_PER_PARAM: dict[str, float] = _DATA["bytes_per_param"]
-RESERVE_GB: float = _DATA["reserve_gb_per_gpu"]
-VISIBLE_GB: dict[str, float] = _DATA["gpu_memory_visible_gb"]
 
 # Suffixes of renamed or pre-quantized repos of a catalog model, and the format they imply.
 _QUANT_SUFFIX = re.compile(
@@ -206,6 +139,21 @@ def _canonical(name: str) -> tuple[str, str | None]:
     return name, implied
 
 
+def implied_quantization(model_id: str) -> str | None:
+    """The checkpoint format a repo's name implies (`...-FP8` fp8, `...-AWQ` int4, ...), or None."""
+    return _canonical(model_id.rsplit("/", 1)[-1])[1]
+
+
+def stored_weights_gb(model_id: str, facts: ModelFacts) -> float:
+    """GB a model's published checkpoint takes on disk (what a share must hold): its own size when the
+    catalog or its architecture gives one, else params x the bytes of the format the repo name implies
+    (fp8/int8 1, int4 0.5) or bf16's 2 (online quantization does not shrink the files)."""
+    if facts.checkpoint_gb is not None:
+        return facts.checkpoint_gb
+    per_param = {"fp8": "fp8", "int8": "int8", "int4": "int4"}.get(implied_quantization(model_id) or "", "bf16")
+    return facts.params_b * BYTES_PER_PARAM[per_param]
+
+
 _BY_NAME: dict[str, ModelFacts] = {_canonical(f.name)[0]: f for f in MODELS.values()}
 
 
@@ -216,26 +164,27 @@ def lookup(model_id: str) -> ModelFacts | None:
     return _BY_NAME.get(_canonical(model_id.rsplit("/", 1)[-1])[0])
 
 
-def _facts(m: ModelEntry) -> ModelFacts | None:
-    arch: ModelArchitecture | None = m.architecture
-    if arch is not None:
-        return ModelFacts(
-            id=m.id,
-            params_b=arch.params,
-            layers=arch.layers,
-            kv_heads=arch.kv_heads,
-            head_dim=arch.head_dim,
-            max_context=arch.max_context,
-            attention_heads=arch.attention_heads,
-            checkpoint_gb=arch.checkpoint_gb,
-            source="stack config models[].architecture",
-        )
-    return lookup(m.id)
-
-
 # ------------------------------------------------------------------------------------------
 # The estimate
 # ------------------------------------------------------------------------------------------
+
+
+class Engine(Protocol):
+    """What the planner reads of one model's engine settings (a `models:` entry of the config has them;
+    the planner imports no config)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def quantization(self) -> str | None: ...
+    @property
+    def dtype(self) -> str: ...
+    @property
+    def max_model_len(self) -> int: ...
+    @property
+    def gpu_memory_utilization(self) -> float: ...
+    @property
+    def extra_args(self) -> Sequence[str]: ...
 
 
 @dataclass(frozen=True)
@@ -245,12 +194,12 @@ class Precision:
     """None: the published checkpoint's size is used as is."""
 
 
-def precision(m: ModelEntry, facts: ModelFacts, quantization: str | None = None) -> Precision:
+def precision(m: Engine, facts: ModelFacts, quantization: str | None = None) -> Precision:
     """How the weights sit in GPU memory; `quantization` overrides the config's (for suggestions)."""
     q = quantization or m.quantization
     if facts.checkpoint_gb is not None and (q is None or q == facts.checkpoint_quantization):
         return Precision(facts.checkpoint_quantization or "checkpoint", None)
-    implied = _canonical(m.id.rsplit("/", 1)[-1])[1]
+    implied = implied_quantization(m.id)
     if q == "fp8" or (q is None and implied == "fp8"):
         return Precision("fp8", BYTES_PER_PARAM["fp8"])
     if q in ("awq", "gptq", "bitsandbytes") or implied in ("int4", "int8"):
@@ -259,7 +208,7 @@ def precision(m: ModelEntry, facts: ModelFacts, quantization: str | None = None)
     return Precision("fp16" if m.dtype == "float16" else "bf16", BYTES_PER_PARAM["bf16"])
 
 
-def _kv_bytes(m: ModelEntry) -> int:
+def _kv_bytes(m: Engine) -> int:
     for arg in m.extra_args:
         flag, _, value = arg.partition("=")
         if flag == "--kv-cache-dtype" and value.startswith("fp8"):
@@ -316,7 +265,7 @@ class Estimate:
         return int(left / self.kv_per_token_gb) if left > 0 and self.kv_per_token_gb else 0
 
 
-def estimate(m: ModelEntry, plan: GpuPlan, facts: ModelFacts, *, quantization: str | None = None,
+def estimate(m: Engine, plan: GpuPlan, facts: ModelFacts, *, quantization: str | None = None,
              max_model_len: int | None = None, gpu_memory_utilization: float | None = None) -> Estimate:  # fmt: skip
     prec = precision(m, facts, quantization)
     weights_gb = facts.checkpoint_gb if prec.bytes_per_param is None else facts.params_b * prec.bytes_per_param
@@ -352,31 +301,10 @@ def _valid_tensor_parallel(facts: ModelFacts, tp: int) -> bool:
     return tp % facts.kv_heads == 0 if tp >= facts.kv_heads else facts.kv_heads % tp == 0
 
 
-def _plan(root: StackConfig, m: ModelEntry, section: object) -> GpuPlan | None:
-    return section.gpu_plan(root, m) if isinstance(section, GpuPlanner) else None
-
-
-def check(root: StackConfig, section: object) -> None:
-    """Raise ValueError("models[i].<key>: <one line>") when a model cannot run on the GPUs of its pool, or
-    its pod does not get (or the node cannot give) the memory it needs."""
-    for i, m in enumerate(root.models):
-        try:
-            plan = _plan(root, m, section)
-            _check_gpus(m, plan)
-            check_memory(root, m, plan)
-        except ValueError as exc:
-            raise ValueError(in_entry(str(exc), i)) from None
-
-
-def in_entry(message: str, index: int) -> str:
-    """The checks name a model's keys `model.<key>` / `vllm.<key>` (the entry's two halves); in the stack
-    config they are `models[<index>].<key>`."""
-    return re.sub(r"\b(?:model|vllm)\.(?=[a-zA-Z])", f"models[{index}].", message)
-
-
-def _check_gpus(m: ModelEntry, plan: GpuPlan | None) -> None:
-    if plan is None:
-        return
+def check_gpus(m: Engine, plan: GpuPlan, facts: ModelFacts | None) -> None:
+    """Raise ValueError("<key>: <one line>") when the model cannot run on the planned GPUs (with the
+    nearest configurations that would); `facts` None (a model the catalog does not know): only the GPU
+    counts are checked. Keys are named `vllm.<key>` / `model.<key>`, as one model's settings."""
     if plan.tensor_parallel > plan.gpus_per_node and not plan.cross_node_tensor_parallel:
         raise ValueError(
             f"vllm.tensorParallelSize: {plan.tensor_parallel} is more than the {plan.gpus_per_node} GPU(s) per "
@@ -387,7 +315,6 @@ def _check_gpus(m: ModelEntry, plan: GpuPlan | None) -> None:
             f"vllm.tensorParallelSize: one replica needs TP {plan.tensor_parallel} x PP {plan.pipeline_parallel} = "
             f"{plan.gpus} GPUs but {plan.nodes} {plan.shape_name} node(s) have {plan.gpus_per_node * plan.nodes}"
         )
-    facts = _facts(m)
     if facts is None:
         return
     if not _valid_tensor_parallel(facts, plan.tensor_parallel):
@@ -432,7 +359,7 @@ def _check_gpus(m: ModelEntry, plan: GpuPlan | None) -> None:
     )
 
 
-def _candidates(m: ModelEntry, plan: GpuPlan, facts: ModelFacts) -> Iterator[tuple[str, Estimate]]:
+def _candidates(m: Engine, plan: GpuPlan, facts: ModelFacts) -> Iterator[tuple[str, Estimate]]:
     """Changes to try, cheapest first (same GPUs, then more GPUs on this shape, other shapes, more nodes)."""
     v = m
     can_fp8 = facts.checkpoint_gb is None and precision(m, facts).bytes_per_param not in (
@@ -482,7 +409,7 @@ def _candidates(m: ModelEntry, plan: GpuPlan, facts: ModelFacts) -> Iterator[tup
             yield label, estimate(m, replace(plan, tensor_parallel=tp, pipeline_parallel=pp), facts)
 
 
-def _nearest(m: ModelEntry, plan: GpuPlan, facts: ModelFacts, count: int = 3) -> str:
+def _nearest(m: Engine, plan: GpuPlan, facts: ModelFacts, count: int = 3) -> str:
     fitting: list[tuple[int, int, str, Estimate]] = []
     for order, (label, est) in enumerate(_candidates(m, plan, facts)):
         if est.fits:
@@ -546,34 +473,27 @@ class PodMemory:
         )
 
 
-def _eager(root: StackConfig, m: ModelEntry) -> bool:
-    for arg in m.extra_args:
+def eager_load(extra_args: Sequence[str], streamed: bool) -> bool:
+    """Whether each GPU worker reads whole weight files into memory: `--safetensors-load-strategy`, else
+    eager for file stores (NFS, claims: components/workloads/claim_model_store.py) and not for a streamed
+    one (S3, the Run:ai streamer)."""
+    for arg in extra_args:
         flag, _, value = arg.partition("=")
         if flag == "--safetensors-load-strategy":
             return value == "eager"
-    # NFS and claim stores load eagerly (components/workloads/claim_model_store.py); S3 streams.
-    return root.model_store.kind != "s3"
+    return not streamed
 
 
-def _pod_gpus(root: StackConfig, m: ModelEntry, plan: GpuPlan | None) -> int:
-    if root.ray is None:
-        return m.tensor_parallel_size
-    if plan is not None:
-        return plan.gpus_per_node  # a Ray pod holds every GPU of its node
-    nodes = getattr(getattr(root, "existing", None), "gpu_nodes", None)  # Ray on existing: its one pool
-    return nodes.gpus_per_node if nodes is not None else m.tensor_parallel_size
-
-
-def pod_memory(root: StackConfig, m: ModelEntry, plan: GpuPlan | None = None) -> PodMemory:
+def pod_memory(m: Engine, facts: ModelFacts | None, *, gpus: int, shm_gib: float, eager: bool) -> PodMemory:
+    """What one vLLM pod holding `gpus` GPU worker processes needs."""
     file_gb = 0.0
-    if _eager(root, m):
-        facts = _facts(m)
+    if eager:
         weights = None
         if facts is not None:
             prec = precision(m, facts)
             weights = facts.checkpoint_gb if prec.bytes_per_param is None else facts.params_b * prec.bytes_per_param
         file_gb = min(SHARD_GB, weights) if weights else SHARD_GB
-    return PodMemory(gpus=_pod_gpus(root, m, plan), shm_gib=m.shm_size_gi, eager_file_gb=file_gb)
+    return PodMemory(gpus=gpus, shm_gib=shm_gib, eager_file_gb=file_gb)
 
 
 def reserved_gib(node_gib: float) -> float:
@@ -592,26 +512,21 @@ def reserved_gib(node_gib: float) -> float:
     return reserved
 
 
+_BINARY_SUFFIX = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
 def quantity_gib(quantity: str) -> float:
-    """A Kubernetes memory quantity with a binary suffix ("512Mi", "32Gi") in GiB."""
-    return quantity_bytes(quantity) / 2**30
+    """A Kubernetes memory quantity with a binary suffix ("512Mi", "32Gi") in GiB (the config's memory
+    keys allow only these suffixes)."""
+    m = re.fullmatch(r"(\d+)(Ki|Mi|Gi|Ti)", quantity)
+    if m is None:
+        raise ValueError(f"{quantity!r} is not a memory size such as 32Gi")
+    return int(m.group(1)) * _BINARY_SUFFIX[m.group(2)] / 2**30
 
 
-def vllm_memory(root: StackConfig, m: ModelEntry) -> str:
-    """A single-node vLLM pod's memory request and limit: its `memory`, or what it needs."""
-    return m.memory or f"{pod_memory(root, m, _plan_of(root, m)).needed_gib}Gi"
-
-
-def _plan_of(root: StackConfig, m: ModelEntry) -> GpuPlan | None:
-    from stacks.config.stack import PLATFORM_SECTIONS
-
-    return _plan(root, m, getattr(root, PLATFORM_SECTIONS[root.platform], None))
-
-
-def check_memory(root: StackConfig, m: ModelEntry, plan: GpuPlan | None) -> None:
-    """Raise ValueError("<key>: ...") when the pod's memory is below what it needs or above the node's."""
-    need = pod_memory(root, m, plan)
-    key, configured = ("ray.memory", root.ray.memory) if root.ray is not None else ("vllm.memory", m.memory)
+def check_memory(need: PodMemory, plan: GpuPlan | None, key: str, configured: str | None) -> None:
+    """Raise ValueError("<key>: ...") when the pod's memory (`configured` at config key `key`, or unset:
+    what it needs) is below what it needs or above what the plan's GPU node can give."""
     if configured is not None and quantity_gib(configured) < need.needed_gib:
         derive = ", or leave it unset to derive it" if key == "vllm.memory" else ""
         raise ValueError(
@@ -636,23 +551,8 @@ def check_memory(root: StackConfig, m: ModelEntry, plan: GpuPlan | None) -> None
 # ------------------------------------------------------------------------------------------
 
 
-def headroom(root: StackConfig, m: ModelEntry | None = None) -> str:
-    """One line for the preview summary: a model's weights, GPUs and KV budget on its pool, or why it was
-    not checked (`m`: the stack's first model by default)."""
-    from stacks.config.stack import PLATFORM_SECTIONS
-
-    m = m or root.models[0]
-    section = getattr(root, PLATFORM_SECTIONS[root.platform], None)
-    plan = _plan(root, m, section)
-    if plan is None:
-        why = "gives no GPU plan, e.g. GPU memory unknown" if isinstance(section, GpuPlanner) else "has no gpu_plan yet"
-        return f"Capacity: not checked (the {PLATFORM_SECTIONS[root.platform]} config section {why})"
-    facts = _facts(m)
-    if facts is None:
-        return (
-            f"Capacity: not checked ({m.id} is not in stacks/catalog/models.yaml; set its architecture "
-            "to have it checked)"
-        )
+def headroom(m: Engine, plan: GpuPlan, facts: ModelFacts) -> str:
+    """One line for the preview summary: a model's weights, GPUs and KV budget on its pool."""
     est = estimate(m, plan, facts)
     return (
         f"Capacity: {facts.name} {est.precision.label} weights {_gb(est.weights_gb)} over {plan.label} "
@@ -660,45 +560,6 @@ def headroom(root: StackConfig, m: ModelEntry | None = None) -> str:
         f"= {est.concurrent_sequences:.1f} x maxModelLen {est.max_model_len} "
         f"(gpuMemoryUtilization {est.gpu_memory_utilization:.2f}, {plan.shape_name} x{plan.nodes})"
     )
-
-
-def model_lines(root: StackConfig) -> list[str]:
-    """The preview's plan of the models: each model on its pool with its replicas and capacity line, then
-    each pool's fit line (stacks/placement.py)."""
-    from stacks import placement
-
-    lines = []
-    for m in root.models:
-        pool = root.pool_of(m)
-        lora = f", LoRA {', '.join(m.names[1:])}" if m.lora else ""
-        parallel = f"TP {m.tensor_parallel_size}"
-        if root.ray is not None:
-            parallel += f" x PP {root.ray.pipeline_parallel(pool.nodes)}"
-        lines.append(
-            f"Model {m.name} ({m.id}@{m.revision}) on pool {pool.name}: {m.replicas} replica(s) x {parallel}{lora}"
-        )
-        lines.append(f"  {headroom(root, m)}")
-    for pool in root.platform_section.placement_pools(root):
-        lines.append(placement.fit_line(pool, root.demands(pool)))
-    return lines
-
-
-def headroom_lines(raw_config: dict[str, Any]) -> list[str]:
-    """The headroom line for a `config:` block of a Pulumi.<stack>.yaml (empty if it does not parse)."""
-    from stacks.config.stack import parse
-    from stacks.errors import ConfigError
-
-    prefix = f"{PROJECT}:"
-    values = {k.removeprefix(prefix): v for k, v in raw_config.items() if k.startswith(prefix)}
-    # Credentials play no part in the plan, but their presence does (an S3 store needs its keys): each
-    # given secret stands in as a placeholder.
-    secrets = values.pop("secrets", None)
-    if isinstance(secrets, dict):
-        values["secrets"] = {k: "placeholder-0123456789abcdef" for k in secrets}
-    try:
-        return ["", *model_lines(parse(values, {"secrets"} if "secrets" in values else set()))]
-    except ConfigError:
-        return []
 
 
 def _gb(value: float) -> str:

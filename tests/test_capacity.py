@@ -1,4 +1,4 @@
-"""The capacity and fit planner, and the semantic config checks of issue 6."""
+"""The capacity and fit planner, and the semantic config checks (Kubernetes versions, OCIDs)."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def test_405b_on_one_h100x8_suggests_fp8() -> None:
     assert "nearest configurations that fit: models[0].quantization=fp8" in message
     cfg = parse("doks", model={"id": "meta-llama/Llama-3.1-405B-Instruct"},
                 vllm={"tensorParallelSize": 8, "quantization": "fp8"}, doks=H100X8)  # fmt: skip
-    assert f"fp8 weights 406 GB over 8{X}H100 80 GB" in capacity.headroom(cfg)
+    assert f"fp8 weights 406 GB over 8{X}H100 80 GB" in config.headroom(cfg)
 
 
 def test_kv_cache_that_does_not_fit_names_max_model_len() -> None:
@@ -132,7 +132,7 @@ def test_tensor_parallel_must_split_the_heads() -> None:
 
 def test_gpt_oss_uses_its_mxfp4_checkpoint_and_refuses_other_quantization() -> None:
     cfg = parse("doks", model={"id": "openai/gpt-oss-20b"}, vllm={"maxModelLen": 131072})
-    assert "gpt-oss-20b mxfp4 weights 13.8 GB" in capacity.headroom(cfg)
+    assert "gpt-oss-20b mxfp4 weights 13.8 GB" in config.headroom(cfg)
     assert "models[0].quantization: gpt-oss-20b ships mxfp4 weights" in error(
         "doks", model={"id": "openai/gpt-oss-20b"}, vllm={"quantization": "fp8"}
     )
@@ -140,7 +140,7 @@ def test_gpt_oss_uses_its_mxfp4_checkpoint_and_refuses_other_quantization() -> N
 
 def test_unknown_model_is_skipped_unless_described() -> None:
     cfg = parse("doks", model={"id": "acme/private-model"})
-    assert "not checked" in capacity.headroom(cfg)
+    assert "not checked" in config.headroom(cfg)
     arch = {"params": 100, "layers": 80, "kvHeads": 8, "headDim": 128, "maxContext": 32768}
     assert "models[0].id: private-model needs" in error(
         "doks", model={"id": "acme/private-model", "architecture": arch}
@@ -157,7 +157,7 @@ def test_unknown_model_is_skipped_unless_described() -> None:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_committed_stack_has_a_headroom_line(stack: str) -> None:
-    lines = capacity.headroom_lines(load_stack_config(stack))
+    lines = config.headroom_lines(load_stack_config(stack))
     # Each model on its pool with its capacity line, then each pool's fit.
     assert lines and lines[1].startswith("Model ") and " on pool gpu: 1 replica(s) x TP " in lines[1], lines
     assert lines[2].startswith("  Capacity: "), lines
@@ -166,7 +166,7 @@ def test_every_committed_stack_has_a_headroom_line(stack: str) -> None:
 
 def test_doks_offers_a_gpu_plan() -> None:
     cfg = parse("doks")
-    assert isinstance(cfg.doks, capacity.GpuPlanner)
+    assert isinstance(cfg.doks, config.GpuPlanner)
     plan = cfg.doks.gpu_plan(cfg, cfg.models[0])
     assert (plan.gpu_model, plan.gpu_memory_gb, plan.gpus_per_node, plan.nodes, plan.gpus) == ("H100", 80, 1, 1, 1)
     assert plan.visible_memory_gb == pytest.approx(85.52)  # 81559 MiB

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from stacks import capacity
+from stacks.config import stack
 from stacks.config.stack import parse as parse_values
 from stacks.errors import ConfigError
 from tests.harness import all_of, containers, k8s_objects, preview, stack_config
@@ -166,7 +166,7 @@ def test_a_ray_stack_serves_one_model(stack: str) -> None:
 
 @pytest.mark.parametrize("name", ["doks-two-models.yaml", "existing-rhoai-two-models.yaml"])
 def test_the_preview_summary_shows_each_model_its_pool_and_each_pools_fit(name: str) -> None:
-    lines = capacity.headroom_lines(example(name))
+    lines = stack.headroom_lines(example(name))
     models = [line for line in lines if line.startswith("Model ")]
     pools = [line for line in lines if line.startswith("Pool ")]
     assert len(models) >= 2 and len({line.split(" on pool ")[1].split(":")[0] for line in models}) == 2

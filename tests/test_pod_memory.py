@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from stacks import capacity
+from stacks.config import stack as config
 from stacks.config.stack import parse
 from tests.harness import STACKS, config_error, containers, default_run, k8s_objects, preview
 from tools.preview import load_stack_config
@@ -57,9 +58,9 @@ def test_shm_counts_against_the_memory_limit():
 def test_streaming_from_s3_needs_no_eager_load_room():
     root = parsed("oci-h100-rdma")
     assert root.model_store.kind == "s3"
-    assert capacity.pod_memory(root, root.models[0]).load_gib == 0
+    assert config.pod_memory(root, root.models[0]).load_gib == 0
     doks = parsed("doks")
-    assert capacity.pod_memory(doks, doks.models[0]).load_gib > 0, "NFS weights load eagerly"
+    assert config.pod_memory(doks, doks.models[0]).load_gib > 0, "NFS weights load eagerly"
 
 
 def test_too_little_memory_is_a_config_error_before_any_resource():
@@ -94,8 +95,8 @@ def test_node_reservation_leaves_less_than_the_node_and_grows_with_it():
 def test_every_stack_gives_its_gpu_pods_what_they_need(stack):
     root = parsed(stack)
     model = root.models[0]
-    plan = capacity._plan_of(root, model)
-    need = capacity.pod_memory(root, model, plan).needed_gib
+    plan = config.plan_of(root, model)
+    need = config.pod_memory(root, model, plan).needed_gib
     limits = gpu_memory_limits(default_run(stack))
     assert limits and all(limit >= need for limit in limits)
     if plan is not None and plan.node_memory_gib is not None:

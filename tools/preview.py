@@ -28,8 +28,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from stacks import capacity  # noqa: E402
 from stacks.config.source import check_stack_config, parse_stack_file  # noqa: E402
+from stacks.config.stack import headroom_lines  # noqa: E402
 from stacks.errors import ConfigError  # noqa: E402
 from tools import estimates, manifests, observability_summary, policy_check  # noqa: E402
 from tools.engine import ProgramRun, ResourceRecord, config_map, lookup, run_program  # noqa: E402
@@ -195,8 +195,8 @@ def preview(stack: str, out: Path, config_file: Path | None, plaintext: dict[str
     )
     extra += [f"  advisory {v.line()}" for v in violations]
     extra.append(f"Plan: {target / 'plan.json'}")
-    extra += capacity.headroom_lines(raw_config)  # issue 6: the plan's GPU headroom
-    extra += observability_summary.summary_lines(run)  # issue 17: scrape targets, alerts, scaling bounds
+    extra += headroom_lines(raw_config)  # the models' GPU headroom (stacks/capacity.py)
+    extra += observability_summary.summary_lines(run)  # scrape targets, alerts, scaling bounds
     print(summary(run, extra))
     print()
     return 1 if invalid else 0

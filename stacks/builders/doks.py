@@ -23,7 +23,8 @@ from components.doks import (
 from components.doks import sdk as do
 from components.workloads import GpuPlacement
 from stacks import catalog
-from stacks.builders.workload import GpuPoolTarget, ServingPlatform, nfs_model_store, serve, serving_namespace
+from stacks.builders.platform import GpuPoolTarget, ServingPlatform
+from stacks.builders.workload import nfs_model_store, serve, serving_namespace
 from stacks.config.pools import pool_resource_name
 from stacks.config.stack import PROJECT, StackConfig
 from stacks.errors import ConfigError

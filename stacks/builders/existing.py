@@ -1,8 +1,8 @@
 """The `existing-cluster` stack: the workload half of this program on a cluster you already run.
 
-No cloud resources. Seed 002 (OpenShift 4 on VMware ESXi: 8 workers x 2 GPUs, KubeRay, vLLM across
-all 16 GPUs, a PV model store) and seed 004 (RHOAI: weights in S3/MinIO) are its two shapes: one
-replica per GPU node when the model fits a node, or one replica over a Ray cluster when `ray` is set.
+No cloud resources. Two shapes: OpenShift 4 on VMware ESXi (8 workers x 2 GPUs, KubeRay, vLLM across
+all 16 GPUs, a PV model store: Pulumi.existing-cluster.yaml) and Red Hat OpenShift AI with the weights
+in S3/MinIO (tests/configs/existing-minio.yaml): one replica per GPU node when the model fits a node, or one replica over a Ray cluster when `ray` is set.
 Multi-node traffic goes over TCP sockets (no RDMA here), with NCCL told so.
 """
 
@@ -15,10 +15,9 @@ from components.existing import ExistingCluster, ExistingClusterArgs, NvidiaGpuO
 from components.workloads import GpuPlacement
 from components.workloads.namespace import ServingNamespace
 from stacks import catalog
+from stacks.builders.platform import GpuPoolTarget, ServingPlatform
 from stacks.builders.workload import (
-    GpuPoolTarget,
     ModelStores,
-    ServingPlatform,
     claim_model_stores,
     kuberay_operator,
     nfs_model_store,

@@ -1,4 +1,4 @@
-"""`existing.serving: kserve`: vLLM served as OpenShift AI serves models, through KServe (issue 18).
+"""`existing.serving: kserve`: vLLM served as OpenShift AI serves models, through KServe.
 
 One ServingRuntime for the pinned vLLM image, one S3 connection (Secret + service account) that KServe's
 storage initializer reads, and one InferenceService per model whose `storageUri` is the model's
@@ -31,9 +31,9 @@ from components.openshift import OpenShiftRoute, OpenShiftRouteArgs
 from components.workloads import GpuPlacement, ModelSource
 from components.workloads.namespace import API_KEY_SECRET_KEY, ServingNamespace
 from components.workloads.network_policy import ServingNetworkPolicies, ServingNetworkPoliciesArgs
-from stacks import capacity
-from stacks.builders.workload import GpuPoolTarget, ModelStores, ServingPlatform, secret_or_none
-from stacks.config.stack import StackConfig
+from stacks.builders.platform import GpuPoolTarget, ServingPlatform
+from stacks.builders.workload import ModelStores, secret_or_none
+from stacks.config.stack import StackConfig, vllm_memory
 
 ISVC_NAME_MAX = 53  # odh-model-controller constants.go MaxISVCLength: 63 minus KServe's "-predictor"
 
@@ -79,7 +79,7 @@ def served_models(cfg: StackConfig, stores: ModelStores, pools: dict[str, GpuPoo
             placement=pools[cfg.pool_of(m).name].placement,
             replicas=m.replicas,
             cpu=m.cpu,
-            memory=capacity.vllm_memory(cfg, m),
+            memory=vllm_memory(cfg, m),
             startup_timeout_seconds=m.startup_timeout_seconds,
             termination_grace_period_seconds=m.termination_grace_period_seconds,
         )

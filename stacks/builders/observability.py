@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from components.workloads import ServingNamespace
     from components.workloads.ray_vllm import RayVllmServer
     from components.workloads.vllm import VllmServer
-    from stacks.builders.workload import ServingPlatform
+    from stacks.builders.platform import ServingPlatform
     from stacks.config.models import ModelEntry
 
 # Where a GPU Operator the stack relies on runs its dcgm-exporter: the chart's namespace when the stack

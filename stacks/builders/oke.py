@@ -36,10 +36,9 @@ from components.oke.gpu_enablement import GpuEnablementRecipe, device_plugin_rec
 from components.workloads import GpuPlacement, ServingNamespace
 from components.workloads.registry_secret import RegistryPullSecret, RegistryPullSecretArgs
 from stacks.builders.oke_offers import NodeImage, check_offers
+from stacks.builders.platform import GpuPoolTarget, ServingPlatform
 from stacks.builders.workload import (
     LOAD_BALANCER_PORT,
-    GpuPoolTarget,
-    ServingPlatform,
     nfs_model_store,
     secret_or_none,
     serve,

@@ -31,9 +31,8 @@ from components.workloads.ray_vllm import (
 from stacks import catalog
 from stacks.builders.oke import export_foundation, ocir_pull_secrets, oke_foundation
 from stacks.builders.oke_offers import describe_image
+from stacks.builders.platform import GpuPoolTarget, ServingPlatform
 from stacks.builders.workload import (
-    GpuPoolTarget,
-    ServingPlatform,
     kuberay_operator,
     s3_model_store,
     secret_or_none,

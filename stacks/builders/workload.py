@@ -15,7 +15,6 @@ from components.workloads import (
     EntryPoint,
     GatewayEndpoint,
     GatewayEndpointArgs,
-    GpuPlacement,
     ModelDownload,
     ModelRouter,
     ModelRouterArgs,
@@ -37,13 +36,13 @@ from components.workloads.kuberay_operator import KubeRayOperator, KubeRayOperat
 from components.workloads.network_policy import ServingNetworkPolicies, ServingNetworkPoliciesArgs
 from components.workloads.ray_vllm import ROLE_LABEL, RayVllmServer, RayVllmServerArgs, RdmaPodAccess
 from components.workloads.s3_model_store import S3ModelStore, S3ModelStoreArgs
-from stacks import capacity, catalog
+from stacks import catalog
 from stacks.builders.observability import observe, scraper_namespace
+from stacks.builders.platform import ServingPlatform
 from stacks.builders.tls import HTTPS_PORT, endpoint_url, gateway_certificate, load_balancer_tls
-from stacks.config.kserve import OpenShiftRouteConfig
 from stacks.config.lora import lora_args
 from stacks.config.models import ModelEntry
-from stacks.config.stack import StackConfig
+from stacks.config.stack import StackConfig, vllm_memory
 from stacks.placement import resource_suffix
 
 # A loadBalancer endpoint listens on 80 (cloud firewalls open exactly this); in-cluster clients reach the
@@ -74,32 +73,6 @@ def serving_namespace(
         ),
         opts=pulumi.ResourceOptions(provider=provider),
     )
-
-
-@dataclass(frozen=True)
-class GpuPoolTarget:
-    """How a model's pods reach the nodes of one GPU pool, and what must exist before they start."""
-
-    placement: GpuPlacement
-    ready: list[pulumi.Resource] = field(default_factory=list)
-    """e.g. the node pool and the GPU add-on: the pods wait for them."""
-
-
-@dataclass
-class ServingPlatform:
-    """What a stack hands the shared workload: its cluster provider and how to reach its GPU pools."""
-
-    provider: pulumi.ProviderResource
-    pools: dict[str, GpuPoolTarget]
-    """Pool name (as models name it in `pool`) -> its nodes."""
-    service_annotations: dict[str, str] = field(default_factory=dict)
-    image_pull_secrets: list[pulumi.Input[str]] = field(default_factory=list)
-    run_as_user: int | None = DEFAULT_UID
-    """Fixed non-root UID for the pods; None lets the platform assign one (OpenShift)."""
-    system_node_selector: dict[str, str] = field(default_factory=dict)
-    """Where the entry point's pods run (a CPU pool); empty: anywhere they are scheduled."""
-    openshift_route: OpenShiftRouteConfig | None = None
-    """Publish the entry point with an OpenShift Route (TLS at the router); None: no Route."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +116,7 @@ def serve(
             VllmServerArgs(
                 engine=engine_flags(m, stores),
                 # its `memory`, or what the pod needs (stacks/capacity.py)
-                runtime=pod_runtime(m, platform, cpu=m.cpu, memory=capacity.vllm_memory(cfg, m),
+                runtime=pod_runtime(m, platform, cpu=m.cpu, memory=vllm_memory(cfg, m),
                                     startup_timeout_seconds=m.startup_timeout_seconds),
                 exposure=server_exposure(namespace, model_k8s_name(cfg, i)),
                 source=stores.source(m),

@@ -29,6 +29,28 @@ class GpuShape:
     """The node's RAM (None: not in the catalog, so the pod's memory is not checked against it)."""
 
 
+@dataclass(frozen=True)
+class ModelFacts:
+    """A model's config.json numbers, as the capacity planner needs them (models.yaml, each row citing its source)."""
+
+    id: str
+    params_b: float
+    layers: int
+    kv_heads: int
+    head_dim: int
+    max_context: int
+    source: str
+    attention_heads: int | None = None
+    checkpoint_gb: float | None = None
+    checkpoint_quantization: str | None = None
+    sliding_window: int | None = None
+    sliding_window_layers: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.id.rsplit("/", 1)[-1]
+
+
 # vLLM's OpenAI-compatible server image, pinned to a release (vllm 0.33.0 is the newest release on
 # PyPI on 2026-11-24; images are published per release: https://hub.docker.com/r/vllm/vllm-openai/tags).
 VLLM_IMAGE = "vllm/vllm-openai:v0.33.0"
@@ -129,3 +151,11 @@ def exposed_metric_names() -> frozenset[str]:
 _observability = _load("observability.yaml")
 KUBE_PROMETHEUS_STACK_CHART: dict[str, str] = {k: str(v) for k, v in _observability["kube_prometheus_stack"].items()}
 KEDA_CHART: dict[str, str] = {k: str(v) for k, v in _observability["keda"].items()}
+
+# The capacity planner's facts (stacks/capacity.py): models, bytes per parameter of each format, the
+# per-GPU reserve, and the memory each GPU model's driver reports.
+_models = _load("models.yaml")
+MODELS: dict[str, ModelFacts] = {k: ModelFacts(id=k, **row) for k, row in _models["models"].items()}
+BYTES_PER_PARAM: dict[str, float] = _models["bytes_per_param"]
+RESERVE_GB_PER_GPU: float = _models["reserve_gb_per_gpu"]
+GPU_MEMORY_VISIBLE_GB: dict[str, float] = _models["gpu_memory_visible_gb"]

@@ -62,7 +62,7 @@ def refuse_world(key: str, cidrs: list[str], what: str, policy: str, instead: st
 
 
 # --------------------------------------------------------------------------------------------
-# Kubernetes versions and OCIDs (issue 6: semantic checks every platform section can use)
+# Kubernetes versions and OCIDs: semantic checks every platform section can use
 # --------------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""CPU node sizes (issue 14): `doks.managementPool.size` and `oke.systemPool.shape` name a size or
+"""CPU node sizes: `doks.managementPool.size` and `oke.systemPool.shape` name a size or
 shape the cloud has (stacks/catalog, cited there), with one line naming the key and the nearest
 allowed values when they do not."""
 

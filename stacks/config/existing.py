@@ -28,7 +28,7 @@ class ExistingGpuNodes(Section):
     node_selector: LabelMap = Field(
         default_factory=lambda: {"nvidia.com/gpu.present": "true"},
         description="Labels of the GPU nodes (the GPU Operator's feature discovery sets nvidia.com/gpu.present; "
-        "seed 002 labels them by hand). Default: nvidia.com/gpu.present=true.",
+        "without it, label the nodes by hand). Default: nvidia.com/gpu.present=true.",
     )
     taint_keys: list[LabelKey] = Field(
         default_factory=lambda: [GPU_TAINT_KEY],
@@ -150,7 +150,8 @@ class ExistingClusterConfig(Section):
 
     def check_fit(self, root: StackConfig) -> None:
         nodes = self.gpu_nodes
-        check_kserve(self, root)
+        check_kserve(self.serving, self.kserve, openshift=self.openshift, store_kind=root.model_store.kind,
+                     multi_node=root.ray is not None)  # fmt: skip
         if self.kubeconfig == "secret" and root.secrets.kubeconfig is None:
             raise ValueError("secrets.kubeconfig: existing.kubeconfig is `secret` but no secrets.kubeconfig is set")
         if root.model_store.kind == "nfs" and (root.model_store.server is None or root.model_store.path is None):
@@ -178,7 +179,7 @@ class ExistingClusterConfig(Section):
                 f"ray.pipelineParallelSize: tensor parallel {tp} x pipeline parallel {pp} = {tp * pp} GPUs, but "
                 f"existing.gpuNodes has {nodes.count} nodes x {nodes.gpus_per_node} GPUs = {total}; they must be equal"
             )
-        # Seed 002 runs TP=16 over 8 two-GPU nodes: tensor parallelism may span nodes when it covers them whole.
+        # Over Ray, tensor parallelism may span nodes when it covers them whole (TP 16 over eight 2-GPU nodes).
         if tp > nodes.gpus_per_node and tp % nodes.gpus_per_node:
             raise ValueError(
                 f"models[0].tensorParallelSize: {tp} spans nodes, so it must be a multiple of the {nodes.gpus_per_node} "

@@ -1,4 +1,4 @@
-"""An endpoint open to every address is an explicit choice (issue 14): `endpoint.allowInternet: true`,
+"""An endpoint open to every address is an explicit choice: `endpoint.allowInternet: true`,
 not a CIDR that slips into a list."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Config of the KServe serving path on an existing cluster (`existing.serving: kserve`, issue 18) and of
+"""Config of the KServe serving path on an existing cluster (`existing.serving: kserve`) and of
 the OpenShift Route in front of either serving path (`existing.route`).
 
 Red Hat OpenShift AI serves LLMs through KServe: one ServingRuntime for the vLLM image and one
@@ -8,16 +8,12 @@ before vLLM starts. The plain Deployments stay the default (`existing.serving: d
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from stacks.config.base import DnsLabel, Section
 from stacks.config.syntax import Hostname
-
-if TYPE_CHECKING:
-    from stacks.config.existing import ExistingClusterConfig
-    from stacks.config.stack import StackConfig
 
 
 class KserveConfig(Section):
@@ -67,18 +63,19 @@ class OpenShiftRouteConfig(Section):
     )
 
 
-def check_kserve(existing: ExistingClusterConfig, root: StackConfig) -> None:
-    """Cross-section rules of `existing.serving: kserve` (raised as `key: message`, one line)."""
-    if existing.serving != "kserve":
+def check_kserve(serving: str, kserve: KserveConfig, *, openshift: bool, store_kind: str, multi_node: bool) -> None:
+    """Cross-section rules of `existing.serving: kserve` (raised as `key: message`, one line). It takes the
+    values it checks, so this module imports nothing of the sections that use it."""
+    if serving != "kserve":
         return
-    if root.model_store.kind != "s3":
+    if store_kind != "s3":
         raise ValueError(
             "modelStore.kind: existing.serving kserve reads the weights with KServe's storage initializer from "
-            f"S3 (storageUri s3://…); use kind s3 (got {root.model_store.kind})"
+            f"S3 (storageUri s3://…); use kind s3 (got {store_kind})"
         )
-    if root.ray is not None:
+    if multi_node:
         raise ValueError("ray: existing.serving kserve runs each model as one InferenceService on one node; remove ray")
-    if existing.kserve.token_auth and not existing.openshift:  # an explicit true
+    if kserve.token_auth and not openshift:  # an explicit true
         raise ValueError(
             "existing.kserve.tokenAuth: token authentication is OpenShift AI's (security.opendatahub.io/enable-auth); "
             "set existing.openshift: true or tokenAuth: false (vLLM then checks the API key)"

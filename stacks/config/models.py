@@ -13,13 +13,47 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from stacks import capacity, catalog
+from stacks.catalog import ModelFacts
 from stacks.config.base import DnsLabel, PinnedImage, Section
 from stacks.config.extra_args import check_extra_args
 from stacks.config.lora import LoraConfig
 from stacks.config.pools import DEFAULT_POOL
 from stacks.config.syntax import HubId, Revision, ServedName
 
-__all__ = ["ModelEntry", "check_models", "old_keys_error"]
+__all__ = ["ModelArchitecture", "ModelEntry", "check_models", "old_keys_error"]
+
+
+class ModelArchitecture(Section):
+    """The numbers of a model's config.json, for a model the catalog does not know."""
+
+    params: float = Field(gt=0, le=10_000, description="Parameters, in billions (e.g. 8.03).")
+    layers: int = Field(ge=1, le=1024, description="`num_hidden_layers`.")
+    kv_heads: int = Field(ge=1, le=1024, description="`num_key_value_heads`.")
+    head_dim: int = Field(ge=1, le=1024, description="`head_dim` (or hidden_size / num_attention_heads).")
+    max_context: int = Field(ge=128, le=10_485_760, description="`max_position_embeddings`.")
+    attention_heads: int | None = Field(
+        None, ge=1, le=4096, description="`num_attention_heads`; checks that TP divides it. Default: not checked."
+    )
+    checkpoint_gb: float | None = Field(
+        None,
+        gt=0,
+        le=100_000,
+        description="Size of the published weights in GB, when it is not params x bytes (e.g. an MoE model "
+        "shipped in MXFP4). Default: params x bytes of the dtype or quantization.",
+    )
+
+    def facts(self, model_id: str) -> ModelFacts:
+        return ModelFacts(
+            id=model_id,
+            params_b=self.params,
+            layers=self.layers,
+            kv_heads=self.kv_heads,
+            head_dim=self.head_dim,
+            max_context=self.max_context,
+            attention_heads=self.attention_heads,
+            checkpoint_gb=self.checkpoint_gb,
+            source="stack config models[].architecture",
+        )
 
 
 class ModelEntry(Section):
@@ -37,7 +71,7 @@ class ModelEntry(Section):
         None,
         description="Name clients send as `model`; unique in the stack. Default: the part of `id` after the slash.",
     )
-    architecture: capacity.ModelArchitecture | None = Field(
+    architecture: ModelArchitecture | None = Field(
         None,
         description="The model's config.json numbers (params, layers, kvHeads, headDim, maxContext), so the "
         "capacity planner can check a model stacks/catalog/models.yaml does not list. Default: from the catalog; "
@@ -106,6 +140,10 @@ class ModelEntry(Section):
     def directory(self) -> str:
         """Directory on the model store: a new model or revision never overwrites another."""
         return f"{self.id.replace('/', '--')}/{self.revision}"
+
+    def facts(self) -> ModelFacts | None:
+        """What the capacity planner knows of the model: its `architecture`, else the catalog row (None: neither)."""
+        return self.architecture.facts(self.id) if self.architecture is not None else capacity.lookup(self.id)
 
     @property
     def names(self) -> list[str]:

@@ -203,12 +203,15 @@ class RayConfig(Section):
         f"{catalog.KUBERAY_CHART['version']}); false: it is already installed. Default: true.",
     )
     cpu: str = Field(
-        "64", pattern=r"^\d+(\.\d+)?m?$", description="CPU request per Ray pod (seed 001: 64). Default: 64."
+        "64",
+        pattern=r"^\d+(\.\d+)?m?$",
+        description="CPU request per Ray pod (vllm-project/production-stack PR #789, "
+        "deployment_on_cloud/oci/rdma/README.md: 64). Default: 64.",
     )
     memory: str = Field(
         "512Gi",
         pattern=r"^\d+(Ki|Mi|Gi|Ti)$",
-        description="Memory request and limit per Ray pod (seed 001: 512Gi). Default: 512Gi.",
+        description="Memory request and limit per Ray pod (production-stack PR #789: 512Gi). Default: 512Gi.",
     )
     nccl_debug: Literal["VERSION", "WARN", "INFO", "TRACE"] = Field(
         "WARN", description="NCCL_DEBUG; INFO shows which transport (NET/IB) NCCL picked. Default: WARN."

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 import typing
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator, model_validator
 
@@ -125,7 +125,7 @@ class ExistingClaimModelStoreConfig(Section):
     download: bool = Field(
         True,
         description="Fill the claim from Hugging Face with the download Job; false when the weights were copied in "
-        "another way (seed 002's loader pod). Default: true.",
+        "another way (e.g. a loader pod). Default: true.",
     )
     download_timeout_minutes: int = Field(
         60, ge=5, le=1440, description="How long `pulumi up` waits for the model download Job. Default: 60."
@@ -435,7 +435,7 @@ class StackConfig(Section):
         section.check_fit(self)
         for pool in pools:
             placement.check_pool(pool, self.demands(pool))
-        capacity.check(self, section)  # sections offering gpu_plan(root, model): will each model fit its GPUs?
+        check_capacity(self, section)  # sections offering gpu_plan(root, model): will each model fit its GPUs?
         return self
 
     @property
@@ -461,17 +461,126 @@ class StackConfig(Section):
 
 
 def stored_weights_gb(m: ModelEntry) -> float | None:
-    """GB a model's published checkpoint takes on disk (what a share must hold): its
-    own size when the catalog or its architecture gives one, else params x the bytes of the format the
-    repo name implies (fp8/int8 1, int4 0.5) or bf16's 2 (online quantization does not shrink the files)."""
-    facts = capacity._facts(m)
+    """GB a model's published checkpoint takes on disk (what a share must hold); None: the model is unknown."""
+    facts = m.facts()
+    return None if facts is None else capacity.stored_weights_gb(m.id, facts)
+
+
+# --------------------------------------------------------------------------------------------
+# The capacity planner (stacks/capacity.py, pure) applied to the stack
+# --------------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class GpuPlanner(Protocol):
+    """What a platform config section offers to be capacity-checked."""
+
+    def gpu_plan(self, root: StackConfig, model: ModelEntry) -> capacity.GpuPlan | None:
+        """The GPUs one of the stack's models gets (on its pool); None when the section cannot tell (then
+        nothing is checked)."""
+        ...
+
+
+def _plan(root: StackConfig, m: ModelEntry, section: object) -> capacity.GpuPlan | None:
+    return section.gpu_plan(root, m) if isinstance(section, GpuPlanner) else None
+
+
+def plan_of(root: StackConfig, m: ModelEntry) -> capacity.GpuPlan | None:
+    """The GPUs a model gets on its pool (None: the platform section cannot tell)."""
+    return _plan(root, m, root.platform_section)
+
+
+def check_capacity(root: StackConfig, section: object) -> None:
+    """Raise ValueError("models[i].<key>: <one line>") when a model cannot run on the GPUs of its pool, or
+    its pod does not get (or the node cannot give) the memory it needs."""
+    for i, m in enumerate(root.models):
+        try:
+            plan = _plan(root, m, section)
+            if plan is not None:
+                capacity.check_gpus(m, plan, m.facts())
+            key, configured = ("ray.memory", root.ray.memory) if root.ray is not None else ("vllm.memory", m.memory)
+            capacity.check_memory(pod_memory(root, m, plan), plan, key, configured)
+        except ValueError as exc:
+            raise ValueError(in_entry(str(exc), i)) from None
+
+
+def in_entry(message: str, index: int) -> str:
+    """The checks name a model's keys `model.<key>` / `vllm.<key>` (the entry's two halves); in the stack
+    config they are `models[<index>].<key>`."""
+    return re.sub(r"\b(?:model|vllm)\.(?=[a-zA-Z])", f"models[{index}].", message)
+
+
+def _pod_gpus(root: StackConfig, m: ModelEntry, plan: capacity.GpuPlan | None) -> int:
+    if root.ray is None:
+        return m.tensor_parallel_size
+    if plan is not None:
+        return plan.gpus_per_node  # a Ray pod holds every GPU of its node
+    if root.existing is not None:  # Ray on existing: its one pool
+        return root.existing.gpu_nodes.gpus_per_node
+    return m.tensor_parallel_size
+
+
+def pod_memory(root: StackConfig, m: ModelEntry, plan: capacity.GpuPlan | None = None) -> capacity.PodMemory:
+    """What one of a model's vLLM pods needs on this stack."""
+    eager = capacity.eager_load(m.extra_args, streamed=root.model_store.kind == "s3")
+    return capacity.pod_memory(m, m.facts(), gpus=_pod_gpus(root, m, plan), shm_gib=m.shm_size_gi, eager=eager)
+
+
+def vllm_memory(root: StackConfig, m: ModelEntry) -> str:
+    """A single-node vLLM pod's memory request and limit: its `memory`, or what it needs."""
+    return m.memory or f"{pod_memory(root, m, plan_of(root, m)).needed_gib}Gi"
+
+
+def headroom(root: StackConfig, m: ModelEntry | None = None) -> str:
+    """One line for the preview summary: a model's weights, GPUs and KV budget on its pool, or why it was
+    not checked (`m`: the stack's first model by default)."""
+    m = m or root.models[0]
+    section = root.platform_section
+    plan = _plan(root, m, section)
+    if plan is None:
+        why = "gives no GPU plan, e.g. GPU memory unknown" if isinstance(section, GpuPlanner) else "has no gpu_plan yet"
+        return f"Capacity: not checked (the {PLATFORM_SECTIONS[root.platform]} config section {why})"
+    facts = m.facts()
     if facts is None:
-        return None
-    if facts.checkpoint_gb is not None:
-        return facts.checkpoint_gb
-    implied = capacity._canonical(m.id.rsplit("/", 1)[-1])[1]
-    per_param = {"fp8": "fp8", "int8": "int8", "int4": "int4"}.get(implied or "", "bf16")
-    return facts.params_b * capacity.BYTES_PER_PARAM[per_param]
+        return (
+            f"Capacity: not checked ({m.id} is not in stacks/catalog/models.yaml; set its architecture "
+            "to have it checked)"
+        )
+    return capacity.headroom(m, plan, facts)
+
+
+def model_lines(root: StackConfig) -> list[str]:
+    """The preview's plan of the models: each model on its pool with its replicas and capacity line, then
+    each pool's fit line (stacks/placement.py)."""
+    lines = []
+    for m in root.models:
+        pool = root.pool_of(m)
+        lora = f", LoRA {', '.join(m.names[1:])}" if m.lora else ""
+        parallel = f"TP {m.tensor_parallel_size}"
+        if root.ray is not None:
+            parallel += f" x PP {root.ray.pipeline_parallel(pool.nodes)}"
+        lines.append(
+            f"Model {m.name} ({m.id}@{m.revision}) on pool {pool.name}: {m.replicas} replica(s) x {parallel}{lora}"
+        )
+        lines.append(f"  {headroom(root, m)}")
+    for pool in root.platform_section.placement_pools(root):
+        lines.append(placement.fit_line(pool, root.demands(pool)))
+    return lines
+
+
+def headroom_lines(raw_config: dict[str, Any]) -> list[str]:
+    """The models' plan for a `config:` block of a Pulumi.<stack>.yaml (empty if it does not parse)."""
+    prefix = f"{PROJECT}:"
+    values = {k.removeprefix(prefix): v for k, v in raw_config.items() if k.startswith(prefix)}
+    # Credentials play no part in the plan, but their presence does (an S3 store needs its keys): each
+    # given secret stands in as a placeholder.
+    secrets = values.pop("secrets", None)
+    if isinstance(secrets, dict):
+        values["secrets"] = {k: "placeholder-0123456789abcdef" for k in secrets}
+    try:
+        return ["", *model_lines(parse(values, {"secrets"} if "secrets" in values else set()))]
+    except ConfigError:
+        return []
 
 
 # platform -> the config section it reads; each section has `check_fit(root)` for cross-section rules.

@@ -211,17 +211,6 @@ def image_reference(value: str) -> str:
     return value
 
 
-_BINARY_SUFFIX = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
-
-
-def quantity_bytes(quantity: str) -> int:
-    """Bytes of a memory quantity in the binary suffixes the config allows (`32Gi`)."""
-    m = re.fullmatch(r"(\d+)(Ki|Mi|Gi|Ti)", quantity)
-    if m is None:
-        raise ValueError(f"{shown(quantity)} is not a memory size such as 32Gi")
-    return int(m.group(1)) * _BINARY_SUFFIX[m.group(2)]
-
-
 # vLLM turns API-key authentication on only for a non-empty key (vllm 0.33.0, vllm/entrypoints/serve/middleware/register.py:
 # `if tokens := [key for key in (args.api_key or [envs.VLLM_API_KEY]) if key]`): an empty key serves
 # without authentication, a short one is guessed. 20 characters of at least 10 different ones is ~80 bits
