@@ -11,6 +11,7 @@ BUILDERS = {
     "oke": "stacks.builders.oke",
     "oke-rdma": "stacks.builders.oke_rdma",
     "existing": "stacks.builders.existing",
+    "oci-data-science": "stacks.builders.ods",
 }
 
 

@@ -15,6 +15,8 @@ from tools.preview import load_stack_config, run_main, stack_names
 
 PROJECT = "llm-serving"
 STACKS = stack_names()
+# Stacks that run vLLM on Kubernetes (every one but an OCI Data Science model deployment's).
+KUBERNETES_STACKS = [s for s in STACKS if load_stack_config(s).get(f"{PROJECT}:platform") != "oci-data-science"]
 
 
 def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

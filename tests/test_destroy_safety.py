@@ -7,6 +7,11 @@
 - OCI RDMA: the ClusterNetwork depends on the InstanceConfiguration it launches from, so destroy
   removes the network first (oracle-terraform-modules/terraform-oci-oke#939).
 - The model store's data survives `pulumi destroy` when `modelStore.retainOnDelete` is set.
+- OCI Data Science (no cluster): the model deployment depends on its model, project, logs and IAM policy,
+  the model on its project, each log on its log group, the policy on its dynamic group; destroy deletes
+  in reverse, so nothing is deleted while something that still exists uses it (a project that holds
+  models, a log group that holds logs, a model a deployment serves, a policy a running deployment needs
+  cannot or should not go first).
 
 The OCI parts look for the resource types and check whatever the plan has, so they bite as stacks land.
 """
@@ -30,6 +35,15 @@ STORE_TYPES = {
 }
 
 
+# Platforms with no Kubernetes cluster at all: nothing to check about cluster providers.
+NO_KUBERNETES = {"oci-data-science"}
+MODEL_DEPLOYMENT = "oci:DataScience/modelDeployment:ModelDeployment"
+
+
+def has_cluster(stack: str) -> bool:
+    return load_stack_config(stack).get("llm-serving:platform") not in NO_KUBERNETES
+
+
 def cluster_providers(run: ProgramRun) -> dict[str, ResourceRecord]:
     """Kubernetes providers created by a cluster component (`llm-serving:<platform>:*Cluster`)."""
     by_urn = run.by_urn()
@@ -42,6 +56,9 @@ def cluster_providers(run: ProgramRun) -> dict[str, ResourceRecord]:
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_kubernetes_resource_uses_the_cluster_provider(stack: str) -> None:
+    if not has_cluster(stack):
+        assert not [r for r in default_run(stack).registered() if r.type.startswith("kubernetes:")]
+        pytest.skip(f"{stack}: no Kubernetes cluster")
     run = default_run(stack)
     providers = cluster_providers(run)
     assert providers, f"{stack}: no Kubernetes provider under a cluster component"
@@ -54,6 +71,8 @@ def test_every_kubernetes_resource_uses_the_cluster_provider(stack: str) -> None
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_cluster_provider_depends_on_the_cluster(stack: str) -> None:
     """Destroy order follows dependencies: objects -> provider -> cluster -> subnets and VCN/VPC."""
+    if not has_cluster(stack):
+        pytest.skip(f"{stack}: no Kubernetes cluster")
     run = default_run(stack)
     by_urn = run.by_urn()
     for provider in cluster_providers(run).values():
@@ -96,3 +115,26 @@ def test_model_store_can_be_kept_across_destroy(stack: str) -> None:
     assert stores and all(r.retain_on_delete is (not committed) for r in stores), (
         f"{stack}: modelStore.retainOnDelete={not committed} does not reach {[r.name for r in stores]}"
     )
+
+
+def _depends_on_type(run: ProgramRun, resource: ResourceRecord, type_token: str) -> bool:
+    by_urn = run.by_urn()
+    return any(by_urn[d].type == type_token for d in resource.dependencies if d in by_urn)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_model_deployment_is_destroyed_before_what_it_uses(stack: str) -> None:
+    run = default_run(stack)
+    deployments = run.of_type(MODEL_DEPLOYMENT)
+    if not deployments:
+        pytest.skip(f"{stack} has no OCI Data Science model deployment")
+    for deployment in deployments:
+        for used in ("oci:DataScience/model:Model", "oci:DataScience/project:Project", "oci:Logging/log:Log",
+                     "oci:Logging/logGroup:LogGroup", "oci:Identity/policy:Policy"):  # fmt: skip
+            assert _depends_on_type(run, deployment, used), f"{stack}: {deployment.name} does not depend on a {used}"
+    for model in run.of_type("oci:DataScience/model:Model"):
+        assert _depends_on_type(run, model, "oci:DataScience/project:Project"), f"{stack}: {model.name}"
+    for log in run.of_type("oci:Logging/log:Log"):
+        assert _depends_on_type(run, log, "oci:Logging/logGroup:LogGroup"), f"{stack}: {log.name}"
+    for policy in run.of_type("oci:Identity/policy:Policy"):
+        assert _depends_on_type(run, policy, "oci:Identity/dynamicGroup:DynamicGroup"), f"{stack}: {policy.name}"

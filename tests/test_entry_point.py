@@ -19,7 +19,7 @@ import yaml
 
 from components.workloads.entry_point import door_keys_conf
 from stacks import catalog
-from tests.harness import STACKS, containers, default_run, env_of, k8s_object, k8s_objects
+from tests.harness import KUBERNETES_STACKS, containers, default_run, env_of, k8s_object, k8s_objects
 from tests.loopback import free_port, localize_nginx, start_nginx
 
 ROUTES = yaml.safe_load((Path(__file__).parent / "data" / "vllm-routes.yaml").read_text())
@@ -234,13 +234,13 @@ def test_streaming_responses_are_not_buffered(proxy):
     assert first == b"data: one\n" and b"data: two" in rest
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_every_stack_generates_the_same_door_config(stack):
     # The door the plan runs is the one tested above, on every stack.
     assert _plan_config(stack) == _plan_config("doks")
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_only_the_entry_point_is_exposed(stack):
     run = default_run(stack)
     services = {o["metadata"]["name"]: o["spec"] for o in k8s_objects(run) if o["kind"] == "Service"}
@@ -255,7 +255,7 @@ def test_only_the_entry_point_is_exposed(stack):
             assert rule["matches"] == [{"path": {"type": "PathPrefix", "value": "/v1"}}]
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_vllm_reads_its_api_key_from_the_secret_on_every_stack(stack):
     run = default_run(stack)
     servers = [

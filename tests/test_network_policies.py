@@ -8,7 +8,16 @@ from typing import Any
 
 import pytest
 
-from tests.harness import STACKS, config_error, default_run, k8s_object, k8s_objects, preview, serving_namespace
+from tests.harness import (
+    KUBERNETES_STACKS,
+    STACKS,
+    config_error,
+    default_run,
+    k8s_object,
+    k8s_objects,
+    preview,
+    serving_namespace,
+)
 
 
 def _matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
@@ -83,7 +92,7 @@ def _entry_labels(run) -> dict[str, str]:
     return _pod_labels(k8s_object(run, "Deployment", "vllm-entry"))
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_vllm_port_only_from_the_entry_point_and_the_namespaces_own_pods(stack):
     run = default_run(stack)
     ns, vllm = _namespace(run), _server_labels(run)
@@ -95,7 +104,7 @@ def test_vllm_port_only_from_the_entry_point_and_the_namespaces_own_pods(stack):
     assert not allowed(run, ns, _entry_labels(run), vllm, 9999), "only vLLM's port"
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_default_deny_and_the_entry_point_open_on_its_port_only(stack):
     run = default_run(stack)
     ns, entry = _namespace(run), _entry_labels(run)

@@ -9,7 +9,7 @@ import pytest
 from stacks import capacity
 from stacks.config import stack as config
 from stacks.config.stack import parse
-from tests.harness import STACKS, config_error, containers, default_run, k8s_objects, preview
+from tests.harness import KUBERNETES_STACKS, config_error, containers, default_run, k8s_objects, preview
 from tools.preview import load_stack_config
 
 H100X8_70B = {
@@ -91,7 +91,7 @@ def test_node_reservation_leaves_less_than_the_node_and_grows_with_it():
     assert capacity.reserved_gib(1920) > capacity.reserved_gib(240)
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_every_stack_gives_its_gpu_pods_what_they_need(stack):
     root = parsed(stack)
     model = root.models[0]

@@ -10,7 +10,7 @@ import pytest
 from pulumi_policy import EnforcementLevel
 
 from policy import policies as p
-from tests.harness import STACKS, default_run
+from tests.harness import KUBERNETES_STACKS, STACKS, default_run
 
 
 def violations(validate: Any, resource_type: str, props: dict[str, Any]) -> list[str]:
@@ -335,7 +335,7 @@ def _mandatory(policy: Any) -> bool:
     return policy.enforcement_level == EnforcementLevel.MANDATORY
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_stack_plan_passes_mandatory_policies(stack: str) -> None:
     run = default_run(stack)
     resources = [r for r in run.registered() if r.custom]

@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from tests.harness import STACKS, preview
+from tests.harness import KUBERNETES_STACKS, preview
 from tools import manifests
 
 KNOWN = {"apiKey": "sk-known-api-key-123456", "hfToken": "hf_known_token_abcdef"}
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_known_secret_values_never_appear_in_the_plan_or_manifests(stack, tmp_path):
     run = preview(stack, secrets={"secrets": KNOWN})
     assert run.error is None, run.error
@@ -25,7 +25,7 @@ def test_known_secret_values_never_appear_in_the_plan_or_manifests(stack, tmp_pa
     assert "[secret]" in plan
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_generated_api_key_and_kubeconfig_are_secret_outputs(stack):
     run = preview(stack)
     assert run.outputs["apiKey"] == "[secret]"

@@ -46,6 +46,8 @@ STATEFUL_SUFFIXES = (
     "ContainerEngine/cluster:Cluster", "ContainerEngine/nodePool:NodePool", ":Vcn", ":Subnet",
     ":FileSystem", ":MountTarget", ":Export", ":Bucket", ":ClusterNetwork", ":ComputeCluster",  # OCI
     ":PersistentVolume", ":PersistentVolumeClaim",  # Kubernetes
+    # OCI Data Science: the invoke URL carries the deployment's OCID; its project holds it.
+    "DataScience/modelDeployment:ModelDeployment", "DataScience/project:Project",
 )  # fmt: skip
 
 

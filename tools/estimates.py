@@ -40,6 +40,7 @@ OCI_INSTANCE_CONFIGURATION = "oci:Core/instanceConfiguration:InstanceConfigurati
 OCI_INSTANCE = "oci:Core/instance:Instance"
 OCI_FILE_SYSTEM = "oci:FileStorage/fileSystem:FileSystem"
 OCI_BUCKET = "oci:ObjectStorage/bucket:Bucket"
+OCI_MODEL_DEPLOYMENT = "oci:DataScience/modelDeployment:ModelDeployment"
 K8S_GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 K8S_SERVICE = "kubernetes:core/v1:Service"
 K8S_JOB = "kubernetes:batch/v1:Job"
@@ -213,6 +214,15 @@ def _cost_lines(run: ProgramRun) -> Iterator[CostLine]:
             yield _compute_line(r, i.get("shape"), 1, "", platform)
         elif r.type == OCI_FILE_SYSTEM:
             yield CostLine(r.name, "File Storage file system", 0, "GB", note="billed on GB stored")
+        elif r.type == OCI_MODEL_DEPLOYMENT:
+            # Data Science bills a deployment's instances as the shape's compute (prices.yaml not_found:
+            # no list price for OCI GPU shapes), times the instance count.
+            model = lookup(i, "modelDeploymentConfigurationDetails.modelConfigurationDetails") or {}
+            shape = lookup(model, "instanceConfiguration.instanceShapeName")
+            count = int(lookup(model, "scalingPolicy.instanceCount") or 1)
+            mbps = lookup(model, "bandwidthMbps")
+            note = f"model deployment instances; load balancer {mbps} Mbps" if mbps else "model deployment instances"
+            yield _compute_line(r, shape, count, note, platform)
         elif r.type == OCI_BUCKET:
             yield CostLine(r.name, "Object Storage bucket", 0, "GB", note="billed on GB stored")
         elif r.type == K8S_GATEWAY or (r.type == K8S_SERVICE and lookup(i, "spec.type") == "LoadBalancer"):

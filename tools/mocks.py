@@ -9,8 +9,9 @@ from __future__ import annotations
 from tools.mocks_base import MockBase
 from tools.mocks_do import DigitalOceanMocks, RandomMocks
 from tools.mocks_oci import OciMocks
+from tools.mocks_oci_ods import OciDataScienceMocks
 from tools.mocks_oci_rdma import OciRdmaMocks
 
 
-class CloudMocks(DigitalOceanMocks, OciMocks, OciRdmaMocks, RandomMocks, MockBase):
+class CloudMocks(DigitalOceanMocks, OciMocks, OciRdmaMocks, OciDataScienceMocks, RandomMocks, MockBase):
     pass

@@ -99,6 +99,13 @@ OCI_CPU_FLEX_SHAPES: dict[str, list[int] | None] = {
 OCI_CPU_FIXED_SHAPES: list[str] = list(_oci["cpu_shapes"]["fixed"])
 OCI_ARM_SHAPES: list[str] = list(_oci["cpu_shapes"]["arm"])
 
+# OCI Data Science model deployments (oci-data-science): the GPU shapes the service offers, the BYOC contract.
+_data_science = _load("data_science.yaml")
+DATA_SCIENCE_GPU_SHAPES: tuple[str, ...] = tuple(_data_science["model_deployment_gpu_shapes"])
+DATA_SCIENCE_MODEL_MOUNT: str = _data_science["byoc"]["model_mount"]
+DATA_SCIENCE_PORT: int = _data_science["byoc"]["port"]
+DATA_SCIENCE_RESERVED_PORTS: tuple[int, ...] = tuple(_data_science["byoc"]["reserved_ports"])
+
 
 def ocir_host(region: str) -> str:
     return f"{OCI_REGION_KEYS[region]}.ocir.io"

@@ -14,6 +14,7 @@ import typing
 from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_snake
 
 from stacks import capacity, catalog, placement
 from stacks.config.base import (
@@ -32,6 +33,7 @@ from stacks.config.internet import check_internet_opt_in
 from stacks.config.keys import ApiKeys, bearer_key
 from stacks.config.models import ModelEntry, check_models, old_keys_error
 from stacks.config.observability import ObservabilityConfig
+from stacks.config.ods import DataScienceConfig
 from stacks.config.oke import OkeConfig
 from stacks.config.pools import named_pools, pool_named
 from stacks.config.rdma import RayConfig, RdmaConfig, S3ModelStoreConfig
@@ -327,9 +329,10 @@ def _minor(version: str) -> tuple[int, ...]:
 
 
 class StackConfig(Section):
-    platform: Literal["doks", "oke", "oke-rdma", "existing"] = Field(
+    platform: Literal["doks", "oke", "oke-rdma", "existing", "oci-data-science"] = Field(
         description="Which cloud this stack builds: doks, oke, oke-rdma (oke plus multi-node RDMA GPU workers), "
-        "or existing (no cloud: a Kubernetes cluster you already run)."
+        "existing (no cloud: a Kubernetes cluster you already run), or oci-data-science (no cluster: an OCI Data "
+        "Science model deployment)."
     )
     name: DnsLabel = Field("vllm", description="Prefix for every cloud resource name. Default: vllm.")
     namespace: Annotated[DnsLabel, AfterValidator(workload_namespace)] = Field(
@@ -345,6 +348,9 @@ class StackConfig(Section):
     )
     existing: ExistingClusterConfig | None = Field(
         None, description="A Kubernetes cluster you already run (platform existing)."
+    )
+    data_science: DataScienceConfig | None = Field(
+        None, description="An OCI Data Science model deployment (platform oci-data-science)."
     )
     models: list[ModelEntry] = Field(
         default_factory=lambda: [ModelEntry()],  # type: ignore[call-arg]
@@ -416,7 +422,7 @@ class StackConfig(Section):
         known = {m.directory: (m.id, stored_weights_gb(m)) for m in self.models}
         sized = [(model_id, gb) for model_id, gb in known.values() if gb is not None]
         store = self.model_store
-        if not sized:
+        if not sized or self.platform == "oci-data-science":  # no model store: the weights' bucket exists
             return self
         weights = sum(gb for _, gb in sized)
         needed = math.ceil(weights * 1.05)  # the files plus the downloader's metadata and tokenizer files
@@ -440,7 +446,7 @@ class StackConfig(Section):
 
     @property
     def platform_section(self) -> Any:
-        return getattr(self, PLATFORM_SECTIONS[self.platform])
+        return getattr(self, to_snake(PLATFORM_SECTIONS[self.platform]))  # dataScience -> data_science
 
     def pool_of(self, model: ModelEntry) -> placement.Pool:
         """The GPU pool a model runs on."""
@@ -594,6 +600,7 @@ MODEL_STORE_KINDS: dict[str, tuple[str, ...]] = {"doks": ("nfs",), "oke": ("nfs"
 PLATFORM_SECTIONS["existing"] = "existing"
 # Sections a platform reads only when given (existing: `ray` makes it multi-node).
 PLATFORM_MAY_READ: dict[str, tuple[str, ...]] = {"existing": ("ray",)}
+PLATFORM_SECTIONS["oci-data-science"] = "dataScience"
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,166 @@
+"""Config section of the `oci-data-science` platform (`dataScience`): vLLM as an OCI Data Science model
+deployment, no Kubernetes. The engine settings stay in the shared `model` and `vllm` sections
+(`vllm.replicas` is the deployment's instance count, `vllm.image` its OCIR image)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import AfterValidator, Field, model_validator
+
+from stacks import catalog
+from stacks.config.base import DnsLabel, Section, ocid_validator
+from stacks.config.oke import CompartmentOcid
+
+if TYPE_CHECKING:
+    from stacks.capacity import GpuPlan
+    from stacks.config.stack import StackConfig
+
+TenancyOcid = Annotated[str, AfterValidator(ocid_validator("tenancy"))]
+# The committed stack file carries obviously fake, format-valid OCIDs: every user sets their own.
+PLACEHOLDER_TENANCY = "ocid1.tenancy.oc1..aaaaaaaareplacewithyourtenancyocid0000000000000000000000000000"
+# An OCIR image: <region key>.ocir.io/<tenancy namespace>/<repository>:<tag>[@sha256:<digest>]; the model
+# deployment API takes exactly these two forms (pulumi_oci 5.5.0 datascience ModelDeployment
+# environment_configuration_details.image: "Acceptable format: <region>.ocir.io/<registry>/<image>:<tag>
+# <region>.ocir.io/<registry>/<image>:<tag>@digest").
+OCIR_IMAGE = re.compile(
+    r"(?P<host>[a-z0-9-]+\.ocir\.io)/(?P<namespace>[a-z0-9-]+)/[^:@]+:[\w][\w.-]*(@sha256:[0-9a-f]{64})?"
+)
+# Bucket names: letters, digits, dashes, underscores and periods, up to 256 characters (Oracle,
+# "Object Storage Buckets"); the RDMA stack's S3 rules are stricter, and a bucket it filled passes these.
+BUCKET = r"^[A-Za-z0-9._-]{1,256}$"
+
+
+class DataScienceWeights(Section):
+    bucket: str = Field(
+        pattern=BUCKET,
+        description="Object Storage bucket that holds the weights, versioning Enabled (a model by reference lists "
+        "each object's version). The stack does not create or fill it: upload first (docs/oci-data-science.md), "
+        "or point at the bucket the oci-h100-rdma stack filled. Required.",
+    )
+    namespace: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9]+$",
+        description="The tenancy's Object Storage namespace (`oci os ns get`). Default: looked up.",
+    )
+    prefix: str | None = Field(
+        None,
+        pattern=r"^[^/\s][^\s]*[^/\s]$",
+        description="Object name prefix of the model's files, without the trailing slash. Default: "
+        "<org>--<name>/<revision> of model.id and model.revision, the layout the oci-h100-rdma stack's upload Job "
+        "writes.",
+    )
+    compartment_id: CompartmentOcid | None = Field(
+        None, description="Compartment of the bucket (IAM reads objects there). Default: dataScience.compartmentId."
+    )
+
+
+class DataScienceIam(Section):
+    create: bool = Field(
+        True,
+        description="Create the dynamic group of this compartment's model deployments and the policy that lets them "
+        "pull the image from OCIR, read the weights and write logs. false: an administrator creates them; the "
+        "statements are the stack output `dataSciencePolicyStatements`. Default: true.",
+    )
+    tenancy_id: TenancyOcid | None = Field(
+        None,
+        description="Tenancy OCID: dynamic groups and the policy live in the root compartment. Required to create IAM.",
+    )
+    home_region: str | None = Field(
+        None, description="The tenancy's home region, where IAM is changed. Default: dataScience.region."
+    )
+    dynamic_group_name: DnsLabel | None = Field(
+        None, description="Dynamic group of the model deployments. Default: <name>-model-deployments."
+    )
+    repository_compartment_id: CompartmentOcid | None = Field(
+        None, description="Compartment of the OCIR repository of vllm.image. Default: dataScience.compartmentId."
+    )
+
+
+class DataScienceConfig(Section):
+    compartment_id: CompartmentOcid = Field(
+        description="Compartment of the project, model, deployment and logs. Required."
+    )
+    region: str = Field("us-ashburn-1", description="OCI region of the deployment. Default: us-ashburn-1.")
+    shape: str = Field(
+        "VM.GPU.A10.1",
+        description=f"GPU shape of each instance; one of {', '.join(catalog.DATA_SCIENCE_GPU_SHAPES)} (the GPU shapes "
+        "OCI Data Science model deployments offer). Default: VM.GPU.A10.1.",
+    )
+    bandwidth_mbps: int = Field(
+        10, ge=10, le=8000, description="Load balancer bandwidth of the deployment in Mbps (minimum). Default: 10."
+    )
+    maximum_bandwidth_mbps: int | None = Field(
+        None, ge=10, le=8000, description="Load balancer bandwidth ceiling in Mbps. Default: the service's."
+    )
+    log_retention_days: int = Field(
+        30,
+        ge=30,
+        le=180,
+        multiple_of=30,
+        description="Retention of the access and predict logs: 30-day steps up to 180 (OCI Logging). Default: 30.",
+    )
+    weights: DataScienceWeights
+    iam: DataScienceIam = Field(default_factory=DataScienceIam)  # type: ignore[arg-type]
+
+    @model_validator(mode="after")
+    def _known_shape_and_region(self) -> DataScienceConfig:
+        offered = catalog.DATA_SCIENCE_GPU_SHAPES
+        if self.shape not in offered:
+            same = catalog.case_match(self.shape, offered)
+            hint = f"did you mean {same!r}?" if same else f"use one of {', '.join(offered)}"
+            raise ValueError(
+                f"shape: {self.shape!r} is not a GPU shape OCI Data Science model deployments offer; {hint}"
+            )
+        for key, region in [("region", self.region), ("iam.homeRegion", self.iam.home_region)]:
+            if region is not None and region not in catalog.OCI_REGION_KEYS:
+                raise ValueError(f"{key}: unknown OCI region {region!r}")
+        if self.maximum_bandwidth_mbps is not None and self.maximum_bandwidth_mbps < self.bandwidth_mbps:
+            raise ValueError(
+                f"maximumBandwidthMbps: {self.maximum_bandwidth_mbps} is below bandwidthMbps {self.bandwidth_mbps}"
+            )
+        if self.iam.create and self.iam.tenancy_id is None:
+            raise ValueError("iam.tenancyId: creating the dynamic group and policy needs the tenancy OCID")
+        return self
+
+    def weights_prefix(self, root: StackConfig) -> str:
+        return self.weights.prefix or root.model.directory
+
+    def check_fit(self, root: StackConfig) -> None:
+        """Keys other sections hold that a model deployment has no use for are refused, not ignored."""
+        unused = {
+            "endpoint": "a model deployment has its own HTTPS endpoint (the output invokeUrl)",
+            "modelStore": "the weights come from dataScience.weights",
+        }
+        for field, key in (("endpoint", "endpoint"), ("model_store", "modelStore")):
+            if field in root.model_fields_set:
+                raise ValueError(f"{key}: platform oci-data-science does not read it; {unused[key]}")
+        for field, key in (("cpu", "cpu"), ("memory", "memory"), ("termination_grace_period_seconds",
+                                                                     "terminationGracePeriodSeconds")):  # fmt: skip
+            if field in root.vllm.model_fields_set:
+                raise ValueError(f"vllm.{key}: a model deployment instance gets the whole {self.shape}; remove it")
+        for field, key in (("api_key", "apiKey"), ("hf_token", "hfToken"), ("ocir_auth_token", "ocirAuthToken"),
+                           ("kubeconfig", "kubeconfig"), ("s3_access_key_id", "s3AccessKeyId"),
+                           ("s3_secret_access_key", "s3SecretAccessKey")):  # fmt: skip
+            if getattr(root.secrets, field) is not None:
+                raise ValueError(
+                    f"secrets.{key}: platform oci-data-science uses no secret: clients sign each request with OCI IAM, "
+                    "the deployment pulls the image and reads the bucket as its resource principal; remove it"
+                )
+        m = OCIR_IMAGE.fullmatch(root.vllm.image)
+        if m is None:
+            raise ValueError(
+                f"vllm.image: OCI Data Science runs images from OCIR only; copy {catalog.VLLM_IMAGE} to "
+                f"{catalog.ocir_host(self.region)}/<tenancy namespace>/vllm-openai:{catalog.VLLM_IMAGE.rsplit(':', 1)[1]} "
+                "and set that (a :tag, optionally @sha256:<digest>)"
+            )
+
+    def gpu_plan(self, root: StackConfig) -> GpuPlan:
+        from stacks.capacity import GpuPlan
+
+        return GpuPlan.from_shape(
+            catalog.OCI_GPU_SHAPES[self.shape], root.vllm.replicas, root.vllm.tensor_parallel_size,
+            shape_key="dataScience.shape", nodes_key="vllm.replicas",
+            other_shapes=tuple(catalog.OCI_GPU_SHAPES[s] for s in catalog.DATA_SCIENCE_GPU_SHAPES),
+        )  # fmt: skip
