@@ -335,7 +335,7 @@ def _mandatory(policy: Any) -> bool:
     return policy.enforcement_level == EnforcementLevel.MANDATORY
 
 
-@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+@pytest.mark.parametrize("stack", STACKS)
 def test_stack_plan_passes_mandatory_policies(stack: str) -> None:
     run = default_run(stack)
     resources = [r for r in run.registered() if r.custom]
@@ -393,7 +393,7 @@ def test_vllm_started_from_a_config_map_script_is_checked() -> None:
     assert _script_violations(_ray_head("8", probe=True)) == []
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_policies_see_the_stack_workload(stack: str) -> None:
     """The plan has what the workload policies look at, so passing them is not vacuous."""
     run = default_run(stack)

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 WORKFLOWS = REPO / ".github" / "workflows"
 PREVIEW, DEPLOY = WORKFLOWS / "preview.yml", WORKFLOWS / "deploy.yml"
 PULUMI_ACTION = "pulumi/actions@"
-REAL_STACKS = {"oci-a10", "oci-h100-rdma", "doks"}
+REAL_STACKS = {"oci-a10", "oci-h100-rdma", "doks", "oci-data-science"}
 
 
 def check_jsonschema(*files: Path) -> subprocess.CompletedProcess[str]:
