@@ -223,6 +223,7 @@ BAD_INPUT = [
     ({"dataScience": {"iam": {"tenancyId": None}}}, "dataScience.iam.tenancyId", "needs the tenancy OCID"),
     ({"dataScience": {"region": "us-phoenix-1"}}, "oci:region", "set both to the same region"),
     ({"endpoint": {"kind": "clusterIP"}}, "endpoint", "does not read it"),
+    ({"observability": {"install": True}}, "observability", "no cluster to scrape"),
 ]  # fmt: skip
 
 

@@ -132,8 +132,9 @@ class DataScienceConfig(Section):
         unused = {
             "endpoint": "a model deployment has its own HTTPS endpoint (the output invokeUrl)",
             "modelStore": "the weights come from dataScience.weights",
+            "observability": "there is no cluster to scrape; the deployment's metrics are in OCI Monitoring",
         }
-        for field, key in (("endpoint", "endpoint"), ("model_store", "modelStore")):
+        for field, key in (("endpoint", "endpoint"), ("model_store", "modelStore"), ("observability", "observability")):
             if field in root.model_fields_set:
                 raise ValueError(f"{key}: platform oci-data-science does not read it; {unused[key]}")
         for field, key in (("cpu", "cpu"), ("memory", "memory"), ("termination_grace_period_seconds",
