@@ -15,13 +15,20 @@ import pytest
 import yaml
 
 from stacks.errors import ConfigError
-from tests.harness import default_run, preview, stack_config
+from tests.harness import default_run, load_stack_config, merge, preview, stack_config
 from tools import diff, force_new, mocks_oci
 from tools.diff import CREATE, DELETE, REPLACE, UPDATE, Change
 from tools.engine import ProgramRun, ResourceRecord
 
 IMAGE_BUMP = "vllm/vllm-openai:v0.11.0"  # any other pinned tag: only the Deployment/RayCluster may change
 REVISION = "0123456789abcdef0123456789abcdef01234567"
+
+
+def ods_model(**changes: Any) -> list[dict[str, Any]]:
+    """The oci-data-science stack's one model entry with `changes` merged in."""
+    (entry,) = load_stack_config("oci-data-science")["llm-serving:models"]
+    return [merge(entry, changes)]
+
 
 # stack -> change -> (config overrides, a resource type suffix the change must touch)
 EVERYDAY: dict[str, dict[str, tuple[dict[str, Any], str]]] = {
@@ -67,10 +74,13 @@ EVERYDAY: dict[str, dict[str, tuple[dict[str, Any], str]]] = {
         ),
     },
     "oci-data-science": {
-        "serve Qwen2.5-0.5B": ({"model": {"id": "Qwen/Qwen2.5-0.5B-Instruct", "architecture": None}}, ":Model"),
-        "vllm image bump": ({"vllm": {"image": "iad.ocir.io/axofflinens01/vllm-openai:v0.11.0"}}, ":ModelDeployment"),
-        "instances +1": ({"vllm": {"replicas": 2}}, ":ModelDeployment"),
-        "context length": ({"vllm": {"maxModelLen": 8192}}, ":ModelDeployment"),
+        "serve Qwen2.5-0.5B": ({"models": ods_model(id="Qwen/Qwen2.5-0.5B-Instruct", architecture=None)}, ":Model"),
+        "vllm image bump": (
+            {"models": ods_model(image="iad.ocir.io/axofflinens01/vllm-openai:v0.11.0")},
+            ":ModelDeployment",
+        ),
+        "instances +1": ({"models": ods_model(replicas=2)}, ":ModelDeployment"),
+        "context length": ({"models": ods_model(maxModelLen=8192)}, ":ModelDeployment"),
         "bandwidth": ({"dataScience": {"bandwidthMbps": 100}}, ":ModelDeployment"),
     },
     "existing-cluster": {

@@ -13,13 +13,19 @@ import yaml
 
 from components.oci_datascience.artifact import ObjectVersion, StoredObject, model_description, pin_versions
 from components.oci_datascience.deployment import contract_problem, split_image
-from tests.harness import config_error, default_run, one, preview
+from tests.harness import config_error, default_run, load_stack_config, merge, one, preview
 from tools import estimates
 from tools.mocks_oci_ods import MODEL_FILES
 
 STACK = "oci-data-science"
 REPO = Path(__file__).resolve().parent.parent
 PREFIX = "Qwen--Qwen2.5-7B-Instruct/main"
+
+
+def model(**changes: Any) -> list[dict[str, Any]]:
+    """`models` override: the committed single entry with `changes` merged in (None deletes a key)."""
+    (entry,) = load_stack_config(STACK)["llm-serving:models"]
+    return [merge(entry, changes)]
 
 
 def deployment_config(run=None) -> dict[str, Any]:
@@ -79,9 +85,9 @@ def test_shape_instances_bandwidth_and_logs():
     assert run.outputs["logGroupId"].startswith("ocid1.loggroup.") and group.inputs["displayName"]
 
 
-def test_instances_follow_vllm_replicas_and_a_digest_pins_the_image():
+def test_instances_follow_the_models_replicas_and_a_digest_pins_the_image():
     digest = "sha256:" + "a" * 64
-    run = preview(STACK, vllm={"replicas": 2, "image": f"iad.ocir.io/axofflinens01/vllm-openai:v0.33.0@{digest}"})
+    run = preview(STACK, models=model(replicas=2, image=f"iad.ocir.io/axofflinens01/vllm-openai:v0.33.0@{digest}"))
     assert run.error is None, run.error
     assert deployment_config(run)["modelConfigurationDetails"]["scalingPolicy"]["instanceCount"] == 2
     assert container(run)["image"] == "iad.ocir.io/axofflinens01/vllm-openai:v0.33.0"
@@ -207,13 +213,14 @@ BAD_INPUT = [
     ({"dataScience": {"shape": "vm.gpu.a10.1"}}, "dataScience.shape", "did you mean 'VM.GPU.A10.1'"),
     # In Oracle's list, but the service does not offer it to the (mock) compartment.
     ({"dataScience": {"shape": "BM.GPU.H200.8"}}, "dataScience.shape", "not offered to model deployments"),
-    ({"vllm": {"image": "vllm/vllm-openai:v0.33.0"}}, "vllm.image", "from OCIR only"),
-    ({"vllm": {"tensorParallelSize": 2}}, "vllm.tensorParallelSize", "1 GPU(s) per VM.GPU.A10.1"),
+    ({"models": model(image="vllm/vllm-openai:v0.33.0")}, "models[0].image", "from OCIR only"),
+    ({"models": model(tensorParallelSize=2)}, "models[0].tensorParallelSize", "VM.GPU.A10.1"),
+    ({"models": model() + model(id="Qwen/Qwen2.5-0.5B-Instruct", architecture=None)}, "models", "serves one model"),
     # The fit check: 145 GB of weights on one 24 GB A10, with the shapes that would hold it.
-    ({"model": {"id": "Qwen/Qwen2.5-72B-Instruct", "architecture": None}}, "model.id",
-     "dataScience.shape=BM.GPU.H100.8 + vllm.tensorParallelSize=2"),
-    ({"vllm": {"extraArgs": ["--chat-template=" + "x" * 2100]}}, "vllm.extraArgs", "less than 2048"),
-    ({"vllm": {"memory": "64Gi"}}, "vllm.memory", "gets the whole VM.GPU.A10.1"),
+    ({"models": model(id="Qwen/Qwen2.5-72B-Instruct", architecture=None)}, "models[0].id",
+     "dataScience.shape=BM.GPU.H100.8"),
+    ({"models": model(extraArgs=["--chat-template=" + "x" * 2100])}, "models[0].extraArgs", "less than 2048"),
+    ({"models": model(memory="64Gi")}, "models[0].memory", "gets the whole VM.GPU.A10.1"),
     ({"dataScience": {"weights": {"bucket": "no-such-bucket"}}}, "dataScience.weights.bucket", "was not found"),
     ({"dataScience": {"weights": {"bucket": "vllm-models-unversioned"}}}, "dataScience.weights.bucket",
      "versioning Disabled"),

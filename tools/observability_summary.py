@@ -58,6 +58,8 @@ def dashboard_lines(run: ProgramRun) -> list[str]:
 
 def summary_lines(run: ProgramRun) -> list[str]:
     body = scrape_lines(run) + alert_lines(run) + dashboard_lines(run)
+    if not body and run.of_type("oci:DataScience/modelDeployment:ModelDeployment"):
+        return ["", "Observability: OCI Monitoring and the deployment's access and predict logs (no cluster to scrape)"]
     if not body:
         return ["", "Observability: off (no Prometheus Operator: set observability.install: true, or "
                     "observability.prometheusOperator: true where one runs)"]  # fmt: skip

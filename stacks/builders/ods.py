@@ -108,7 +108,7 @@ def describe_weights(cfg: StackConfig, ds: DataScienceConfig, namespace: str) ->
         raise ConfigError(
             f"{PROJECT}:dataScience.weights.prefix",
             f"no objects under oci://{bucket}@{namespace}/{prefix}/; upload the weights first: "
-            + upload_command(cfg.model.id, cfg.model.revision, bucket, namespace, prefix),
+            + upload_command(cfg.models[0].id, cfg.models[0].revision, bucket, namespace, prefix),
         )
     try:
         return model_description(namespace, bucket, prefix, objects, pinned)
@@ -139,8 +139,8 @@ def predict_example(url: str, served_model_name: str) -> str:
 
 
 def build(cfg: StackConfig) -> None:
-    assert cfg.data_science is not None  # config validation
-    ds, v = cfg.data_science, cfg.vllm
+    assert cfg.data_science is not None and len(cfg.models) == 1  # config validation
+    ds, v = cfg.data_science, cfg.models[0]
     provider_region = pulumi.Config("oci").get("region")
     if provider_region != ds.region:
         raise ConfigError(
@@ -160,14 +160,14 @@ def build(cfg: StackConfig) -> None:
     # Before the first resource: what the service, the bucket and the container contract accept.
     prefix = ds.weights_prefix(cfg)
     command = vllm_command(
-        f"{catalog.DATA_SCIENCE_MODEL_MOUNT}/{prefix}", cfg.model.name, catalog.DATA_SCIENCE_PORT,
+        f"{catalog.DATA_SCIENCE_MODEL_MOUNT}/{prefix}", v.name, catalog.DATA_SCIENCE_PORT,
         tensor_parallel_size=v.tensor_parallel_size, max_model_len=v.max_model_len,
         gpu_memory_utilization=v.gpu_memory_utilization, dtype=v.dtype, quantization=v.quantization,
         extra_args=list(v.extra_args),
     )  # fmt: skip
     environment = container_environment(v.shm_size_gi)
     if problem := contract_problem(ENTRYPOINT, command, environment):
-        raise ConfigError(f"{PROJECT}:vllm.extraArgs", problem)
+        raise ConfigError(f"{PROJECT}:models[0].extraArgs", problem)
     check_shape(ds)
     namespace = ds.weights.namespace or oci.objectstorage.get_namespace(compartment_id=ds.compartment_id).namespace
     description = describe_weights(cfg, ds, namespace)
@@ -199,7 +199,7 @@ def build(cfg: StackConfig) -> None:
         ReferencedModelArgs(
             compartment_id=ds.compartment_id,
             project_id=project.project_id,
-            display_name=f"{cfg.model.id}@{cfg.model.revision}",
+            display_name=f"{v.id}@{v.revision}",
             artifact_path=artifact_path,
             artifact_size=artifact_size,
             artifact_location=location,
@@ -230,11 +230,11 @@ def build(cfg: StackConfig) -> None:
         ),
     )
     pulumi.export("invokeUrl", deployment.url.apply(lambda url: f"{url}/predict"))
-    pulumi.export("predictExample", deployment.url.apply(lambda url: predict_example(url, cfg.model.name)))
+    pulumi.export("predictExample", deployment.url.apply(lambda url: predict_example(url, v.name)))
     pulumi.export("predictRoute", f"/predict -> vLLM {PREDICT_ENDPOINT} (OpenAI chat completions)")
-    pulumi.export("servedModelName", cfg.model.name)
+    pulumi.export("servedModelName", v.name)
     pulumi.export("modelDeploymentId", deployment.deployment_id)
-    pulumi.export("modelId", cfg.model.id)
+    pulumi.export("modelId", v.id)
     pulumi.export("dataScienceModelId", model.model_id)
     pulumi.export("modelArtifactLocation", location)
     pulumi.export("logGroupId", deployment.log_group_id)

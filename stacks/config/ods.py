@@ -1,6 +1,6 @@
 """Config section of the `oci-data-science` platform (`dataScience`): vLLM as an OCI Data Science model
-deployment, no Kubernetes. The engine settings stay in the shared `model` and `vllm` sections
-(`vllm.replicas` is the deployment's instance count, `vllm.image` its OCIR image)."""
+deployment, no Kubernetes. The engine settings stay in the shared `models` list (one entry)
+(`models[0].replicas` is the deployment's instance count, `models[0].image` its OCIR image)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ from pydantic import AfterValidator, Field, model_validator
 from stacks import catalog
 from stacks.config.base import DnsLabel, Section, ocid_validator
 from stacks.config.oke import CompartmentOcid
+from stacks.config.pools import DEFAULT_POOL
+from stacks.placement import Pool
 
 if TYPE_CHECKING:
     from stacks.capacity import GpuPlan
+    from stacks.config.models import ModelEntry
     from stacks.config.stack import StackConfig
 
 TenancyOcid = Annotated[str, AfterValidator(ocid_validator("tenancy"))]
@@ -48,7 +51,7 @@ class DataScienceWeights(Section):
         None,
         pattern=r"^[^/\s][^\s]*[^/\s]$",
         description="Object name prefix of the model's files, without the trailing slash. Default: "
-        "<org>--<name>/<revision> of model.id and model.revision, the layout the oci-h100-rdma stack's upload Job "
+        "<org>--<name>/<revision> of models[0].id and .revision, the layout the oci-h100-rdma stack's upload Job "
         "writes.",
     )
     compartment_id: CompartmentOcid | None = Field(
@@ -125,10 +128,15 @@ class DataScienceConfig(Section):
         return self
 
     def weights_prefix(self, root: StackConfig) -> str:
-        return self.weights.prefix or root.model.directory
+        return self.weights.prefix or root.models[0].directory
 
     def check_fit(self, root: StackConfig) -> None:
-        """Keys other sections hold that a model deployment has no use for are refused, not ignored."""
+        """One model, and keys other sections hold that a model deployment has no use for are refused, not ignored."""
+        if len(root.models) != 1:
+            raise ValueError(
+                f"models: a model deployment serves one model (got {len(root.models)}); use one stack per model"
+            )
+        m = root.models[0]
         unused = {
             "endpoint": "a model deployment has its own HTTPS endpoint (the output invokeUrl)",
             "modelStore": "the weights come from dataScience.weights",
@@ -139,29 +147,42 @@ class DataScienceConfig(Section):
                 raise ValueError(f"{key}: platform oci-data-science does not read it; {unused[key]}")
         for field, key in (("cpu", "cpu"), ("memory", "memory"), ("termination_grace_period_seconds",
                                                                      "terminationGracePeriodSeconds")):  # fmt: skip
-            if field in root.vllm.model_fields_set:
-                raise ValueError(f"vllm.{key}: a model deployment instance gets the whole {self.shape}; remove it")
-        for field, key in (("api_key", "apiKey"), ("hf_token", "hfToken"), ("ocir_auth_token", "ocirAuthToken"),
-                           ("kubeconfig", "kubeconfig"), ("s3_access_key_id", "s3AccessKeyId"),
-                           ("s3_secret_access_key", "s3SecretAccessKey")):  # fmt: skip
-            if getattr(root.secrets, field) is not None:
+            if field in m.model_fields_set:
+                raise ValueError(f"models[0].{key}: a model deployment instance gets the whole {self.shape}; remove it")
+        if m.lora is not None:
+            raise ValueError("models[0].lora: platform oci-data-science serves the base model only; remove lora")
+        for field, info in type(root.secrets).model_fields.items():
+            if getattr(root.secrets, field) not in (None, {}, []):
                 raise ValueError(
-                    f"secrets.{key}: platform oci-data-science uses no secret: clients sign each request with OCI IAM, "
-                    "the deployment pulls the image and reads the bucket as its resource principal; remove it"
+                    f"secrets.{info.alias or field}: platform oci-data-science uses no secret: clients sign each "
+                    "request with OCI IAM, the deployment pulls the image and reads the bucket as its resource "
+                    "principal; remove it"
                 )
-        m = OCIR_IMAGE.fullmatch(root.vllm.image)
-        if m is None:
+        if OCIR_IMAGE.fullmatch(m.image) is None:
             raise ValueError(
-                f"vllm.image: OCI Data Science runs images from OCIR only; copy {catalog.VLLM_IMAGE} to "
+                f"models[0].image: OCI Data Science runs images from OCIR only; copy {catalog.VLLM_IMAGE} to "
                 f"{catalog.ocir_host(self.region)}/<tenancy namespace>/vllm-openai:{catalog.VLLM_IMAGE.rsplit(':', 1)[1]} "
                 "and set that (a :tag, optionally @sha256:<digest>)"
             )
 
-    def gpu_plan(self, root: StackConfig) -> GpuPlan:
+    def placement_pools(self, root: StackConfig) -> list[Pool]:
+        """The deployment's instances as one pool: `replicas` instances of the shape, one vLLM each."""
+        return [
+            Pool(
+                DEFAULT_POOL,
+                "dataScience",
+                self.shape,
+                catalog.OCI_GPU_SHAPES[self.shape].gpus_per_node,
+                root.models[0].replicas,
+                nodes_key="models[0].replicas",
+            )
+        ]
+
+    def gpu_plan(self, root: StackConfig, model: ModelEntry) -> GpuPlan:
         from stacks.capacity import GpuPlan
 
         return GpuPlan.from_shape(
-            catalog.OCI_GPU_SHAPES[self.shape], root.vllm.replicas, root.vllm.tensor_parallel_size,
-            shape_key="dataScience.shape", nodes_key="vllm.replicas",
+            catalog.OCI_GPU_SHAPES[self.shape], model.replicas, model.tensor_parallel_size,
+            shape_key="dataScience.shape", nodes_key="models[0].replicas",
             other_shapes=tuple(catalog.OCI_GPU_SHAPES[s] for s in catalog.DATA_SCIENCE_GPU_SHAPES),
         )  # fmt: skip
