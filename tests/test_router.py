@@ -21,7 +21,7 @@ import pytest
 from components.workloads.entry_point import door_keys_conf
 from components.workloads.router import ROUTER_METRICS_PORT, ROUTER_PORT, backends_json, router_args
 from stacks import catalog
-from tests.harness import STACKS, containers, default_run, k8s_object
+from tests.harness import KUBERNETES_STACKS, containers, default_run, k8s_object
 from tests.loopback import free_port, localize_nginx, start_nginx, wait_for_port
 
 ROUTER = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "vllm-router"
@@ -215,7 +215,7 @@ def test_the_pinned_router_image_is_the_release_the_tests_run():
     assert f"vllm/vllm-router:v{catalog.ROUTER_VERSION}" == catalog.ROUTER_IMAGE
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_every_stack_runs_the_tested_router_command_line(stack):
     (router,) = [c for c in containers(_plan_door(stack)) if c["name"] == "router"]
     assert router["image"] == catalog.ROUTER_IMAGE
