@@ -90,7 +90,7 @@ KNOWN_CYCLES = [
     # The platform sections type `check_fit(root: StackConfig)` / `gpu_plan(root, model)` against the root
     # that holds them (imports under TYPE_CHECKING). One config class per platform (a discriminated union
     # on `platform`, each variant checking its own sections) removes it: issue 15 item 1.
-    ["stacks.config.existing", "stacks.config.oke", "stacks.config.rdma", "stacks.config.stack"],
+    ["stacks.config.existing", "stacks.config.ods", "stacks.config.oke", "stacks.config.rdma", "stacks.config.stack"],
 ]
 
 
