@@ -1,11 +1,13 @@
 """The front door proved with the real router: vllm-router from PyPI (the version stacks/catalog pins as
-its image) and real nginx run on 127.0.0.1 with the configuration the plan holds (the router's command
-line from the door Deployment, nginx.conf and the worker sync from its ConfigMaps), in front of small
-fake vLLM replicas. Only the addresses are changed to loopback ports; the keys file, a Secret in the
-plan, is written by the same function the program uses."""
+its image) and real nginx run on 127.0.0.1 with the configuration the plan of
+tests/configs/doks-two-models.yaml holds (the router's command line from the door Deployment, nginx.conf
+and the worker sync with its model list from its ConfigMaps), in front of small fake vLLM replicas, two
+of the first model and one of the second. Only the addresses are changed to loopback ports; the keys
+file, a Secret in the plan, is written by the same function the program uses."""
 
 from __future__ import annotations
 
+import functools
 import http.client
 import importlib.util
 import json
@@ -17,17 +19,26 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import yaml
 
 from components.workloads.entry_point import door_keys_conf
-from components.workloads.router import ROUTER_METRICS_PORT, ROUTER_PORT, backends_json, router_args
+from components.workloads.router import ROUTER_METRICS_PORT, ROUTER_PORT, router_args
 from stacks import catalog
-from tests.harness import KUBERNETES_STACKS, containers, default_run, k8s_object
+from tests.harness import KUBERNETES_STACKS, containers, default_run, k8s_object, k8s_objects, preview
 from tests.loopback import free_port, localize_nginx, start_nginx, wait_for_port
 
 ROUTER = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "vllm-router"
 TEAM_A, TEAM_B = "sk-team-a-3f9c2b7e1d8a4c6f", "sk-team-b-8e1d4c7a2f9b3e6d"
 VLLM_KEY = "sk-vllm-behind-the-door-7a1c9e"
-SECOND_MODEL = "second-model"
+TWO_MODELS = Path(__file__).parent / "configs" / "doks-two-models.yaml"
+
+
+@functools.cache
+def two_models():
+    """The plan of the two-model example (one preview per test session)."""
+    run = preview("doks", raw=yaml.safe_load(TWO_MODELS.read_text())["config"])
+    assert run.error is None, run.error
+    return run
 
 
 class FakeReplica(ThreadingHTTPServer):
@@ -114,13 +125,13 @@ def _localized_router_args(args: list[str], port: int, metrics: int) -> list[str
     return out
 
 
-def _plan_door(stack: str) -> dict[str, Any]:
-    return k8s_object(default_run(stack), "Deployment", "vllm-entry")
+def _plan_door(run) -> dict[str, Any]:
+    return k8s_object(run, "Deployment", "vllm-entry")
 
 
-def _load_sync(stack: str, scratch: Path) -> tuple[ModuleType, list[dict[str, Any]]]:
+def _load_sync(run, scratch: Path) -> tuple[ModuleType, list[dict[str, Any]]]:
     """The sync script and backends exactly as the plan's ConfigMap ships them."""
-    data = k8s_object(default_run(stack), "ConfigMap", "vllm-entry-router-sync")["data"]
+    data = k8s_object(run, "ConfigMap", "vllm-entry-router-sync")["data"]
     path = scratch / "router_sync.py"
     path.write_text(data["router_sync.py"])
     spec = importlib.util.spec_from_file_location("plan_router_sync", path)
@@ -150,21 +161,15 @@ def door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Door]:
 
     scratch = tmp_path_factory.mktemp("door")
     scratch.chmod(0o755)
-    sync, backends = _load_sync("doks", scratch)
-    (model,) = [b["model"] for b in backends]
-    # A second model until the stacks serve several (the same function writes the program's list).
-    backends = json.loads(backends_json([(b["model"], b["host"], b["port"]) for b in backends] + [
-        (SECOND_MODEL, "second-replicas.vllm.svc.cluster.local", 8000)
-    ]))  # fmt: skip
-    replicas = {
-        model: [FakeReplica(model, "a0"), FakeReplica(model, "a1")],
-        SECOND_MODEL: [FakeReplica(SECOND_MODEL, "b0")],
-    }
+    run = two_models()
+    sync, backends = _load_sync(run, scratch)
+    first, second = [b["model"] for b in backends]
+    replicas = {first: [FakeReplica(first, "a0"), FakeReplica(first, "a1")], second: [FakeReplica(second, "b0")]}
     for server in (r for rs in replicas.values() for r in rs):
         threading.Thread(target=server.serve_forever, daemon=True).start()
 
     router_port, metrics = free_port(), free_port()
-    (router,) = [c for c in containers(_plan_door("doks")) if c["name"] == "router"]
+    (router,) = [c for c in containers(_plan_door(run)) if c["name"] == "router"]
     router_process = subprocess.Popen(
         [str(ROUTER), *_localized_router_args(router["args"], router_port, metrics)],
         stdout=subprocess.DEVNULL,
@@ -172,7 +177,7 @@ def door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Door]:
     )
     listen, health = free_port(), free_port()
     (scratch / "keys.conf").write_text(door_keys_conf({"team-a": TEAM_A, "team-b": TEAM_B}, VLLM_KEY))
-    conf = k8s_object(default_run("doks"), "ConfigMap", "vllm-entry-nginx")["data"]["nginx.conf"]
+    conf = k8s_object(run, "ConfigMap", "vllm-entry-nginx")["data"]["nginx.conf"]
     nginx = None
     try:
         wait_for_port(router_port, router_process)
@@ -217,7 +222,7 @@ def test_the_pinned_router_image_is_the_release_the_tests_run():
 
 @pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_every_stack_runs_the_tested_router_command_line(stack):
-    (router,) = [c for c in containers(_plan_door(stack)) if c["name"] == "router"]
+    (router,) = [c for c in containers(_plan_door(default_run(stack))) if c["name"] == "router"]
     assert router["image"] == catalog.ROUTER_IMAGE
     assert router["args"] == router_args()
     # Its management API (/workers, ...) only on the pod's loopback; the metrics on the pod's address.
@@ -226,15 +231,15 @@ def test_every_stack_runs_the_tested_router_command_line(stack):
 
 
 def test_requests_reach_their_models_replicas(door):
-    (model,) = [m for m in door.replicas if m != SECOND_MODEL]
-    for name in (model, SECOND_MODEL, model):
+    first, second = door.replicas
+    for name in (first, second, first):
         status, answer = _chat(door, name, f"hello {name}")
         assert status == 200 and answer["model"] == name
-    assert door.replicas[SECOND_MODEL][0].seen, "the second model's replica served its request"
+    assert door.replicas[second][0].seen, "the second model's replica served its request"
 
 
 def test_a_shared_prefix_keeps_hitting_one_replica(door):
-    (model,) = [m for m in door.replicas if m != SECOND_MODEL]
+    model = next(iter(door.replicas))  # the one with two replicas
     system = "You are a support agent for ACME. Policies: " + "refunds within 30 days; " * 20
     served = {_chat(door, model, system + f"Question {i}: where is my order?")[1]["replica"] for i in range(4)}
     assert len(served) == 1, f"one shared prefix, one replica's KV cache: {served}"
@@ -261,7 +266,7 @@ def test_an_unknown_model_gets_a_404_naming_it(door):
 
 @pytest.mark.parametrize("key", [None, "sk-wrong-key-0000000000000", VLLM_KEY, TEAM_A.upper()])
 def test_a_missing_or_wrong_key_gets_401_before_the_router(door, key):
-    (model,) = [m for m in door.replicas if m != SECOND_MODEL]
+    model = next(iter(door.replicas))  # the one with two replicas
     before = door.all_seen()
     status, _ = _chat(door, model, "hi", key=key)
     assert status == 401
@@ -269,7 +274,7 @@ def test_a_missing_or_wrong_key_gets_401_before_the_router(door, key):
 
 
 def test_every_named_key_opens_the_door_and_vllm_gets_its_own_key(door):
-    (model,) = [m for m in door.replicas if m != SECOND_MODEL]
+    model = next(iter(door.replicas))  # the one with two replicas
     for key in (TEAM_A, TEAM_B):
         assert _chat(door, model, "hi", key=key)[0] == 200
     auths = {auth for rs in door.replicas.values() for r in rs for _, _, auth in r.seen if auth}
@@ -286,6 +291,23 @@ def test_the_routers_other_paths_are_not_reachable_through_the_door(door, method
     status, _ = _call(door.port, path, {} if method == "POST" else None, method=method)
     assert status == 404
     assert door.sync.registered_workers(door.router) == workers
+
+
+def test_each_model_has_a_headless_service_of_exactly_its_replicas():
+    run = two_models()
+    services = {o["metadata"]["name"]: o for o in k8s_objects(run) if o["kind"] == "Service"}
+    servers = [o for o in k8s_objects(run) if o["kind"] == "Deployment" and o["metadata"]["name"] != "vllm-entry"]
+    backends = json.loads(k8s_object(run, "ConfigMap", "vllm-entry-router-sync")["data"]["backends.json"])
+    assert len(backends) == len(servers) == 2
+    for backend in backends:
+        service = services[backend["host"].split(".")[0]]["spec"]
+        assert service["clusterIP"] == "None" and service["ports"][0]["port"] == backend["port"]
+        matching = [
+            d for d in servers if service["selector"].items() <= d["spec"]["template"]["metadata"]["labels"].items()
+        ]
+        assert len(matching) == 1, "one model's pods, not the other's"
+        (vllm,) = [c for c in containers(matching[0]) if c["name"] == "vllm"]
+        assert backend["model"] in json.dumps(vllm), "registered under the name its vLLM serves"
 
 
 def test_models_are_listed_through_the_door(door):
@@ -305,9 +327,10 @@ def _open_stream(door: Door, model: str, content: str, key: str) -> http.client.
 
 
 def test_streaming_passes_through_chunk_by_chunk(door):
-    replica = door.replicas[SECOND_MODEL][0]
+    second = list(door.replicas)[1]
+    replica = door.replicas[second][0]
     replica.release.clear()
-    response = _open_stream(door, SECOND_MODEL, "HOLD: stream please", TEAM_B)
+    response = _open_stream(door, second, "HOLD: stream please", TEAM_B)
     # The first event arrives while the replica still holds the rest: nothing buffers the stream.
     assert json.loads(response.readline().removeprefix(b"data: "))["replica"] == "b0"
     replica.release.set()
@@ -315,7 +338,7 @@ def test_streaming_passes_through_chunk_by_chunk(door):
 
 
 def test_the_sync_follows_replicas_that_come_and_go(door):
-    (model,) = [m for m in door.replicas if m != SECOND_MODEL]
+    model = next(iter(door.replicas))  # the one with two replicas
     gone = door.replicas[model].pop()
     try:
         added, removed = door.sync.sync_once(door.router, door.backends, door.resolve)
