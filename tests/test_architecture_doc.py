@@ -12,7 +12,7 @@ from tests.harness import STACKS, default_run
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "architecture.md"
-DOCUMENTED_STACKS = ["doks", "oci-a10", "oci-h100-rdma", "existing-cluster"]
+DOCUMENTED_STACKS = ["doks", "oci-a10", "oci-h100-rdma", "existing-cluster", "oci-data-science"]
 
 
 def text() -> str:
