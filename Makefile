@@ -61,7 +61,7 @@ test: setup lint nginx
 	$(MAKE) --no-print-directory -j2 typecheck pytest
 
 pytest: setup
-	$(RUN) pytest -n 2
+	$(RUN) pytest -n 2 --dist loadgroup
 
 clean:
 	rm -rf build .venv .tools
