@@ -241,7 +241,7 @@ def build(cfg: StackConfig) -> None:
     assert cfg.oke is not None  # guaranteed by config validation
     assert cfg.model_store.kind == "nfs"  # the oke stack keeps weights on File Storage over NFS
     o, net = cfg.oke, cfg.oke.network
-    for pool in cfg.platform_section.placement_pools(cfg):
+    for pool in cfg.gpu_pools:
         demands = cfg.demands(pool)
         idle = pool.gpus_per_node - sum(d.gpus_per_replica for d in demands)
         if idle > 0 and all(d.replicas >= pool.nodes for d in demands):

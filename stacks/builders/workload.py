@@ -293,8 +293,8 @@ def export_endpoint(
     pulumi.export("endpoint", url)
     pulumi.export("servedModelName", cfg.models[0].name)
     pulumi.export("modelId", cfg.models[0].id)
-    if len(cfg.models) > 1 or cfg.models[0].lora:
-        pulumi.export("servedModelNames", [name for m in cfg.models for name in m.names])
+    # Every name clients may send as `model`: each model's served name and its LoRA adapters'.
+    pulumi.export("servedModelNames", [name for m in cfg.models for name in m.names])
     pulumi.export("namespace", namespace.name)
     pulumi.export("serviceName", service_name)
     pulumi.export("apiKey", namespace.api_key)

@@ -162,6 +162,8 @@ def check_models(models: list[ModelEntry], pools: list[str]) -> None:
                     "adapter needs its own name (set servedName)"
                 )
             seen[name] = i
+        if m.pool is not None and not pools:
+            raise ValueError(f"models[{i}].pool: this platform has no GPU pools to choose from; remove pool")
         if m.pool is None and len(pools) > 1 and DEFAULT_POOL not in pools:
             raise ValueError(
                 f"models[{i}].pool: the stack has several GPU pools and none named {DEFAULT_POOL}; name one of "

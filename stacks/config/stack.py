@@ -436,7 +436,7 @@ class StackConfig(Section):
     @model_validator(mode="after")
     def _fits_the_cluster(self) -> StackConfig:
         section = self.platform_section
-        pools = section.placement_pools(self)
+        pools = self.gpu_pools
         check_models(list(self.models), [p.name for p in pools])
         section.check_fit(self)
         for pool in pools:
@@ -448,15 +448,22 @@ class StackConfig(Section):
     def platform_section(self) -> Any:
         return getattr(self, to_snake(PLATFORM_SECTIONS[self.platform]))  # dataScience -> data_science
 
+    @property
+    def gpu_pools(self) -> list[placement.Pool]:
+        """The platform's GPU pools (`placement_pools(root)` of its section; none for a platform that runs
+        no GPU nodes of its own, e.g. a managed service)."""
+        pools = getattr(self.platform_section, "placement_pools", None)
+        return pools(self) if pools is not None else []
+
     def pool_of(self, model: ModelEntry) -> placement.Pool:
         """The GPU pool a model runs on."""
-        return pool_named(self.platform_section.placement_pools(self), model.pool)
+        return pool_named(self.gpu_pools, model.pool)
 
     def demands(self, pool: placement.Pool) -> list[placement.Demand]:
         """What the models on `pool` ask of it: single-node replicas, or one Ray replica over all its nodes."""
         found = []
         for i, m in enumerate(self.models):
-            if pool_named(self.platform_section.placement_pools(self), m.pool).name != pool.name:
+            if self.pool_of(m).name != pool.name:
                 continue
             if self.ray is not None:
                 pp = self.ray.pipeline_parallel(pool.nodes)
@@ -559,17 +566,16 @@ def model_lines(root: StackConfig) -> list[str]:
     """The preview's plan of the models: each model on its pool with its replicas and capacity line, then
     each pool's fit line (stacks/placement.py)."""
     lines = []
+    pools = root.gpu_pools
     for m in root.models:
-        pool = root.pool_of(m)
+        where = f" on pool {root.pool_of(m).name}" if pools else ""
         lora = f", LoRA {', '.join(m.names[1:])}" if m.lora else ""
         parallel = f"TP {m.tensor_parallel_size}"
         if root.ray is not None:
-            parallel += f" x PP {root.ray.pipeline_parallel(pool.nodes)}"
-        lines.append(
-            f"Model {m.name} ({m.id}@{m.revision}) on pool {pool.name}: {m.replicas} replica(s) x {parallel}{lora}"
-        )
+            parallel += f" x PP {root.ray.pipeline_parallel(root.pool_of(m).nodes)}"
+        lines.append(f"Model {m.name} ({m.id}@{m.revision}){where}: {m.replicas} replica(s) x {parallel}{lora}")
         lines.append(f"  {headroom(root, m)}")
-    for pool in root.platform_section.placement_pools(root):
+    for pool in pools:
         lines.append(placement.fit_line(pool, root.demands(pool)))
     return lines
 
