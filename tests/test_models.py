@@ -17,7 +17,7 @@ from stacks.config import stack
 from stacks.config.stack import parse as parse_values
 from stacks.errors import ConfigError
 from tests.harness import all_of, containers, k8s_objects, preview, stack_config
-from tools import diff
+from tools import diff, manifests, policy_check
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "tests" / "configs"
@@ -45,6 +45,10 @@ TWO_DOKS_POOLS = {
         {"name": "large", "size": "gpu-h100x8-640gb", "nodeCount": 1},
     ],
 }
+
+
+def manifests_problems(run) -> dict[str, list[str]]:
+    return {manifests.file_name(o): manifests.validate(o) for o in manifests.kubernetes_objects(run)}
 
 
 def example(name: str) -> dict[str, Any]:
@@ -250,3 +254,66 @@ def test_oke_node_pools_of_two_shapes_each_hold_their_models() -> None:
         "invalid stack config: llm-serving:models[1].tensorParallelSize: model qwen-tp2 needs 2 GPUs per replica "
         "but pool gpu (VM.GPU.A10.1) has 1 GPU(s) per node"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Several models behind the one endpoint
+# --------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def example_run(name: str):
+    config = example(name)
+    secrets = {"secrets": {k: "mock-0123456789abcdefghij" for k in config.pop("llm-serving:secrets", {})}}
+    stack = "doks" if name.startswith("doks") else "existing-cluster"
+    run = preview(stack, raw=config, secrets=secrets if secrets["secrets"] else None)
+    assert run.error is None, run.error
+    return run
+
+
+@pytest.mark.parametrize("name", ["doks-two-models.yaml", "existing-rhoai-two-models.yaml"])
+def test_each_model_gets_its_server_on_its_pool_and_every_manifest_passes_the_judges(name: str) -> None:
+    run = example_run(name)
+    models = example(name)["llm-serving:models"]
+    servers = [o for o in k8s_objects(run) if o["kind"] == "Deployment" and o["metadata"]["name"].startswith("vllm")]
+    by_name = {next(c for c in containers(o) if c["name"] == "vllm")["args"][2]: o for o in servers}
+    assert set(by_name) >= {m.get("servedName") or m["id"].split("/")[1] for m in models}
+    selector = {o["metadata"]["name"]: o["spec"]["template"]["spec"]["nodeSelector"] for o in by_name.values()}
+    assert len({json.dumps(s, sort_keys=True) for s in selector.values()}) == 2, "two pools, two node selectors"
+    assert {k: v for k, v in manifests_problems(run).items() if v} == {}
+    assert [v.line() for v in policy_check.check(run) if v.mandatory] == []
+    assert sorted(run.outputs["servedModelNames"]) == sorted(
+        m.get("servedName") or m["id"].split("/")[1] for m in models
+    )
+
+
+def test_one_upload_per_checkpoint_in_the_rhoai_example() -> None:
+    jobs = [o for o in k8s_objects(example_run("existing-rhoai-two-models.yaml")) if o["kind"] == "Job"]
+    prefixes = sorted(
+        e["value"] for job in jobs for c in containers(job) for e in c.get("env", []) if e["name"] == "PREFIX"
+    )
+    # Mistral in bf16 and fp8 read one checkpoint; Llama its own: two uploads, each under its own prefix.
+    assert sorted(set(prefixes)) == [
+        "meta-llama--Llama-3.1-8B-Instruct/main",
+        "mistralai--Mistral-Small-24B-Instruct-2501/main",
+    ]
+    assert len({job["metadata"]["name"] for job in jobs}) == 2
+
+
+def test_adding_a_model_on_a_new_pool_replaces_nothing_the_first_model_stands_on() -> None:
+    first = stack_config("doks")["llm-serving:models"][0]
+    after = preview("doks", doks=TWO_DOKS_POOLS, models=[first, {"id": "meta-llama/Llama-3.1-70B-Instruct",
+                    "pool": "large", "tensorParallelSize": 4, "servedName": "llama-70b"}])  # fmt: skip
+    assert after.error is None, after.error
+    changes = diff.plan(preview("doks"), after)
+    assert [f"{c.op} {c.name}" for c in changes if c.op in (diff.DELETE, diff.REPLACE)] == []
+    created = {c.name for c in changes if c.op == diff.CREATE}
+    assert {"vllm-gpu-large-pool", "vllm-vllm-llama-70b-deployment"} <= created
+    assert any(c.type.endswith(":Job") for c in changes if c.op == diff.CREATE), "its own download Job"
+    unchanged = {r.name for r in after.registered()} - {c.name for c in changes}
+    assert {
+        "vllm-vllm-deployment",
+        "vllm-gpu-pool",
+        "vllm-models-nfs",
+        "vllm-model-store-weights-download",
+    } <= unchanged
