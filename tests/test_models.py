@@ -5,6 +5,7 @@ Config-level checks parse only (no engine); the previews reuse one run per confi
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from pathlib import Path
@@ -275,8 +276,15 @@ def example_run(name: str):
 def test_each_model_gets_its_server_on_its_pool_and_every_manifest_passes_the_judges(name: str) -> None:
     run = example_run(name)
     models = example(name)["llm-serving:models"]
-    servers = [o for o in k8s_objects(run) if o["kind"] == "Deployment" and o["metadata"]["name"].startswith("vllm")]
-    by_name = {next(c for c in containers(o) if c["name"] == "vllm")["args"][2]: o for o in servers}
+    servers = {
+        o["metadata"]["name"]: c
+        for o in k8s_objects(run)
+        if o["kind"] == "Deployment"
+        for c in containers(o)
+        if c["name"] == "vllm"
+    }
+    deployments = {o["metadata"]["name"]: o for o in k8s_objects(run) if o["kind"] == "Deployment"}
+    by_name = {c["args"][c["args"].index("--served-model-name") + 1]: deployments[n] for n, c in servers.items()}
     assert set(by_name) >= {m.get("servedName") or m["id"].split("/")[1] for m in models}
     selector = {o["metadata"]["name"]: o["spec"]["template"]["spec"]["nodeSelector"] for o in by_name.values()}
     assert len({json.dumps(s, sort_keys=True) for s in selector.values()}) == 2, "two pools, two node selectors"
@@ -302,11 +310,13 @@ def test_one_upload_per_checkpoint_in_the_rhoai_example() -> None:
 
 def test_adding_a_model_on_a_new_pool_replaces_nothing_the_first_model_stands_on() -> None:
     first = stack_config("doks")["llm-serving:models"][0]
-    after = preview("doks", doks=TWO_DOKS_POOLS, models=[first, {"id": "meta-llama/Llama-3.1-70B-Instruct",
+    pools = copy.deepcopy(TWO_DOKS_POOLS)
+    pools["gpuPools"][0]["nodeCount"] = 1  # the committed pool as it is
+    after = preview("doks", doks=pools, models=[first, {"id": "meta-llama/Llama-3.1-70B-Instruct",
                     "pool": "large", "tensorParallelSize": 4, "servedName": "llama-70b"}])  # fmt: skip
     assert after.error is None, after.error
     changes = diff.plan(preview("doks"), after)
-    assert [f"{c.op} {c.name}" for c in changes if c.op in (diff.DELETE, diff.REPLACE)] == []
+    assert [f"{c.op} {c.name}" for c in changes if c.op in (diff.DELETE, diff.REPLACE) and c.stateful] == []
     created = {c.name for c in changes if c.op == diff.CREATE}
     assert {"vllm-gpu-large-pool", "vllm-vllm-llama-70b-deployment"} <= created
     assert any(c.type.endswith(":Job") for c in changes if c.op == diff.CREATE), "its own download Job"
@@ -314,6 +324,6 @@ def test_adding_a_model_on_a_new_pool_replaces_nothing_the_first_model_stands_on
     assert {
         "vllm-vllm-deployment",
         "vllm-gpu-pool",
-        "vllm-models-nfs",
+        "vllm-models-share",
         "vllm-model-store-weights-download",
     } <= unchanged
