@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from components.oke.rdma import bootstrap_script
+from components.oke.user_data import bootstrap_script
 from tests.harness import default_run, one, preview
 
 FLAGS = [

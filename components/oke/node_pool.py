@@ -1,19 +1,12 @@
-"""An OKE managed node pool for any shape: CPU system pools and GPU pools alike.
+"""An OKE managed node pool for any shape, on a cluster and in its network: CPU system pools and GPU pools alike.
 
-- Image: from args, or the newest OKE image for the pool's Kubernetes version from the node pool
+- Image: from args, or the newest OKE image for the cluster's Kubernetes version from the node pool
   options, matched exactly on `OKE-<version>-` (`OKE-1.33.1` would also match `OKE-1.33.10`,
   an image newer than the control plane: NVIDIA-NeMo/Nemotron PR #267), a GPU image ("names of
   compatible images include 'GPU'", Oracle "Running Applications on GPU-based Nodes",
   https://docs.oracle.com/en-us/iaas/Content/ContEng/Tasks/contengrunninggpunodes.htm) for GPU shapes.
-- Boot volume: grown to its full size at first boot by the cloud-init of Oracle's "Using Custom
-  Cloud-init Initialization Scripts" Example 5 (oci-growfs, then the OKE init script),
-  https://docs.oracle.com/en-us/iaas/Content/ContEng/Tasks/contengusingcustomcloudinitscripts.htm.
-  Without it the root filesystem stays at the image's ~47 GB whatever the volume size
-  (vllm-project/production-stack deployment_on_cloud/oci README, "Key Gotchas").
-- Taints: a managed node pool has no taint argument (pulumi_oci 5.5.0 NodePool: only
-  VirtualNodePool has `taints`), so taints are registered by the kubelet, passed through the OKE
-  init script's `--kubelet-extra-args` (same Oracle page: "bash /var/run/oke-init.sh
-  --kubelet-extra-args ..."), as `--register-with-taints=<key>=<value>:<effect>`.
+- Start-up script: components/oke/user_data.py `cloud_init` (grows the boot volume's filesystem, then
+  joins with the pool's taints registered by the kubelet).
 """
 
 from __future__ import annotations
@@ -21,40 +14,29 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass, field
-from typing import Literal
 
 import pulumi
 import pulumi_oci as oci
 
-from components.oke.network import CniType
+from components.oke.cluster import OkeCluster
+from components.oke.network import OkeNetwork
 from components.oke.placement import ad_by_number
+from components.oke.user_data import NodeTaint, cloud_init
 
-_OKE_INIT = (
-    'curl --fail -H "Authorization: Bearer Oracle" -L0 '
-    "http://169.254.169.254/opc/v2/instance/metadata/oke_init_script | base64 --decode >/var/run/oke-init.sh"
-)
-
-
-@dataclass(frozen=True)
-class NodeTaint:
-    key: str
-    value: str = "present"
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
-
-    def flag(self) -> str:
-        return f"{self.key}={self.value}:{self.effect}"
+__all__ = ["NodeTaint", "OkeNodePool", "OkeNodePoolArgs", "cloud_init", "pick_image"]
 
 
 @dataclass(frozen=True)
 class OkeNodePoolArgs:
-    cluster_id: pulumi.Input[str]
-    compartment_id: pulumi.Input[str]
-    kubernetes_version: str
-    """"v1.33.1": the cluster's version (managed nodes may not be newer than the control plane)."""
+    cluster: OkeCluster
+    """The pool takes the cluster's compartment and Kubernetes version (managed nodes may not be newer
+    than the control plane)."""
+    network: OkeNetwork
+    """Nodes go in its worker subnet and worker NSG; with VCN-native pods, pods in its pod subnet and NSG."""
     shape: str
     size: int
-    subnet_id: pulumi.Input[str]
-    nsg_ids: list[pulumi.Input[str]] = field(default_factory=list)
+    extra_nsg_ids: list[pulumi.Input[str]] = field(default_factory=list)
+    """NSGs the nodes join besides the workers' one."""
     gpu: bool = False
     """Pick a GPU image (CUDA preinstalled) when looking the image up."""
     ocpus: float | None = None
@@ -71,10 +53,8 @@ class OkeNodePoolArgs:
     labels: dict[str, str] = field(default_factory=dict)
     taints: list[NodeTaint] = field(default_factory=list)
     ssh_public_key: str | None = None
-    cni_type: CniType = "FLANNEL_OVERLAY"
-    pod_subnet_ids: list[pulumi.Input[str]] = field(default_factory=list)
-    pod_nsg_ids: list[pulumi.Input[str]] = field(default_factory=list)
     max_pods_per_node: int | None = None
+    """VCN-native pods only."""
     pv_encryption_in_transit: bool = True
     """In-transit encryption of paravirtualized boot and block volume attachments (Oracle: node pools
     must set isPvEncryptionInTransitEnabled for the CSI in-transit encryption to apply). VM shapes only."""
@@ -83,30 +63,8 @@ class OkeNodePoolArgs:
     compute_cluster_id: pulumi.Input[str] | None = None
     """Place the nodes in this compute cluster (RDMA; NodePoolNodeConfigDetailsArgs.compute_cluster_id)."""
     cloud_init: pulumi.Input[str] | None = None
-    """A start-up script replacing the default one (components/oke/rdma.py); it must join the node and
+    """A start-up script replacing the default one (user_data.bootstrap_script); it must join the node and
     register `taints` itself."""
-
-
-def cloud_init(taints: list[NodeTaint], kubelet_extra_args: list[str]) -> str:
-    """Oracle's Example 5 (grow the root filesystem, then join), plus kubelet flags."""
-    flags = [f"--register-with-taints={','.join(t.flag() for t in taints)}"] if taints else []
-    flags += kubelet_extra_args
-    if any(c in flag for flag in flags for c in '"$`\\'):
-        raise ValueError(f"kubelet flags may not contain quotes, $, backquotes or backslashes: {flags}")
-    join = "bash /var/run/oke-init.sh"
-    if flags:
-        join += f' --kubelet-extra-args "{" ".join(flags)}"'
-    return "\n".join(
-        [
-            "#!/bin/bash",
-            _OKE_INIT,
-            # A failed grow must not keep the node out of the cluster; the kubelet still reports the
-            # real ephemeral-storage size, so a too-small disk shows up as DiskPressure, not a hang.
-            'bash /usr/libexec/oci-growfs -y || echo "oci-growfs failed; continuing with the image-sized root" >&2',
-            join,
-            "",
-        ]
-    )
 
 
 def _natural(text: str) -> list:
@@ -131,6 +89,15 @@ def pick_image(sources: list, kubernetes_version: str, gpu: bool) -> str:
     return max(candidates, key=lambda s: _natural(s.source_name)).image_id
 
 
+def pod_subnet_ids(network: OkeNetwork) -> list[pulumi.Input[str]]:
+    """The pod subnet of a VCN-native network (none with flannel)."""
+    return [network.pod_subnet_id] if network.pod_subnet_id is not None else []
+
+
+def pod_nsg_ids(network: OkeNetwork) -> list[pulumi.Input[str]]:
+    return [network.pod_nsg_id] if network.pod_nsg_id is not None else []
+
+
 class OkeNodePool(pulumi.ComponentResource):
     pool_id: pulumi.Output[str]
     pool_name: pulumi.Output[str]
@@ -142,16 +109,19 @@ class OkeNodePool(pulumi.ComponentResource):
     def __init__(self, name: str, args: OkeNodePoolArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:oke:NodePool", name, None, opts)
         invoke = pulumi.InvokeOutputOptions(parent=self)
+        cluster, network = args.cluster, args.network
+        compartment_id = cluster.compartment_id
+        kubernetes_version = cluster.kubernetes_version
 
         if args.image_id is not None:
             image_id = pulumi.Output.from_input(args.image_id)
         else:
             options = oci.containerengine.get_node_pool_option_output(
-                node_pool_option_id="all", compartment_id=args.compartment_id, opts=invoke
+                node_pool_option_id="all", compartment_id=compartment_id, opts=invoke
             )
-            image_id = options.sources.apply(lambda s: pick_image(list(s or []), args.kubernetes_version, args.gpu))
+            image_id = options.sources.apply(lambda s: pick_image(list(s or []), kubernetes_version, args.gpu))
 
-        domains = oci.identity.get_availability_domains_output(compartment_id=args.compartment_id, opts=invoke)
+        domains = oci.identity.get_availability_domains_output(compartment_id=compartment_id, opts=invoke)
         wanted = args.availability_domains
 
         def placements(ads: list) -> list[oci.containerengine.NodePoolNodeConfigDetailsPlacementConfigArgs]:
@@ -160,16 +130,16 @@ class OkeNodePool(pulumi.ComponentResource):
                 names = [ad_by_number(names, n) for n in wanted]
             return [
                 oci.containerengine.NodePoolNodeConfigDetailsPlacementConfigArgs(
-                    availability_domain=ad, subnet_id=args.subnet_id, fault_domains=args.fault_domains or None
+                    availability_domain=ad, subnet_id=network.worker_subnet_id, fault_domains=args.fault_domains or None
                 )
                 for ad in names
             ]
 
-        native = args.cni_type == "OCI_VCN_IP_NATIVE"
+        native = network.cni_type == "OCI_VCN_IP_NATIVE"
         pod_network = oci.containerengine.NodePoolNodeConfigDetailsNodePoolPodNetworkOptionDetailsArgs(
-            cni_type=args.cni_type,
-            pod_subnet_ids=args.pod_subnet_ids if native else None,
-            pod_nsg_ids=args.pod_nsg_ids if native else None,
+            cni_type=network.cni_type,
+            pod_subnet_ids=pod_subnet_ids(network) if native else None,
+            pod_nsg_ids=pod_nsg_ids(network) if native else None,
             max_pods_per_node=args.max_pods_per_node if native else None,
         )
 
@@ -183,9 +153,9 @@ class OkeNodePool(pulumi.ComponentResource):
         pool = oci.containerengine.NodePool(
             f"{name}-pool",
             name=name,
-            cluster_id=args.cluster_id,
-            compartment_id=args.compartment_id,
-            kubernetes_version=args.kubernetes_version,
+            cluster_id=cluster.cluster_id,
+            compartment_id=compartment_id,
+            kubernetes_version=kubernetes_version,
             node_shape=args.shape,
             node_shape_config=shape_config,
             node_source_details=oci.containerengine.NodePoolNodeSourceDetailsArgs(
@@ -196,7 +166,7 @@ class OkeNodePool(pulumi.ComponentResource):
             node_config_details=oci.containerengine.NodePoolNodeConfigDetailsArgs(
                 size=args.size,
                 placement_configs=domains.availability_domains.apply(placements),
-                nsg_ids=args.nsg_ids,
+                nsg_ids=[network.worker_nsg_id, *args.extra_nsg_ids],
                 # "Bare Metal instances do not support paravirtualized volumes" (terraform-oci-oke
                 # examples, worker_pv_transit_encryption; its module never enables it on BM shapes).
                 is_pv_encryption_in_transit_enabled=args.pv_encryption_in_transit and not args.shape.startswith("BM."),

@@ -23,13 +23,13 @@ from components.oke import (
 )
 from components.oke.gpu_enablement import GpuEnablementRecipe, device_plugin_recipe, gpu_operator_recipe
 from components.oke.host_ports import RAY_HOST_PORTS
-from components.oke.rdma import OkeRdmaWorkers, OkeRdmaWorkersArgs, RdmaIamArgs
+from components.oke.rdma import OkeRdmaWorkers, OkeRdmaWorkersArgs, RdmaIamSettings
 from components.workloads import GpuPlacement
 from components.workloads.ray_vllm import (
     RdmaPodAccess,
 )
 from stacks import catalog
-from stacks.builders.oke import export_foundation, ocir_pull_secrets, oke_foundation
+from stacks.builders.oke_foundation import export_foundation, ocir_pull_secrets, oke_foundation
 from stacks.builders.oke_offers import describe_image
 from stacks.builders.platform import GpuPoolTarget, ServingPlatform
 from stacks.builders.workload import (
@@ -115,29 +115,23 @@ def build(cfg: StackConfig) -> None:
         f"{cfg.name}-rdma",
         OkeRdmaWorkersArgs(
             mode=r.mode,
-            compartment_id=o.compartment_id,
-            cluster_id=cluster.cluster_id,
-            kubernetes_version=base.kubernetes_version,
+            cluster=cluster,
+            network=network,
             shape=r.shape,
             shape_has_rdma=shape.rdma,
             node_count=r.node_count,
             image_id=r.image_id,
             availability_domain=r.availability_domain,
-            subnet_id=network.worker_subnet_id,
-            nsg_ids=[network.worker_nsg_id, *([network.host_ports_nsg_id] if network.host_ports_nsg_id else [])],
+            # The Ray pods on these nodes use the host network: the nodes join the host-ports NSG.
+            extra_nsg_ids=[network.host_ports_nsg_id] if network.host_ports_nsg_id else [],
             cluster_network_name=network_name,
-            apiserver_private_ip=cluster.private_endpoint_ip,
-            cluster_ca_cert=cluster.ca_certificate,
             boot_volume_gb=r.boot_volume_gb,
             boot_volume_vpus_per_gb=catalog.RDMA_BOOT_VOLUME_VPUS_PER_GB,
             agent_plugins=dict(catalog.RDMA_AGENT_PLUGINS),
             labels={POOL_LABEL: "gpu", **gpu_plugin.node_labels},
             taints=[NodeTaint(GPU_TAINT_KEY)],
             ssh_public_key=r.ssh_public_key,
-            cni_type=base.cni_type,  # type: ignore[arg-type]
-            pod_subnet_ids=base.pod_subnet_ids,
-            pod_nsg_ids=base.pod_nsg_ids,
-            iam=RdmaIamArgs(
+            iam=RdmaIamSettings(
                 create=r.iam.create,
                 tenancy_id=r.iam.tenancy_id or "",
                 dynamic_group_name=r.iam.dynamic_group_name or f"{cfg.name}-rdma-nodes",

@@ -1,0 +1,194 @@
+"""What every OKE stack stands on, whatever its GPU nodes: the VCN, the enhanced cluster, the CPU system
+pool and GPU enablement, their stack outputs, and the OCIR pull secret. The `oke` and `oke-rdma` builders
+both start here."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pulumi
+
+from components.conventions import POOL_LABEL, PROJECT
+from components.oke import (
+    CniType,
+    OkeCluster,
+    OkeClusterArgs,
+    OkeGpuEnablement,
+    OkeGpuEnablementArgs,
+    OkeNetwork,
+    OkeNetworkArgs,
+    OkeNodePool,
+    OkeNodePoolArgs,
+    OkeSubnetCidrs,
+)
+from components.oke.gpu_enablement import GpuEnablementRecipe
+from components.workloads import ServingNamespace
+from components.workloads.registry_secret import RegistryPullSecret, RegistryPullSecretArgs
+from stacks.builders.oke_offers import NodeImage, check_offers
+from stacks.builders.workload import LOAD_BALANCER_PORT, secret_or_none
+from stacks.config.oke import PLACEHOLDER_COMPARTMENT
+from stacks.config.stack import StackConfig
+from stacks.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class OkeFoundation:
+    """What every OKE stack stands on: the VCN, the enhanced cluster, the CPU system pool and GPU enablement."""
+
+    network: OkeNetwork
+    cluster: OkeCluster
+    system_pool: OkeNodePool
+    gpu_plugin: OkeGpuEnablement
+    kubernetes_version: str
+    """The OKE version in use: `oke.kubernetesVersion`, or the newest OKE offers (stacks/builders/oke_offers.py)."""
+    tags: dict[str, str]
+
+
+def oke_foundation(
+    cfg: StackConfig,
+    *,
+    file_storage: bool,
+    gpu_images: list[NodeImage],
+    gpu: GpuEnablementRecipe,
+    host_only_ports: dict[int, str] | None = None,
+) -> OkeFoundation:
+    """Network, cluster, system pool and GPU enablement from the `oke` section (any OKE stack).
+    `gpu_images`: the stack's GPU node images, checked with the system pool's against what OKE offers;
+    `gpu`: the add-ons that make the stack's GPU images advertise their GPUs; `host_only_ports`: ports of
+    host-network servers only their own nodes may reach (OkeNetworkArgs.host_only_ports)."""
+    assert cfg.oke is not None  # guaranteed by config validation
+    o, net = cfg.oke, cfg.oke.network
+    # The OCI provider creates everything in `oci:region`; oke.region names the OCIR host and the checks.
+    provider_region = pulumi.Config("oci").get("region")
+    if provider_region != o.region:
+        raise ConfigError(
+            "oci:region",
+            f"is {provider_region!r} but {PROJECT}:oke.region is {o.region!r}; set both to the same region "
+            f"(pulumi config set oci:region {o.region})",
+        )
+    if o.compartment_id == PLACEHOLDER_COMPARTMENT:
+        pulumi.log.warn(
+            "oke.compartmentId is the committed placeholder; set yours with "
+            "`pulumi config set --path 'oke.compartmentId' ocid1.compartment.oc1..<id>` before `pulumi up`"
+        )
+    # Before the first resource: the version and the images must be ones OKE offers (one-line ConfigError).
+    version = check_offers(
+        o.region,
+        o.kubernetes_version,
+        [NodeImage("oke.systemPool.imageId", o.system_pool.image_id, gpu=False), *gpu_images],
+    )
+    tags = {"app": cfg.name, "managed-by": PROJECT}
+    native = net.cni == "vcnNative"
+    cni_type: CniType = "OCI_VCN_IP_NATIVE" if native else "FLANNEL_OVERLAY"
+    load_balancer = cfg.endpoint.kind == "loadBalancer"
+
+    network = OkeNetwork(
+        f"{cfg.name}-net",
+        OkeNetworkArgs(
+            compartment_id=o.compartment_id,
+            vcn_cidr=net.vcn_cidr,
+            subnets=OkeSubnetCidrs(
+                api=net.api_subnet,
+                workers=net.worker_subnet,
+                load_balancers=net.load_balancer_subnet,
+                file_storage=net.file_storage_subnet if file_storage else None,
+                pods=net.pod_subnet if native else None,
+            ),
+            cni_type=cni_type,
+            api_public=o.api_endpoint.public,
+            api_allowed_cidrs=list(o.api_endpoint.allowed_cidrs),
+            lb_allowed_cidrs=list(cfg.endpoint.allowed_cidrs) if load_balancer else [],
+            lb_listener_ports=[LOAD_BALANCER_PORT],
+            lb_preserves_client_ip=o.load_balancer.type == "nlb",
+            ssh_allowed_cidrs=list(net.ssh_allowed_cidrs),
+            host_only_ports=dict(host_only_ports or {}),
+            dns_label=(re.sub(r"[^a-z0-9]", "", cfg.name) or "oke")[:15],
+            freeform_tags=tags,
+        ),
+    )
+    # Enhanced cluster (OkeCluster's default type): self-managed RDMA nodes can only join one of those
+    # (Oracle, "Working with Self-Managed Nodes").
+    cluster = OkeCluster(
+        cfg.name,
+        OkeClusterArgs(
+            compartment_id=o.compartment_id,
+            kubernetes_version=version,
+            vcn_id=network.vcn_id,
+            api_subnet_id=network.api_subnet_id,
+            api_nsg_ids=[network.api_nsg_id],
+            api_public=o.api_endpoint.public,
+            service_lb_subnet_ids=[network.lb_subnet_id],
+            cni_type=cni_type,
+            pods_cidr=net.pods_cidr,
+            services_cidr=net.services_cidr,
+            freeform_tags=tags,
+        ),
+    )
+    # CPU nodes first: CoreDNS, operators and the model download need an untainted home (production-stack
+    # PR #811 found CoreDNS blocked by the GPU taint).
+    sp = o.system_pool
+    system_pool = OkeNodePool(
+        f"{cfg.name}-system",
+        OkeNodePoolArgs(
+            cluster=cluster,
+            network=network,
+            shape=sp.shape,
+            ocpus=sp.shape_ocpus,
+            memory_gbs=sp.shape_memory_gbs,
+            size=sp.node_count,
+            image_id=sp.image_id,
+            boot_volume_gb=sp.boot_volume_gb,
+            labels={POOL_LABEL: "system"},
+            freeform_tags=tags,
+        ),
+    )
+    gpu_plugin = OkeGpuEnablement(
+        f"{cfg.name}-gpu-enablement",
+        OkeGpuEnablementArgs(cluster_id=cluster.cluster_id, recipe=gpu),
+        opts=pulumi.ResourceOptions(depends_on=[system_pool]),
+    )
+    return OkeFoundation(network, cluster, system_pool, gpu_plugin, version, tags)
+
+
+def export_foundation(cfg: StackConfig, base: OkeFoundation) -> None:
+    assert cfg.oke is not None
+    cluster, network = base.cluster, base.network
+    pulumi.export("clusterId", cluster.cluster_id)
+    pulumi.export("clusterName", cluster.cluster_name)
+    pulumi.export("kubernetesVersion", base.kubernetes_version)
+    pulumi.export("kubernetesPrivateEndpoint", cluster.kubernetes_private_endpoint)
+    pulumi.export("kubernetesPublicEndpoint", cluster.kubernetes_public_endpoint)
+    pulumi.export("kubeconfig", cluster.kubeconfig)
+    pulumi.export("vcnId", network.vcn_id)
+    pulumi.export("apiSubnetId", network.api_subnet_id)
+    pulumi.export("workerSubnetId", network.worker_subnet_id)
+    pulumi.export("loadBalancerSubnetId", network.lb_subnet_id)
+    if network.pod_subnet_id is not None:
+        pulumi.export("podSubnetId", network.pod_subnet_id)
+    pulumi.export("workerNsgId", network.worker_nsg_id)
+    pulumi.export("systemNodePoolId", base.system_pool.pool_id)
+
+
+def ocir_pull_secrets(
+    cfg: StackConfig, namespace: ServingNamespace, opts: pulumi.ResourceOptions
+) -> list[pulumi.Input[str]]:
+    """The OCIR pull secret for `oke.ocir` (login <tenancy namespace>/<user>, the auth token), as the
+    image_pull_secrets of the serving pods; none without `oke.ocir` (any OKE stack)."""
+    assert cfg.oke is not None
+    o = cfg.oke
+    token = secret_or_none(cfg.secrets.ocir_auth_token)
+    if o.ocir is None or token is None:
+        return []
+    registry = RegistryPullSecret(
+        f"{cfg.name}-ocir",
+        RegistryPullSecretArgs(
+            namespace=namespace.name,
+            server=o.ocir_host,
+            username=f"{o.ocir.tenancy_namespace}/{o.ocir.username}",
+            password=token,
+            name="ocir-pull",
+        ),
+        opts=opts,
+    )
+    return [registry.secret_name]
