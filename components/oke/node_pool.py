@@ -98,6 +98,34 @@ def pod_nsg_ids(network: OkeNetwork) -> list[pulumi.Input[str]]:
     return [network.pod_nsg_id] if network.pod_nsg_id is not None else []
 
 
+def placement_configs(
+    ad_names: list[str], wanted: list[int] | None, subnet_id: pulumi.Input[str], fault_domains: list[str]
+) -> list[oci.containerengine.NodePoolNodeConfigDetailsPlacementConfigArgs]:
+    """One placement per availability domain (those numbered in `wanted`, else all), in the worker subnet."""
+    names = sorted(ad_names)
+    if wanted is not None:
+        names = [ad_by_number(names, n) for n in wanted]
+    return [
+        oci.containerengine.NodePoolNodeConfigDetailsPlacementConfigArgs(
+            availability_domain=ad, subnet_id=subnet_id, fault_domains=fault_domains or None
+        )
+        for ad in names
+    ]
+
+
+def pod_network_details(
+    network: OkeNetwork, max_pods_per_node: int | None
+) -> oci.containerengine.NodePoolNodeConfigDetailsNodePoolPodNetworkOptionDetailsArgs:
+    """The network's CNI; with VCN-native pods, their subnet, NSG and per-node limit."""
+    native = network.cni_type == "OCI_VCN_IP_NATIVE"
+    return oci.containerengine.NodePoolNodeConfigDetailsNodePoolPodNetworkOptionDetailsArgs(
+        cni_type=network.cni_type,
+        pod_subnet_ids=pod_subnet_ids(network) if native else None,
+        pod_nsg_ids=pod_nsg_ids(network) if native else None,
+        max_pods_per_node=max_pods_per_node if native else None,
+    )
+
+
 class OkeNodePool(pulumi.ComponentResource):
     pool_id: pulumi.Output[str]
     pool_name: pulumi.Output[str]
@@ -122,25 +150,10 @@ class OkeNodePool(pulumi.ComponentResource):
             image_id = options.sources.apply(lambda s: pick_image(list(s or []), kubernetes_version, args.gpu))
 
         domains = oci.identity.get_availability_domains_output(compartment_id=compartment_id, opts=invoke)
-        wanted = args.availability_domains
-
-        def placements(ads: list) -> list[oci.containerengine.NodePoolNodeConfigDetailsPlacementConfigArgs]:
-            names = sorted(a.name for a in ads)
-            if wanted is not None:
-                names = [ad_by_number(names, n) for n in wanted]
-            return [
-                oci.containerengine.NodePoolNodeConfigDetailsPlacementConfigArgs(
-                    availability_domain=ad, subnet_id=network.worker_subnet_id, fault_domains=args.fault_domains or None
-                )
-                for ad in names
-            ]
-
-        native = network.cni_type == "OCI_VCN_IP_NATIVE"
-        pod_network = oci.containerengine.NodePoolNodeConfigDetailsNodePoolPodNetworkOptionDetailsArgs(
-            cni_type=network.cni_type,
-            pod_subnet_ids=pod_subnet_ids(network) if native else None,
-            pod_nsg_ids=pod_nsg_ids(network) if native else None,
-            max_pods_per_node=args.max_pods_per_node if native else None,
+        placements = domains.availability_domains.apply(
+            lambda ads: placement_configs(
+                [a.name for a in ads], args.availability_domains, network.worker_subnet_id, args.fault_domains
+            )
         )
 
         script = args.cloud_init if args.cloud_init is not None else cloud_init(args.taints, args.kubelet_extra_args)
@@ -165,12 +178,12 @@ class OkeNodePool(pulumi.ComponentResource):
             ),
             node_config_details=oci.containerengine.NodePoolNodeConfigDetailsArgs(
                 size=args.size,
-                placement_configs=domains.availability_domains.apply(placements),
+                placement_configs=placements,
                 nsg_ids=[network.worker_nsg_id, *args.extra_nsg_ids],
                 # "Bare Metal instances do not support paravirtualized volumes" (terraform-oci-oke
                 # examples, worker_pv_transit_encryption; its module never enables it on BM shapes).
                 is_pv_encryption_in_transit_enabled=args.pv_encryption_in_transit and not args.shape.startswith("BM."),
-                node_pool_pod_network_option_details=pod_network,
+                node_pool_pod_network_option_details=pod_network_details(network, args.max_pods_per_node),
                 compute_cluster_id=args.compute_cluster_id,
                 freeform_tags=args.freeform_tags,
             ),

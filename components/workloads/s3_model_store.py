@@ -187,6 +187,112 @@ class S3ModelStoreArgs:
     secret_name: str = "model-store-s3"
 
 
+def from_secret(secret_name: pulumi.Input[str], key: str) -> k8s.core.v1.EnvVarArgsDict:
+    return {"name": key, "value_from": {"secret_key_ref": {"name": secret_name, "key": key}}}
+
+
+def staging_env(
+    args: S3ModelStoreArgs, secret_name: pulumi.Input[str]
+) -> tuple[list[k8s.core.v1.EnvVarArgsDict], list[k8s.core.v1.EnvVarArgsDict]]:
+    """The staging containers' environment: the bucket side (AWS CLI) and the Hugging Face side."""
+    s3_env: list[k8s.core.v1.EnvVarArgsDict] = [
+        {"name": "BUCKET", "value": args.bucket},
+        {"name": "PREFIX", "value": args.model.model_directory},
+        {"name": "AWS_DEFAULT_REGION", "value": args.region},
+        {"name": "AWS_CONFIG_FILE", "value": "/tmp/aws-config"},
+        # OCI rejects the CRC checksums and aws-chunked uploads newer AWS clients default to.
+        {"name": "AWS_REQUEST_CHECKSUM_CALCULATION", "value": "when_required"},
+        {"name": "AWS_RESPONSE_CHECKSUM_VALIDATION", "value": "when_required"},
+        {"name": "AWS_EC2_METADATA_DISABLED", "value": "true"},
+        {"name": "HOME", "value": "/tmp"},
+        from_secret(secret_name, ENDPOINT_KEY),
+        from_secret(secret_name, ACCESS_KEY_ID_KEY),
+        from_secret(secret_name, SECRET_ACCESS_KEY_KEY),
+    ]
+    hf_env: list[k8s.core.v1.EnvVarArgsDict] = [
+        *hugging_face_env(args.model),
+        # Xet's high-performance mode (more parallel range requests, all cores), and no local chunk
+        # cache: a one-pass copy never reads a chunk twice (huggingface_hub environment variables).
+        {"name": "HF_XET_HIGH_PERFORMANCE", "value": "1"},
+        {"name": "HF_XET_CHUNK_CACHE_SIZE_BYTES", "value": "0"},
+    ]
+    return s3_env, hf_env
+
+
+def _transfer_container(
+    role: str, image: str, script: str, env: list[k8s.core.v1.EnvVarArgsDict], cpu: str, memory: tuple[str, str]
+) -> k8s.core.v1.ContainerArgsDict:
+    request, limit = memory  # the API server rejects a request above the limit
+    return {
+        "name": role,
+        "image": image,
+        "command": ["/bin/sh", "-c"],
+        "args": [script],
+        "env": env,
+        "resources": {"requests": {"cpu": cpu, "memory": request}, "limits": {"memory": limit}},
+        "security_context": {"allow_privilege_escalation": False, "capabilities": {"drop": ["ALL"]}},
+        "volume_mounts": [{"name": "scratch", "mount_path": SCRATCH}, {"name": "tmp", "mount_path": "/tmp"}],
+    }
+
+
+def staging_pod_spec(args: S3ModelStoreArgs, secret_name: pulumi.Input[str]) -> k8s.core.v1.PodSpecArgsDict:
+    """The staging pod: check (finished? what is there?), then download and upload side by side through a
+    small node-local scratch volume, gone with the pod's termination (module docstring)."""
+    s3_env, hf_env = staging_env(args, secret_name)
+    check = check_script(SCRATCH, COMPLETE_MARKER, args.create_bucket)
+    return {
+        "restart_policy": "Never",
+        "node_selector": args.model.job_node_selector,
+        "automount_service_account_token": False,
+        "security_context": pod_security_context(args.run_as_user),
+        "init_containers": [
+            _transfer_container("check", args.uploader_image, check, s3_env, "100m", ("256Mi", "512Mi")),
+        ],
+        "containers": [
+            _transfer_container(
+                "download",
+                args.model.downloader_image,
+                download_script(SCRATCH, args.model.huggingface_hub_version),
+                hf_env,
+                args.transfer_cpu,
+                ("2Gi", "4Gi"),
+            ),
+            _transfer_container(
+                "upload",
+                args.uploader_image,
+                upload_script(SCRATCH, COMPLETE_MARKER),
+                [*s3_env, *hf_env[:2]],
+                args.transfer_cpu,
+                # UPLOAD_CONCURRENCY parts of UPLOAD_CHUNK_MB in flight: ~2 GB of buffers.
+                ("3Gi", "4Gi"),
+            ),
+        ],
+        "volumes": [
+            {"name": "scratch", "empty_dir": {"size_limit": f"{args.scratch_size_gi}Gi"}},
+            {"name": "tmp", "empty_dir": {"size_limit": "10Gi"}},
+        ],
+    }
+
+
+def streamer_settings(
+    args: S3ModelStoreArgs, secret_name: pulumi.Input[str]
+) -> tuple[list[k8s.core.v1.EnvVarArgsDict], list[str]]:
+    """What vLLM needs to stream the weights from the bucket: the Run:ai streamer's environment and flags."""
+    env: list[k8s.core.v1.EnvVarArgsDict] = [
+        from_secret(secret_name, ENDPOINT_KEY),
+        from_secret(secret_name, ACCESS_KEY_ID_KEY),
+        from_secret(secret_name, SECRET_ACCESS_KEY_KEY),
+        {"name": "AWS_REGION", "value": args.region},
+        {"name": "AWS_DEFAULT_REGION", "value": args.region},
+        {"name": "RUNAI_STREAMER_S3_USE_VIRTUAL_ADDRESSING", "value": "0"},
+        {"name": "AWS_EC2_METADATA_DISABLED", "value": "true"},
+    ]
+    flags = ["--load-format", "runai_streamer"]
+    if args.streamer_concurrency is not None:
+        flags += ["--model-loader-extra-config", json.dumps({"concurrency": args.streamer_concurrency})]
+    return env, flags
+
+
 class S3ModelStore(pulumi.ComponentResource):
     secret_name: pulumi.Output[str]
     model_uri: pulumi.Output[str]
@@ -214,101 +320,14 @@ class S3ModelStore(pulumi.ComponentResource):
         )
         secret_name = secret.metadata.apply(lambda m: m.name or args.secret_name)
 
-        def from_secret(key: str) -> k8s.core.v1.EnvVarArgsDict:
-            return {"name": key, "value_from": {"secret_key_ref": {"name": secret_name, "key": key}}}
-
-        s3_env: list[k8s.core.v1.EnvVarArgsDict] = [
-            {"name": "BUCKET", "value": args.bucket},
-            {"name": "PREFIX", "value": args.model.model_directory},
-            {"name": "AWS_DEFAULT_REGION", "value": args.region},
-            {"name": "AWS_CONFIG_FILE", "value": "/tmp/aws-config"},
-            # OCI rejects the CRC checksums and aws-chunked uploads newer AWS clients default to.
-            {"name": "AWS_REQUEST_CHECKSUM_CALCULATION", "value": "when_required"},
-            {"name": "AWS_RESPONSE_CHECKSUM_VALIDATION", "value": "when_required"},
-            {"name": "AWS_EC2_METADATA_DISABLED", "value": "true"},
-            {"name": "HOME", "value": "/tmp"},
-            from_secret(ENDPOINT_KEY),
-            from_secret(ACCESS_KEY_ID_KEY),
-            from_secret(SECRET_ACCESS_KEY_KEY),
-        ]
-        hf_env: list[k8s.core.v1.EnvVarArgsDict] = [
-            *hugging_face_env(args.model),
-            # Xet's high-performance mode (more parallel range requests, all cores), and no local chunk
-            # cache: a one-pass copy never reads a chunk twice (huggingface_hub environment variables).
-            {"name": "HF_XET_HIGH_PERFORMANCE", "value": "1"},
-            {"name": "HF_XET_CHUNK_CACHE_SIZE_BYTES", "value": "0"},
-        ]
-        security: k8s.core.v1.SecurityContextArgsDict = {
-            "allow_privilege_escalation": False,
-            "capabilities": {"drop": ["ALL"]},
-        }
-        mounts: list[k8s.core.v1.VolumeMountArgsDict] = [
-            {"name": "scratch", "mount_path": SCRATCH},
-            {"name": "tmp", "mount_path": "/tmp"},
-        ]
-
-        def container(
-            role: str, image: str, script: str, env: list[k8s.core.v1.EnvVarArgsDict], cpu: str, memory: tuple[str, str]
-        ) -> k8s.core.v1.ContainerArgsDict:
-            request, limit = memory  # the API server rejects a request above the limit
-            return {
-                "name": role,
-                "image": image,
-                "command": ["/bin/sh", "-c"],
-                "args": [script],
-                "env": env,
-                "resources": {"requests": {"cpu": cpu, "memory": request}, "limits": {"memory": limit}},
-                "security_context": security,
-                "volume_mounts": mounts,
-            }
-
-        # Node-local and gone with the pod's termination (module docstring); never the size of the model.
-        scratch: k8s.core.v1.VolumeArgsDict = {
-            "name": "scratch",
-            "empty_dir": {"size_limit": f"{args.scratch_size_gi}Gi"},
-        }
-
         labels = {f"{LABEL_PREFIX}/component": "model-upload"}
         self.job_name = f"model-upload-{args.model.digest()}"
-        check = check_script(SCRATCH, COMPLETE_MARKER, args.create_bucket)
         job = k8s.batch.v1.Job(
             f"{name}-upload",
             metadata={"name": self.job_name, "namespace": args.namespace, "labels": labels},
             spec={
                 "backoff_limit": 4,
-                "template": {
-                    "metadata": {"labels": labels},
-                    "spec": {
-                        "restart_policy": "Never",
-                        "node_selector": args.model.job_node_selector,
-                        "automount_service_account_token": False,
-                        "security_context": pod_security_context(args.run_as_user),
-                        # check (finished? what is there?), then download and upload side by side.
-                        "init_containers": [
-                            container("check", args.uploader_image, check, s3_env, "100m", ("256Mi", "512Mi")),
-                        ],
-                        "containers": [
-                            container(
-                                "download",
-                                args.model.downloader_image,
-                                download_script(SCRATCH, args.model.huggingface_hub_version),
-                                hf_env,
-                                args.transfer_cpu,
-                                ("2Gi", "4Gi"),
-                            ),
-                            container(
-                                "upload",
-                                args.uploader_image,
-                                upload_script(SCRATCH, COMPLETE_MARKER),
-                                [*s3_env, *hf_env[:2]],
-                                args.transfer_cpu,
-                                # UPLOAD_CONCURRENCY parts of UPLOAD_CHUNK_MB in flight: ~2 GB of buffers.
-                                ("3Gi", "4Gi"),
-                            ),
-                        ],
-                        "volumes": [scratch, {"name": "tmp", "empty_dir": {"size_limit": "10Gi"}}],
-                    },
-                },
+                "template": {"metadata": {"labels": labels}, "spec": staging_pod_spec(args, secret_name)},
             },
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -317,24 +336,8 @@ class S3ModelStore(pulumi.ComponentResource):
             ),
         )
 
-        model_uri = pulumi.Output.concat("s3://", args.bucket, "/", args.model.model_directory)
-        stream_args = ["--load-format", "runai_streamer"]
-        if args.streamer_concurrency is not None:
-            stream_args += ["--model-loader-extra-config", json.dumps({"concurrency": args.streamer_concurrency})]
+        env, flags = streamer_settings(args, secret_name)
         self.secret_name = secret_name
-        self.model_uri = model_uri
-        self.source = ModelSource(
-            model=model_uri,
-            env=[
-                from_secret(ENDPOINT_KEY),
-                from_secret(ACCESS_KEY_ID_KEY),
-                from_secret(SECRET_ACCESS_KEY_KEY),
-                {"name": "AWS_REGION", "value": args.region},
-                {"name": "AWS_DEFAULT_REGION", "value": args.region},
-                {"name": "RUNAI_STREAMER_S3_USE_VIRTUAL_ADDRESSING", "value": "0"},
-                {"name": "AWS_EC2_METADATA_DISABLED", "value": "true"},
-            ],
-            args=stream_args,
-            ready=[job],
-        )
+        self.model_uri = pulumi.Output.concat("s3://", args.bucket, "/", args.model.model_directory)
+        self.source = ModelSource(model=self.model_uri, env=env, args=flags, ready=[job])
         self.register_outputs({"secretName": self.secret_name, "modelUri": self.model_uri})
