@@ -13,15 +13,12 @@ fails with instanceconfiguration in use", oracle-terraform-modules/terraform-oci
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_oci as oci
 
 from components.oke.node_pool import pod_nsg_ids, pod_subnet_ids
-
-if TYPE_CHECKING:
-    from components.oke.rdma.workers import OkeRdmaWorkersArgs
+from components.oke.rdma.args import OkeRdmaWorkersArgs
 
 # "First-boot hardware config for bare metal instances takes extra time" (terraform-oci-oke
 # modules/workers/clusternetworks.tf sets create = "2h").

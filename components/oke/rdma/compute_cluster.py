@@ -5,15 +5,11 @@ placement")."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pulumi
 import pulumi_oci as oci
 
 from components.oke.node_pool import OkeNodePool, OkeNodePoolArgs
-
-if TYPE_CHECKING:
-    from components.oke.rdma.workers import OkeRdmaWorkersArgs
+from components.oke.rdma.args import OkeRdmaWorkersArgs
 
 
 def compute_cluster_nodes(
