@@ -39,7 +39,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.conventions import GPU_RESOURCE, LABEL_PREFIX
+from components.conventions import DEFAULT_UID, GPU_RESOURCE, LABEL_PREFIX
 from components.kserve.runtime import MODEL_FORMAT, PORT_NAME
 from components.workloads.types import GpuPlacement, pod_security_context
 
@@ -91,7 +91,7 @@ class InferenceServiceArgs:
     token_auth: bool = False
     startup_timeout_seconds: int = 1800
     termination_grace_period_seconds: int = 120
-    run_as_user: int | None = 1000
+    run_as_user: int | None = DEFAULT_UID
     """Fixed non-root UID; None lets the platform assign one (OpenShift's restricted SCC does)."""
     pod_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     wait_for: list[pulumi.Resource] = field(default_factory=list)

@@ -31,6 +31,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.conventions import DEFAULT_UID
 from components.observability.alerts import gpu_rules
 from components.observability.dashboards import SIDECAR_LABEL, gpu_dashboard
 from components.workloads.types import GpuPlacement, pod_security_context
@@ -69,7 +70,7 @@ class GpuMetricsArgs:
     metric_help: dict[str, str] = field(default_factory=dict)
     scraper_namespace: str | None = None
     """The namespace Prometheus runs in: admitted to the exporter's port by a NetworkPolicy."""
-    run_as_user: int | None = 1000
+    run_as_user: int | None = DEFAULT_UID
     image_pull_secrets: list[pulumi.Input[str]] = field(default_factory=list)
     scrape_interval: str = "15s"
 
