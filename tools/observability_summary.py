@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.engine import ProgramRun
+from tools import estimates
+from tools.engine import ProgramRun, ResourceRecord
 
 
 def _objects(run: ProgramRun, kind: str) -> list[dict[str, Any]]:
@@ -61,6 +62,54 @@ def summary_lines(run: ProgramRun) -> list[str]:
     if not body and run.of_type("oci:DataScience/modelDeployment:ModelDeployment"):
         return ["", "Observability: OCI Monitoring and the deployment's access and predict logs (no cluster to scrape)"]
     if not body:
-        return ["", "Observability: off (no Prometheus Operator: set observability.install: true, or "
-                    "observability.prometheusOperator: true where one runs)"]  # fmt: skip
-    return ["", "Observability:", *body]
+        lines = ["", "Observability: off (no Prometheus Operator: set observability.install: true, or "
+                     "observability.prometheusOperator: true where one runs)"]  # fmt: skip
+    else:
+        lines = ["", "Observability:", *body]
+    scaling = scaling_lines(run)
+    return lines + (["Autoscaling:", *scaling] if scaling else ["Autoscaling: off (fixed replicas and GPU nodes)"])
+
+
+def _gpu_pools(run: ProgramRun) -> list[ResourceRecord]:
+    return [r for r in run.registered() if estimates.is_gpu_provisioning(r)]
+
+
+def scaling_lines(run: ProgramRun) -> list[str]:
+    """Replica and node bounds, and what one more replica costs in time (the preview's estimates)."""
+    lines: list[str] = []
+    for so in _objects(run, "ScaledObject"):
+        spec, meta = so["spec"], so["metadata"]
+        triggers = {t["name"]: t["metadata"]["threshold"] for t in spec["triggers"]}
+        down = spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"]
+        lines.append(
+            f"  replicas {meta['namespace']}/{spec['scaleTargetRef']['name']}: {spec['minReplicaCount']}-"
+            f"{spec['maxReplicaCount']} (KEDA ScaledObject: waiting requests per replica > {triggers['waiting-requests']}, "
+            f"mean KV-cache usage > {triggers['kv-cache-usage']}; one replica at a time, after "
+            f"{down['stabilizationWindowSeconds']} s of low load)"
+        )
+    for r in run.registered():
+        if r.type == "digitalocean:index/kubernetesNodePool:KubernetesNodePool" and r.inputs.get("autoScale"):
+            lines.append(
+                f"  GPU nodes {r.inputs['name']}: {r.inputs['minNodes']}-{r.inputs['maxNodes']} (DOKS node-pool auto_scale)"
+            )
+        if r.type == "oci:ContainerEngine/addon:Addon" and r.inputs.get("addonName") == "ClusterAutoscaler":
+            for c in r.inputs.get("configurations") or []:
+                for bound in str(c.get("value", "")).split(","):
+                    lo, hi, pool = bound.split(":", 2) if bound.count(":") >= 2 else ("?", "?", bound)
+                    lines.append(f"  GPU nodes {pool}: {lo}-{hi} (OKE Cluster Autoscaler add-on)")
+    targets = {so["spec"]["scaleTargetRef"]["name"] for so in _objects(run, "ScaledObject")}
+    if lines and targets:
+        deployment = next((r for r in run.registered() if r.type == "kubernetes:apps/v1:Deployment"
+                           and r.inputs["metadata"].get("name") in targets), None)  # fmt: skip
+        if deployment is not None:
+            gb, _basis = estimates.model_size_gb(estimates.model_of(run))
+            start, _, _ = estimates._duration(deployment, gb)
+            node = max((estimates._duration(p, None)[0] for p in _gpu_pools(run)), default=0.0)
+            lines.append(
+                f"  cold start of one more replica ESTIMATE: ~{start / 60:.1f} min (image pull, engine start, "
+                f"{gb or 0:.1f} GB of weights) on a free GPU node; ~{(start + node) / 60:.1f} min when a GPU node "
+                "must be added first"
+            )
+    if any(r.type == "kubernetes:ray.io/v1:RayCluster" for r in run.registered()):
+        lines.append("  multi-node Ray replica: not autoscaled (one replica spans every GPU node)")
+    return lines

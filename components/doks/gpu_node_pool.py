@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 
@@ -18,6 +19,16 @@ class DoksGpuNodePoolArgs:
     node_count: int
     labels: dict[str, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
+    autoscale: tuple[int, int] | None = None
+    """(min, max) nodes for DOKS's cluster autoscaler (`auto_scale`; "Minimum Nodes ... must be greater than
+    or equal to 0", https://docs.digitalocean.com/products/kubernetes/how-to/autoscale/). node_count is then
+    only the first size: the autoscaler owns it afterwards."""
+
+
+def autoscale_args(bounds: tuple[int, int] | None) -> dict[str, Any]:
+    if bounds is None:
+        return {}
+    return {"auto_scale": True, "min_nodes": bounds[0], "max_nodes": bounds[1]}
 
 
 class DoksGpuNodePool(pulumi.ComponentResource):
@@ -38,7 +49,9 @@ class DoksGpuNodePool(pulumi.ComponentResource):
             # DOKS sets this taint itself (components/conventions.py); declaring it keeps the intent explicit.
             taints=[do.KubernetesNodePoolTaintArgs(key=GPU_TAINT_KEY, value="", effect="NoSchedule")],
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            **autoscale_args(args.autoscale),
+            # An autoscaled pool's size is the autoscaler's: a later `pulumi up` must not reset it.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["nodeCount"] if args.autoscale else None),
         )
         self.pool_id = pool.id
         self.pool_name = pool.name

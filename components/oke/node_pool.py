@@ -39,6 +39,8 @@ class OkeNodePoolArgs:
     """NSGs the nodes join besides the workers' one."""
     gpu: bool = False
     """Pick a GPU image (CUDA preinstalled) when looking the image up."""
+    autoscaled: bool = False
+    """The Cluster Autoscaler add-on sizes the pool after its first `size`."""
     ocpus: float | None = None
     """Flex shapes only."""
     memory_gbs: float | None = None
@@ -193,7 +195,10 @@ class OkeNodePool(pulumi.ComponentResource):
             node_metadata={"user_data": user_data},
             ssh_public_key=args.ssh_public_key,
             freeform_tags=args.freeform_tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            # An autoscaled pool's size is the Cluster Autoscaler's: a later `pulumi up` must not reset it.
+            opts=pulumi.ResourceOptions(
+                parent=self, ignore_changes=["nodeConfigDetails.size"] if args.autoscaled else None
+            ),
         )
         self.pool_id = pool.id
         self.pool_name = pool.name

@@ -39,7 +39,8 @@ class VllmServerArgs:
     exposure: ServerExposure
     source: ModelSource
     placement: GpuPlacement
-    replicas: int = 1
+    replicas: int | None = 1
+    """None: an autoscaler (KEDA's HPA) owns the Deployment's replica count."""
     pod_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     """On the pod template: a change rolls the pods (e.g. a checksum of a Secret they read at start)."""
     wait_for: list[pulumi.Resource] = field(default_factory=list)
@@ -145,19 +146,29 @@ class VllmServer(pulumi.ComponentResource):
 
         # `pulumi up` waits for the rollout; give it the startup window plus scheduling time.
         rollout_minutes = math.ceil(args.runtime.startup_timeout_seconds / 60) + 20
+        # No surge: a GPU-bound cluster has no spare GPU for an extra pod.
+        strategy: k8s.apps.v1.DeploymentStrategyArgsDict = {
+            "type": "RollingUpdate",
+            "rolling_update": {"max_surge": 0, "max_unavailable": 1},
+        }
+        template: k8s.core.v1.PodTemplateSpecArgsDict = {
+            "metadata": template_metadata,
+            "spec": vllm_pod_spec(args, labels),
+        }
+        spec: k8s.apps.v1.DeploymentSpecArgsDict
+        if args.replicas is not None:
+            spec = {
+                "replicas": args.replicas,
+                "selector": {"match_labels": labels},
+                "strategy": strategy,
+                "template": template,
+            }
+        else:  # an autoscaler owns the count: a `pulumi up` must not reset it
+            spec = {"selector": {"match_labels": labels}, "strategy": strategy, "template": template}
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata={"name": exposure.name, "namespace": exposure.namespace, "labels": labels},
-            spec={
-                "replicas": args.replicas,
-                "selector": {"match_labels": labels},
-                # No surge: a GPU-bound cluster has no spare GPU for an extra pod.
-                "strategy": {
-                    "type": "RollingUpdate",
-                    "rolling_update": {"max_surge": 0, "max_unavailable": 1},
-                },
-                "template": {"metadata": template_metadata, "spec": vllm_pod_spec(args, labels)},
-            },
+            spec=spec,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[*args.source.ready, *args.wait_for],

@@ -23,6 +23,7 @@ from components.doks import (
 from components.doks import sdk as do
 from components.workloads import GpuPlacement
 from stacks import catalog
+from stacks.builders.autoscaling import node_bounds
 from stacks.builders.platform import GpuPoolTarget, ServingPlatform
 from stacks.builders.workload import nfs_model_store, serve, serving_namespace
 from stacks.config.pools import pool_resource_name
@@ -93,7 +94,12 @@ def build(cfg: StackConfig) -> None:
         name: DoksGpuNodePool(
             pool_resource_name(cfg.name, name),
             DoksGpuNodePoolArgs(
-                cluster=cluster, size=pool.size, node_count=pool.node_count, labels={POOL_LABEL: name}, tags=tags
+                cluster=cluster,
+                size=pool.size,
+                node_count=pool.node_count,
+                labels={POOL_LABEL: name},
+                tags=tags,
+                autoscale=node_bounds(pool),
             ),
         )
         for name, _, pool in d.named_gpu_pools

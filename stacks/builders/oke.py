@@ -24,6 +24,8 @@ from components.oke import (
 )
 from components.oke.gpu_enablement import device_plugin_recipe
 from components.workloads import GpuPlacement
+from stacks.builders.autoscaling import node_bounds
+from stacks.builders.autoscaling import oke_node_autoscaler as node_autoscaler
 from stacks.builders.oke_foundation import export_foundation, ocir_pull_secrets, oke_foundation
 from stacks.builders.oke_offers import NodeImage
 from stacks.builders.platform import GpuPoolTarget, ServingPlatform
@@ -76,6 +78,7 @@ def build(cfg: StackConfig) -> None:
                 shape=gp.shape,
                 gpu=True,
                 size=gp.node_count,
+                autoscaled=gp.autoscale is not None,
                 image_id=gp.image_id,
                 boot_volume_gb=gp.boot_volume_gb,
                 availability_domains=list(gp.availability_domains) if gp.availability_domains else None,
@@ -157,6 +160,9 @@ def build(cfg: StackConfig) -> None:
 
     export_foundation(cfg, base)
     pulumi.export("fileStorageSubnetId", network.fss_subnet_id)
+    node_autoscaler(
+        cfg, cluster.cluster_id, [(gpu_pools[name].pool_id, node_bounds(gp)) for name, _, gp in o.named_gpu_pools]
+    )
     first_name, _, first = o.named_gpu_pools[0]
     pulumi.export("gpuNodePoolId", gpu_pools[first_name].pool_id)
     pulumi.export("gpuNodeImageId", gpu_pools[first_name].image_id)

@@ -37,6 +37,7 @@ from components.workloads.network_policy import ServingNetworkPolicies, ServingN
 from components.workloads.ray_vllm import ROLE_LABEL, RayVllmServer, RayVllmServerArgs, RdmaPodAccess
 from components.workloads.s3_model_store import S3ModelStore, S3ModelStoreArgs
 from stacks import catalog
+from stacks.builders.autoscaling import deployment_replicas, scale_replicas
 from stacks.builders.observability import observe, scraper_namespace
 from stacks.builders.platform import ServingPlatform
 from stacks.builders.tls import HTTPS_PORT, endpoint_url, gateway_certificate, load_balancer_tls
@@ -121,7 +122,7 @@ def serve(
                 exposure=server_exposure(namespace, model_k8s_name(cfg, i)),
                 source=stores.source(m),
                 placement=pool.placement,
-                replicas=m.replicas,
+                replicas=deployment_replicas(m),  # none when KEDA owns the count
                 pod_annotations={f"{LABEL_PREFIX}/api-key-checksum": namespace.api_key_checksum},
                 wait_for=list(pool.ready),
             ),
@@ -135,7 +136,8 @@ def serve(
     network_policies(cfg, namespace, door, server_labels, None, opts)
     export_endpoint(cfg, namespace, door, opts)
     publish_route(cfg, platform, namespace, door, opts)
-    observe(cfg, platform, namespace, servers)
+    monitoring = observe(cfg, platform, namespace, servers)
+    scale_replicas(cfg, platform, servers, monitoring)
     return servers
 
 

@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 
 from stacks import capacity, catalog
 from stacks.catalog import ModelFacts
+from stacks.config.autoscaling import AutoscalingConfig
 from stacks.config.base import DnsLabel, PinnedImage, Section
 from stacks.config.extra_args import check_extra_args
 from stacks.config.lora import LoraConfig
@@ -93,6 +94,7 @@ class ModelEntry(Section):
     replicas: int = Field(
         1, ge=1, le=64, description="vLLM replicas, one per GPU node of its pool (hard anti-affinity). Default: 1."
     )
+    autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig)  # type: ignore[arg-type]
     tensor_parallel_size: int = Field(
         1, ge=1, le=16, description="GPUs per replica (`--tensor-parallel-size`). Default: 1."
     )

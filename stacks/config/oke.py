@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from stacks import catalog
+from stacks.config.autoscaling import NodeAutoscaleConfig, pool_max_nodes, pool_nodes_key
 from stacks.config.base import (
     Cidr,
     DnsLabel,
@@ -174,7 +175,12 @@ class OkeSystemPool(Section):
 
 class OkeGpuPool(Section):
     shape: str = Field("VM.GPU.A10.1", description="GPU shape (see stacks/catalog/oci.yaml). Default: VM.GPU.A10.1.")
-    node_count: int = Field(1, ge=1, le=64, description="GPU nodes. Default: 1.")
+    node_count: int = Field(
+        1, ge=0, le=64, description="GPU nodes (the first size when `autoscale` is set). Default: 1."
+    )
+    autoscale: NodeAutoscaleConfig | None = Field(
+        None, description="OKE Cluster Autoscaler add-on bounds for this managed node pool. Default: off."
+    )
     image_id: ImageOcid | None = Field(
         None,
         description="OKE GPU image OCID (checked to exist, and an OKE image must be built for kubernetesVersion). "
@@ -342,8 +348,8 @@ class OkeConfig(Section):
                 key,
                 pool.shape,
                 catalog.OCI_GPU_SHAPES[pool.shape].gpus_per_node,
-                pool.node_count,
-                nodes_key=f"{key}.nodeCount",
+                pool_max_nodes(pool),
+                nodes_key=pool_nodes_key(pool, key),
             )
             for name, key, pool in self.named_gpu_pools
         ]

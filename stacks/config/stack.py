@@ -17,6 +17,7 @@ from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_va
 from pydantic.alias_generators import to_snake
 
 from stacks import capacity, catalog, placement
+from stacks.config.autoscaling import KedaConfig, NodeAutoscaleConfig, check_autoscaling, pool_max_nodes, pool_nodes_key
 from stacks.config.base import (
     DNS_LABEL,
     PROJECT,
@@ -195,7 +196,13 @@ class DoksManagementPool(Section):
 
 class DoksGpuPool(Section):
     size: str = Field("gpu-h100x1-80gb", description="GPU Droplet size. Default: gpu-h100x1-80gb.")
-    node_count: int = Field(1, ge=1, le=64, description="GPU nodes. Default: 1.")
+    node_count: int = Field(
+        1, ge=0, le=64, description="GPU nodes (the first size when `autoscale` is set). Default: 1."
+    )
+    autoscale: NodeAutoscaleConfig | None = Field(
+        None,
+        description="DOKS node-pool autoscaling (`auto_scale`, min 0 allowed) between minNodes and maxNodes. Default: off.",
+    )
 
     @model_validator(mode="after")
     def _known_size(self) -> DoksGpuPool:
@@ -304,8 +311,8 @@ class DoksConfig(Section):
                 key,
                 pool.size,
                 catalog.DO_GPU_SIZES[pool.size].gpus_per_node,
-                pool.node_count,
-                nodes_key=f"{key}.nodeCount",
+                pool_max_nodes(pool),
+                nodes_key=pool_nodes_key(pool, key),
             )
             for name, key, pool in self.named_gpu_pools
         ]
@@ -368,6 +375,7 @@ class StackConfig(Section):
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)  # type: ignore[arg-type]
     secrets: Secrets = Field(default_factory=Secrets)  # type: ignore[arg-type]
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)  # type: ignore[arg-type]
+    keda: KedaConfig = Field(default_factory=KedaConfig)  # type: ignore[arg-type]
 
     @model_validator(mode="before")
     @classmethod
@@ -438,6 +446,7 @@ class StackConfig(Section):
         section = self.platform_section
         pools = self.gpu_pools
         check_models(list(self.models), [p.name for p in pools])
+        check_autoscaling(self, pools, front_door_counts_requests=False)
         section.check_fit(self)
         for pool in pools:
             placement.check_pool(pool, self.demands(pool))
@@ -468,8 +477,9 @@ class StackConfig(Section):
             if self.ray is not None:
                 pp = self.ray.pipeline_parallel(pool.nodes)
                 found.append(placement.Demand(m.name, f"models[{i}]", 1, m.tensor_parallel_size * pp, pool.nodes))
-            else:
-                found.append(placement.Demand(m.name, f"models[{i}]", m.replicas, m.tensor_parallel_size))
+            else:  # an autoscaled model may grow to its maxReplicas
+                most = m.autoscaling.max_replicas if m.autoscaling.enabled else m.replicas
+                found.append(placement.Demand(m.name, f"models[{i}]", most, m.tensor_parallel_size))
         return found
 
 

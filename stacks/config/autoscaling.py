@@ -1,0 +1,127 @@
+"""Config for autoscaling: a served model's replicas (`autoscaling:` of the model), the GPU node pool
+that follows them (`autoscale:` of a GPU pool), and whether the stack installs KEDA (`keda:`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from stacks.config.base import Section
+from stacks.config.pools import pool_named
+
+
+class AutoscalingConfig(Section):
+    enabled: bool = Field(
+        False, description="Scale the model's replicas with load (a KEDA ScaledObject). Default: false."
+    )
+    min_replicas: int = Field(1, ge=0, le=64, description="Fewest replicas; 0 needs `scaleToZero: true`. Default: 1.")
+    max_replicas: int = Field(2, ge=1, le=64, description="Most replicas (each one GPU node). Default: 2.")
+    scale_to_zero: bool = Field(
+        False,
+        description="Allow 0 replicas when idle: the first request after that waits for a cold start (the "
+        "preview prints its estimate). Default: false.",
+    )
+    waiting_per_replica: float = Field(
+        4, gt=0, le=1000, description="Target waiting requests per replica (vllm:num_requests_waiting). Default: 4."
+    )
+    kv_cache_usage: float = Field(
+        0.8, gt=0, le=1, description="Add replicas when the mean KV-cache usage is above this (0-1). Default: 0.8."
+    )
+    scale_down_stabilization_seconds: int = Field(
+        600, ge=0, le=3600, description="Load must stay low this long before a replica is removed. Default: 600."
+    )
+    cooldown_seconds: int = Field(
+        1800, ge=60, le=86400, description="Idle time before scaling to zero (KEDA cooldownPeriod). Default: 1800."
+    )
+    polling_seconds: int = Field(15, ge=5, le=300, description="How often KEDA queries Prometheus. Default: 15.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> AutoscalingConfig:
+        if self.min_replicas == 0 and not self.scale_to_zero:
+            raise ValueError(
+                "minReplicas: 0 replicas needs scaleToZero: true (the first request then waits for a cold start)"
+            )
+        if self.scale_to_zero and self.min_replicas != 0:
+            raise ValueError(
+                f"scaleToZero: true scales down to 0 replicas; set minReplicas: 0 (got {self.min_replicas})"
+            )
+        if self.max_replicas < max(self.min_replicas, 1):
+            raise ValueError(f"maxReplicas: {self.max_replicas} is below minReplicas {self.min_replicas}")
+        return self
+
+
+class NodeAutoscaleConfig(Section):
+    min_nodes: int = Field(0, ge=0, le=64, description="Fewest GPU nodes the cloud's autoscaler keeps. Default: 0.")
+    max_nodes: int = Field(..., ge=1, le=64, description="Most GPU nodes the cloud's autoscaler adds.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NodeAutoscaleConfig:
+        if self.max_nodes < self.min_nodes:
+            raise ValueError(f"maxNodes: {self.max_nodes} is below minNodes {self.min_nodes}")
+        return self
+
+
+class KedaConfig(Section):
+    install: bool = Field(
+        False,
+        description="Install the pinned KEDA chart (else KEDA must already run where autoscaling is on). Default: false.",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Cross-section rules (called from the stack config's fit check)
+# --------------------------------------------------------------------------------------------
+
+
+def pool_max_nodes(pool: Any) -> int:
+    """The most nodes a GPU pool can have: its autoscaler's maximum, else its fixed size."""
+    return pool.autoscale.max_nodes if pool.autoscale is not None else pool.node_count
+
+
+def pool_nodes_key(pool: Any, key: str) -> str:
+    """The key that bounds a pool's nodes, for messages."""
+    return f"{key}.autoscale.maxNodes" if pool.autoscale is not None else f"{key}.nodeCount"
+
+
+def check_autoscaling(root: Any, pools: list[Any], front_door_counts_requests: bool) -> None:
+    """What autoscaling needs from the rest of the stack: GPU pools that start within their bounds and can
+    hold each model's maxReplicas (one replica per node; several models on a pool are summed by the
+    placement check), single-node replicas, a Prometheus to query, and a wake signal for zero."""
+    section = root.platform_section
+    for _, key, pool in getattr(section, "named_gpu_pools", []):
+        bounds = getattr(pool, "autoscale", None)  # a cluster's own nodes (existing) have none
+        if bounds is not None and not bounds.min_nodes <= pool.node_count <= bounds.max_nodes:
+            raise ValueError(
+                f"{key}.nodeCount: {pool.node_count} must lie between autoscale.minNodes {bounds.min_nodes} "
+                f"and autoscale.maxNodes {bounds.max_nodes}"
+            )
+    for i, m in enumerate(root.models):
+        scaling = m.autoscaling
+        if not scaling.enabled:
+            continue
+        at = f"models[{i}].autoscaling"
+        if root.ray is not None or root.platform == "oke-rdma":
+            raise ValueError(
+                f"{at}.enabled: a multi-node Ray replica spans every GPU node of its pool and is not autoscaled; "
+                "turn autoscaling off (or serve one node per replica)"
+            )
+        if root.platform == "existing" and root.existing.serving == "kserve":
+            raise ValueError(f"{at}.enabled: not with existing.serving kserve (KServe scales its own predictors)")
+        o = root.observability
+        if not (o.enabled and (o.install or o.prometheus_url)):
+            raise ValueError(
+                f"{at}.enabled: KEDA scales on vLLM's metrics in Prometheus; set observability.install: true, or "
+                "observability.prometheusUrl to a Prometheus that scrapes them"
+            )
+        if scaling.scale_to_zero and not front_door_counts_requests:
+            raise ValueError(
+                f"{at}.scaleToZero: with no replica left nothing counts the model's new requests (vLLM's metrics "
+                "go with its last pod), so KEDA could never wake it; keep minReplicas >= 1"
+            )
+        pool = pool_named(pools, m.pool)
+        if scaling.max_replicas > pool.nodes:
+            raise ValueError(
+                f"{at}.maxReplicas: {scaling.max_replicas} replicas of {m.name} need {scaling.max_replicas} GPU nodes "
+                f"(one per node) but {pool.nodes_key or pool.key} is {pool.nodes}"
+            )

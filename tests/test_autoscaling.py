@@ -1,0 +1,209 @@
+"""Autoscaling: KEDA scales the model's Deployment on its own vLLM metrics, the GPU pools follow within
+bounds the fit check holds to, and scale-down never cuts a running request."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import yaml
+
+from components.autoscaling.oke_cluster_autoscaler import nodes_value
+from components.workloads.vllm import DRAIN_SCRIPT
+from tests.harness import config_error, k8s_objects, merge, preview, stack_config
+from tests.test_observability import unknown_metrics
+from tools import manifests, observability_summary
+from tools.k8s_semantics import Plan, _selector_matches
+from tools.preview import load_stack_config
+
+EXAMPLE = Path(__file__).parent / "configs" / "doks-autoscaling.yaml"
+
+
+@functools.cache
+def example_run():
+    run = preview("doks", raw=load_stack_config("doks", EXAMPLE))
+    assert run.error is None, run.error
+    return run
+
+
+def _with_model(raw, **fields):
+    """The config with its first model's entry changed (models is a list: a merge would replace it)."""
+    models = [dict(m) for m in raw["llm-serving:models"]]
+    models[0] = merge(models[0], fields)
+    return {**raw, "llm-serving:models": models}
+
+
+def _scaled_object(run):
+    (so,) = [o for o in k8s_objects(run) if o["kind"] == "ScaledObject"]
+    return so
+
+
+def test_the_scaled_object_targets_the_vllm_deployment_on_its_own_metrics():
+    run = example_run()
+    so = _scaled_object(run)
+    assert manifests.validate(so) == [], "valid against KEDA v2.20.2's ScaledObject CRD"
+    target = so["spec"]["scaleTargetRef"]
+    plan = Plan(k8s_objects(run))
+    deployment = plan.get("Deployment", so["metadata"]["namespace"], target["name"])
+    assert deployment is not None and target["kind"] == "Deployment"
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["command"] == ["vllm", "serve"]
+    served = run.outputs["servedModelName"]
+    for trigger in so["spec"]["triggers"]:
+        query = trigger["metadata"]["query"]
+        assert unknown_metrics(query) == set(), query
+        assert f'model_name="{served}"' in query and f'namespace="{so["metadata"]["namespace"]}"' in query
+    waiting = next(t for t in so["spec"]["triggers"] if t["name"] == "waiting-requests")
+    assert "vllm:num_requests_waiting{" in waiting["metadata"]["query"]
+    # The Prometheus the stack installed: the chart's Service in observability.namespace.
+    release = next(
+        r
+        for r in run.registered()
+        if r.type.endswith("helm.sh/v3:Release") and r.inputs["chart"] == "kube-prometheus-stack"
+    )
+    assert (
+        waiting["metadata"]["serverAddress"]
+        == f"http://kube-prometheus-stack-prometheus.{release.inputs['namespace']}.svc:9090"
+    )
+
+
+def test_keda_owns_the_replica_count():
+    run = example_run()
+    plan = Plan(k8s_objects(run))
+    assert "replicas" not in plan.get("Deployment", "vllm", "vllm")["spec"], "a `pulumi up` must not reset it"
+    so = _scaled_object(run)
+    config = yaml.safe_load(EXAMPLE.read_text())["config"]["llm-serving:models"][0]["autoscaling"]
+    assert (so["spec"]["minReplicaCount"], so["spec"]["maxReplicaCount"]) == (
+        config["minReplicas"],
+        config["maxReplicas"],
+    )
+    keda = next(r for r in run.registered() if r.type.endswith("helm.sh/v3:Release") and r.inputs["chart"] == "keda")
+    assert keda.inputs["version"] == "2.20.2", "the release whose CRDs ../shared/crds validates against"
+
+
+def test_scale_down_never_cuts_a_running_request():
+    run = example_run()
+    plan = Plan(k8s_objects(run))
+    so = _scaled_object(run)
+    pod = plan.get("Deployment", "vllm", "vllm")["spec"]["template"]
+    container = pod["spec"]["containers"][0]
+    # A removed pod drains first: preStop waits until vLLM reports nothing running or waiting...
+    assert container["lifecycle"]["preStop"]["exec"]["command"][-1] == DRAIN_SCRIPT % {"port": 8000}
+    assert "vllm:num_requests_running" in DRAIN_SCRIPT and "vllm:num_requests_waiting" in DRAIN_SCRIPT
+    # ...within the grace period the config gives it,
+    grace = pod["spec"]["terminationGracePeriodSeconds"]
+    assert grace == load_stack_config("doks", EXAMPLE)["llm-serving:models"][0].get(
+        "terminationGracePeriodSeconds", 120
+    )
+    # the HPA removes one pod at a time, only after load stayed low for the window,
+    down = so["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"]
+    assert down["policies"] == [{"type": "Pods", "value": 1, "periodSeconds": 60}]
+    assert down["stabilizationWindowSeconds"] >= 300
+    assert so["spec"]["cooldownPeriod"] >= down["stabilizationWindowSeconds"]
+    # and a node the autoscaler drains evicts through the PodDisruptionBudget, one replica at a time.
+    (pdb,) = [
+        p
+        for p in plan.of_kind("PodDisruptionBudget")
+        if _selector_matches(p["spec"]["selector"], pod["metadata"]["labels"])
+    ]
+    assert pdb["spec"]["maxUnavailable"] == 1
+
+
+def test_node_autoscaling_bounds_are_the_ones_the_fit_check_holds():
+    run = example_run()
+    pool = next(
+        r
+        for r in run.registered()
+        if r.type.endswith("kubernetesNodePool:KubernetesNodePool") and r.name.endswith("gpu-pool")
+    )
+    bounds = yaml.safe_load(EXAMPLE.read_text())["config"]["llm-serving:doks"]["gpuPool"]["autoscale"]
+    assert (pool.inputs["autoScale"], pool.inputs["minNodes"], pool.inputs["maxNodes"]) == (
+        True,
+        bounds["minNodes"],
+        bounds["maxNodes"],
+    )
+    assert pool.ignore_changes == ["nodeCount"], "the autoscaler's size survives a later `pulumi up`"
+    assert _scaled_object(run)["spec"]["maxReplicaCount"] <= pool.inputs["maxNodes"]
+    # One more replica than the pool can hold: refused before anything is registered.
+    raw = _with_model(load_stack_config("doks", EXAMPLE), autoscaling={"enabled": True, "maxReplicas": 4})
+    message = config_error(preview("doks", raw=raw))
+    assert "models[0].autoscaling.maxReplicas" in message and "doks.gpuPool.autoscale.maxNodes is 3" in message
+    fixed = merge(raw, {"llm-serving:doks": {"gpuPool": {"autoscale": None, "nodeCount": 2}}})
+    assert "doks.gpuPool.nodeCount is 2" in config_error(preview("doks", raw=fixed))
+
+
+def test_a_dokS_gpu_pool_may_scale_down_to_zero_nodes():
+    raw = merge(
+        load_stack_config("doks", EXAMPLE),
+        {"llm-serving:doks": {"gpuPool": {"nodeCount": 0, "autoscale": {"minNodes": 0}}}},
+    )
+    run = preview("doks", raw=raw)
+    assert run.error is None, run.error
+    pool = next(
+        r
+        for r in run.registered()
+        if r.type.endswith("kubernetesNodePool:KubernetesNodePool") and r.name.endswith("gpu-pool")
+    )
+    assert pool.inputs["minNodes"] == 0
+
+
+def test_oke_gpu_pool_follows_through_the_cluster_autoscaler_add_on():
+    raw = _with_model(stack_config("oci-a10", oke={"gpuPool": {"autoscale": {"minNodes": 1, "maxNodes": 2}}},
+                                   observability={"install": True}), autoscaling={"enabled": True, "maxReplicas": 2})  # fmt: skip
+    run = preview("oci-a10", raw=raw)
+    assert run.error is None, run.error
+    (addon,) = [
+        r
+        for r in run.registered()
+        if r.type == "oci:ContainerEngine/addon:Addon" and r.inputs["addonName"] == "ClusterAutoscaler"
+    ]
+    pool = next(
+        r for r in run.registered() if r.type == "oci:ContainerEngine/nodePool:NodePool" and r.name.endswith("gpu-pool")
+    )
+    assert addon.inputs["configurations"] == [{"key": "nodes", "value": f"1:2:{run.outputs['gpuNodePoolId']}"}]
+    assert pool.ignore_changes == ["nodeConfigDetails.size"]
+    statements = run.outputs["clusterAutoscalerPolicyStatements"]
+    assert any("manage cluster-node-pools" in s for s in statements)
+    assert nodes_value([(0, 3, "a"), (1, 2, "b")]) == "0:3:a,1:2:b"
+
+
+def test_multi_node_ray_replicas_are_not_autoscaled():
+    message = config_error(
+        preview("existing-cluster", raw=_with_model(stack_config("existing-cluster"), autoscaling={"enabled": True}))
+    )
+    assert "models[0].autoscaling.enabled" in message and "Ray" in message
+    summary = observability_summary.scaling_lines(preview_default_ray())
+    assert any("not autoscaled" in line for line in summary)
+
+
+@functools.cache
+def preview_default_ray():
+    from tests.harness import default_run
+
+    return default_run("existing-cluster")
+
+
+def test_autoscaling_needs_prometheus_and_a_wake_signal_for_zero():
+    doks = stack_config("doks")
+    no_prometheus = _with_model(
+        stack_config("doks", observability={"install": False}), autoscaling={"enabled": True, "maxReplicas": 1}
+    )
+    message = config_error(preview("doks", raw=no_prometheus))
+    assert "models[0].autoscaling.enabled" in message and "observability.install" in message
+    zero = _with_model(doks, autoscaling={"enabled": True, "minReplicas": 0, "scaleToZero": True, "maxReplicas": 1})
+    message = config_error(preview("doks", raw=zero))
+    assert "models[0].autoscaling.scaleToZero" in message and "never wake" in message
+    assert "autoscaling.minReplicas" in config_error(
+        preview("doks", raw=_with_model(doks, autoscaling={"minReplicas": 0}))
+    )
+
+
+def test_the_summary_shows_the_bounds_and_the_cold_start():
+    lines = observability_summary.scaling_lines(example_run())
+    assert any(line.startswith("  replicas vllm/vllm: 1-3") for line in lines)
+    assert any("GPU nodes" in line and "1-3" in line for line in lines)
+    assert any("cold start of one more replica ESTIMATE" in line for line in lines)
+
+
+def test_autoscaling_is_off_by_default_on_every_committed_stack():
+    for stack in ("doks", "oci-a10"):
+        assert not any(m.get("autoscaling", {}).get("enabled") for m in stack_config(stack)["llm-serving:models"])
