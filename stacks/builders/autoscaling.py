@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from components.autoscaling.oke_cluster_autoscaler import OkeClusterAutoscaler
     from components.workloads.vllm import VllmServer
     from stacks.builders.observability import Monitoring
-    from stacks.builders.workload import ServingPlatform
+    from stacks.builders.platform import ServingPlatform
 
 
 def deployment_replicas(m: ModelEntry) -> int | None:
