@@ -186,6 +186,12 @@ def test_inference_service_names_are_kserve_names():
             "RawDeployment",
         ),
         ({"existing": {"installGpuOperator": True}}, "llm-serving:existing.installGpuOperator", "OperatorHub"),
+        ({"existing": {"serving": "deployments"}}, "llm-serving:existing.kserve", "only read with"),
+        (
+            {"existing": {"openshift": False, "route": {"enabled": True}, "kserve": {"tokenAuth": False}}},
+            "llm-serving:existing.route",
+            "OpenShift's",
+        ),
         (
             {"vllm": {"tensorParallelSize": 1, "quantization": "fp8"}, "existing": {"gpuNodes": {"gpusPerNode": 1}}},
             "llm-serving:models[0].id",

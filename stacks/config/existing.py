@@ -151,6 +151,7 @@ class ExistingClusterConfig(Section):
     def check_fit(self, root: StackConfig) -> None:
         nodes = self.gpu_nodes
         check_kserve(self.serving, self.kserve, openshift=self.openshift, store_kind=root.model_store.kind,
+                     kserve_given="kserve" in self.model_fields_set, route_given="route" in self.model_fields_set,
                      multi_node=root.ray is not None)  # fmt: skip
         if self.kubeconfig == "secret" and root.secrets.kubeconfig is None:
             raise ValueError("secrets.kubeconfig: existing.kubeconfig is `secret` but no secrets.kubeconfig is set")

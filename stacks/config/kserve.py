@@ -63,10 +63,16 @@ class OpenShiftRouteConfig(Section):
     )
 
 
-def check_kserve(serving: str, kserve: KserveConfig, *, openshift: bool, store_kind: str, multi_node: bool) -> None:
-    """Cross-section rules of `existing.serving: kserve` (raised as `key: message`, one line). It takes the
-    values it checks, so this module imports nothing of the sections that use it."""
+def check_kserve(serving: str, kserve: KserveConfig, *, openshift: bool, store_kind: str, multi_node: bool,
+                 kserve_given: bool = False, route_given: bool = False) -> None:
+    """Cross-section rules of `existing.serving: kserve` and `existing.route` (raised as `key: message`, one
+    line). A section that would be ignored is an error, not a silent no-op. It takes the values it checks,
+    so this module imports nothing of the sections that use it."""
+    if route_given and not openshift:
+        raise ValueError("existing.route: a Route is OpenShift's; set existing.openshift: true or remove route")
     if serving != "kserve":
+        if kserve_given:
+            raise ValueError("existing.kserve: only read with existing.serving: kserve; set serving or remove kserve")
         return
     if store_kind != "s3":
         raise ValueError(
