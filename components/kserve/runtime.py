@@ -40,7 +40,7 @@ class VllmRuntimeArgs:
     shm_size_gi: int = 16
     env: list[dict[str, Any]] = field(default_factory=list)
     """Extra env of every model's container (e.g. VLLM_API_KEY from a secret)."""
-    image_pull_secrets: list[str] = field(default_factory=list)
+    image_pull_secrets: list[pulumi.Input[str]] = field(default_factory=list)
     name: str = "vllm-runtime"
 
 

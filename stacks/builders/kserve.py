@@ -132,7 +132,7 @@ def serve_with_kserve(
             vllm_version=cfg.models[0].image.rsplit(":", 1)[-1].removeprefix("v"),
             shm_size_gi=cfg.models[0].shm_size_gi,
             env=key_env,
-            image_pull_secrets=[str(s) for s in platform.image_pull_secrets],
+            image_pull_secrets=list(platform.image_pull_secrets),
             name=kserve.runtime_name,
         ),
         opts=opts,
