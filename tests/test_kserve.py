@@ -17,7 +17,7 @@ from components.openshift import OpenShiftRouteArgs, route_spec
 from components.workloads.types import GpuPlacement
 from policy import policies
 from stacks import catalog
-from stacks.builders.kserve import isvc_name
+from stacks.builders.kserve import api_key_env, isvc_name
 from stacks.config.stack import parse
 from stacks.errors import ConfigError
 from tests.harness import default_run, k8s_object, k8s_objects, merge, preview
@@ -270,3 +270,9 @@ def test_with_token_auth_only_the_auth_proxy_is_open_and_vllms_own_port_stays_in
     assert door["ingress"] == [{"ports": [{"port": 8443, "protocol": "TCP"}]}], "the kube-rbac-proxy, from anywhere"
     vllm = policies_by_name["allow-vllm-api"]["ingress"]
     assert vllm == [{"from": [{"podSelector": {}}], "ports": [{"port": 8080, "protocol": "TCP"}]}]
+
+
+def test_without_token_auth_vllm_checks_the_stacks_api_key_and_with_it_not():
+    assert api_key_env(True, "vllm-api-key") == []
+    (env,) = api_key_env(False, "vllm-api-key")
+    assert env["name"] == "VLLM_API_KEY" and env["valueFrom"]["secretKeyRef"]["name"] == "vllm-api-key"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
@@ -87,6 +88,15 @@ def served_models(cfg: StackConfig, stores: ModelStores, pools: dict[str, GpuPoo
     ]
 
 
+def api_key_env(token_auth: bool, api_key_secret_name: pulumi.Input[str]) -> list[dict[str, Any]]:
+    """With token auth OpenShift AI's proxy checks the caller and vLLM must accept its bearer token, so no
+    VLLM_API_KEY; without it vLLM checks the stack's API key on every /v1 route."""
+    if token_auth:
+        return []
+    ref = {"name": api_key_secret_name, "key": API_KEY_SECRET_KEY}
+    return [{"name": "VLLM_API_KEY", "valueFrom": {"secretKeyRef": ref}}]
+
+
 def serve_with_kserve(
     cfg: StackConfig,
     platform: ServingPlatform,
@@ -118,20 +128,15 @@ def serve_with_kserve(
         ),
         opts=opts,
     )
-    # With token auth the platform checks the caller (OpenShift AI); without it vLLM checks the API key.
-    key_env = [] if token_auth else [{
-        "name": "VLLM_API_KEY",
-        "valueFrom": {"secretKeyRef": {"name": namespace.api_key_secret_name, "key": API_KEY_SECRET_KEY}},
-    }]  # fmt: skip
     runtime = VllmServingRuntime(
         f"{cfg.name}-vllm-runtime",
         VllmRuntimeArgs(
             namespace=namespace.name,
-            # One runtime for every model: the first model's image and /dev/shm.
+            # One runtime for every model (config: one image under kserve); /dev/shm as the largest asks.
             image=cfg.models[0].image,
             vllm_version=cfg.models[0].image.rsplit(":", 1)[-1].removeprefix("v"),
-            shm_size_gi=cfg.models[0].shm_size_gi,
-            env=key_env,
+            shm_size_gi=max(m.shm_size_gi for m in cfg.models),
+            env=api_key_env(token_auth, namespace.api_key_secret_name),
             image_pull_secrets=list(platform.image_pull_secrets),
             name=kserve.runtime_name,
         ),
