@@ -36,7 +36,8 @@ def example(**overrides: Any) -> dict[str, Any]:
     # `model`/`vllm` overrides go into the example's one model (as in tests/harness.py stack_config).
     first = {**overrides.pop("model", {}), **overrides.pop("vllm", {})}
     config = merge(document, {f"llm-serving:{k}": v for k, v in overrides.items()})
-    config["llm-serving:models"] = [merge(config["llm-serving:models"][0], first)]
+    models = config["llm-serving:models"]
+    config["llm-serving:models"] = [merge(models[0], first), *models[1:]]
     return config
 
 
@@ -82,7 +83,7 @@ def test_the_runtime_runs_the_pinned_vllm_on_port_8080_with_a_memory_shm(rhoai):
 
 
 def test_one_inference_service_reads_the_model_from_minio_on_the_l4_pool(rhoai):
-    isvc = k8s_object(rhoai, "InferenceService")
+    isvc = k8s_object(rhoai, "InferenceService", "mistral-small-24b-tp4")
     runtime = k8s_object(rhoai, "ServingRuntime")
     meta, predictor = isvc["metadata"], isvc["spec"]["predictor"]
     assert meta["name"] == "mistral-small-24b-tp4"
@@ -97,14 +98,14 @@ def test_one_inference_service_reads_the_model_from_minio_on_the_l4_pool(rhoai):
     )
     assert model["resources"]["limits"]["nvidia.com/gpu"] == "4" == model["resources"]["requests"]["nvidia.com/gpu"]
     assert model["startupProbe"]["failureThreshold"] * model["startupProbe"]["periodSeconds"] >= 1800
-    assert predictor["nodeSelector"] == {"nvidia.com/gpu.product": "NVIDIA-L4"}
+    assert predictor["nodeSelector"] == {"node.kubernetes.io/instance-type": "g6.12xlarge"}, "its pool's nodes"
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in predictor["tolerations"]
     assert predictor["deploymentStrategy"]["rollingUpdate"] == {"maxSurge": 0, "maxUnavailable": 1}
     assert "runAsUser" not in predictor["securityContext"]
 
 
 def test_the_s3_connection_reaches_the_storage_initializer_and_stays_secret(rhoai):
-    isvc = k8s_object(rhoai, "InferenceService")
+    isvc = k8s_object(rhoai, "InferenceService", "mistral-small-24b-fp8")
     account = k8s_object(rhoai, "ServiceAccount", isvc["spec"]["predictor"]["serviceAccountName"])
     (listed,) = account["secrets"]
     secret = k8s_object(rhoai, "Secret", listed["name"])
@@ -119,7 +120,7 @@ def test_the_s3_connection_reaches_the_storage_initializer_and_stays_secret(rhoa
 
 
 def test_the_route_reencrypts_to_the_auth_proxy_when_token_auth_is_on(rhoai):
-    route = k8s_object(rhoai, "Route")
+    route = k8s_object(rhoai, "Route", "mistral-small-24b-tp4")
     assert route["spec"]["to"]["name"] == "mistral-small-24b-tp4-predictor"
     assert route["spec"]["port"] == {"targetPort": "https"}
     assert route["spec"]["tls"] == {"termination": "reencrypt", "insecureEdgeTerminationPolicy": "Redirect"}
@@ -192,11 +193,6 @@ def test_inference_service_names_are_kserve_names():
             "llm-serving:existing.route",
             "OpenShift's",
         ),
-        (
-            {"vllm": {"tensorParallelSize": 1, "quantization": "fp8"}, "existing": {"gpuNodes": {"gpusPerNode": 1}}},
-            "llm-serving:models[0].id",
-            "per GPU",
-        ),
     ],
 )
 def test_bad_kserve_input_is_one_line_naming_the_key(overrides, key, says):
@@ -218,10 +214,12 @@ def test_openshift_plain_deployments_get_an_edge_route_to_the_entry_point():
 
 
 def test_token_auth_comes_with_a_client_that_may_only_get_these_inference_services(rhoai):
-    isvc = k8s_object(rhoai, "InferenceService")
+    names = sorted(o["metadata"]["name"] for o in k8s_objects(rhoai) if o["kind"] == "InferenceService")
+    assert names == ["mistral-small-24b-fp8", "mistral-small-24b-tp4"], "one InferenceService per model"
     role = k8s_object(rhoai, "Role")
-    assert role["rules"] == [{"apiGroups": ["serving.kserve.io"], "resources": ["inferenceservices"],
-                              "resourceNames": [isvc["metadata"]["name"]], "verbs": ["get"]}]  # fmt: skip
+    (rule,) = role["rules"]
+    assert rule["verbs"] == ["get"] and rule["resources"] == ["inferenceservices"]
+    assert sorted(rule["resourceNames"]) == names
     binding = k8s_object(rhoai, "RoleBinding")
     assert binding["roleRef"]["name"] == role["metadata"]["name"]
     (subject,) = binding["subjects"]
@@ -243,13 +241,13 @@ def _policy_findings(run, validate) -> list[str]:
 
 def test_the_policy_pack_checks_the_inference_service_as_the_vllm_server(rhoai):
     servers = [m for r in rhoai.registered() for m, _ in policies.vllm_servers(r.type, r.inputs)]
-    assert [s.get("storageUri") for s in servers] == ["s3://models/mistralai--Mistral-Small-24B-Instruct-2501/main"]
+    assert [s.get("storageUri") for s in servers] == ["s3://models/mistralai--Mistral-Small-24B-Instruct-2501/main"] * 2
     assert _policy_findings(rhoai, policies.gpu_request_matches_tensor_parallel) == []
     isvc = next(r for r in rhoai.registered() if r.type == "kubernetes:serving.kserve.io/v1beta1:InferenceService")
     bad = copy.deepcopy(isvc.inputs)
     bad["spec"]["predictor"]["model"]["resources"]["limits"]["nvidia.com/gpu"] = "1"
     found: list[str] = []
-    args = SimpleNamespace(resource_type=isvc.type, props=bad, urn=isvc.urn, name=isvc.name)
+    args: Any = SimpleNamespace(resource_type=isvc.type, props=bad, urn=isvc.urn, name=isvc.name)
     policies.gpu_request_matches_tensor_parallel(args, lambda message, urn=None: found.append(message))
     assert found and "--tensor-parallel-size is 4" in found[0]
     assert _policy_findings(rhoai, policies.images_pinned) == []
@@ -257,7 +255,7 @@ def test_the_policy_pack_checks_the_inference_service_as_the_vllm_server(rhoai):
     latest = copy.deepcopy(runtime.inputs)
     latest["spec"]["containers"][0]["image"] = "vllm/vllm-openai:latest"
     found = []
-    args = SimpleNamespace(resource_type=runtime.type, props=latest, urn=runtime.urn, name=runtime.name)
+    args: Any = SimpleNamespace(resource_type=runtime.type, props=latest, urn=runtime.urn, name=runtime.name)
     policies.images_pinned(args, lambda message, urn=None: found.append(message))
     assert found, "the runtime's image is checked like every container's"
 
@@ -276,3 +274,36 @@ def test_without_token_auth_vllm_checks_the_stacks_api_key_and_with_it_not():
     assert api_key_env(True, "vllm-api-key") == []
     (env,) = api_key_env(False, "vllm-api-key")
     assert env["name"] == "VLLM_API_KEY" and env["valueFrom"]["secretKeyRef"]["name"] == "vllm-api-key"
+
+
+def test_the_fp8_model_reads_the_same_weights_quantized_on_two_gpus(rhoai):
+    fp8 = k8s_object(rhoai, "InferenceService", "mistral-small-24b-fp8")["spec"]["predictor"]["model"]
+    assert {"--quantization=fp8", "--tensor-parallel-size=2", "--served-model-name=mistral-small-24b-fp8"} <= set(
+        fp8["args"]
+    )
+    assert fp8["resources"]["limits"]["nvidia.com/gpu"] == "2"
+    assert len([o for o in k8s_objects(rhoai) if o["kind"] == "Job"]) == 1, "one upload for the one checkpoint"
+
+
+def test_fp8_on_one_l4_is_refused_naming_the_model():
+    """Seed 004's FP8 replica on a g6.4xlarge (one 24 GB L4): 23.6 GB of FP8 weights alone exceed it."""
+    one_l4 = {"name": "l4x1", "nodeSelector": {"node.kubernetes.io/instance-type": "g6.4xlarge"}, "count": 1,
+              "gpusPerNode": 1, "gpuModel": "L4", "gpuMemoryGb": 24}  # fmt: skip
+    document = example()
+    document["llm-serving:existing"]["gpuPools"].append(one_l4)
+    fp8 = document["llm-serving:models"][1]
+    fp8.update(pool="l4x1", tensorParallelSize=1)
+    values = {k.removeprefix("llm-serving:"): v for k, v in document.items()}
+    with pytest.raises(ConfigError) as error:
+        parse({**values, "secrets": KNOWN}, {"secrets"})
+    message = str(error.value)
+    assert "\n" not in message and "models[1]" in message and "Mistral-Small-24B" in message, message
+
+
+def test_one_serving_runtime_means_one_vllm_image_for_every_model():
+    document = example()
+    document["llm-serving:models"][1]["image"] = "vllm/vllm-openai:v0.32.0"
+    values = {k.removeprefix("llm-serving:"): v for k, v in document.items()}
+    with pytest.raises(ConfigError) as error:
+        parse({**values, "secrets": KNOWN}, {"secrets"})
+    assert "llm-serving:models[1].image" in str(error.value) and "one ServingRuntime" in str(error.value)

@@ -152,7 +152,7 @@ class ExistingClusterConfig(Section):
         nodes = self.gpu_nodes
         check_kserve(self.serving, self.kserve, openshift=self.openshift, store_kind=root.model_store.kind,
                      kserve_given="kserve" in self.model_fields_set, route_given="route" in self.model_fields_set,
-                     multi_node=root.ray is not None)  # fmt: skip
+                     images=tuple(m.image for m in root.models), multi_node=root.ray is not None)  # fmt: skip
         if self.kubeconfig == "secret" and root.secrets.kubeconfig is None:
             raise ValueError("secrets.kubeconfig: existing.kubeconfig is `secret` but no secrets.kubeconfig is set")
         if root.model_store.kind == "nfs" and (root.model_store.server is None or root.model_store.path is None):

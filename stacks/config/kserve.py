@@ -64,7 +64,7 @@ class OpenShiftRouteConfig(Section):
 
 
 def check_kserve(serving: str, kserve: KserveConfig, *, openshift: bool, store_kind: str, multi_node: bool,
-                 kserve_given: bool = False, route_given: bool = False) -> None:
+                 kserve_given: bool = False, route_given: bool = False, images: tuple[str, ...] = ()) -> None:
     """Cross-section rules of `existing.serving: kserve` and `existing.route` (raised as `key: message`, one
     line). A section that would be ignored is an error, not a silent no-op. It takes the values it checks,
     so this module imports nothing of the sections that use it."""
@@ -79,6 +79,12 @@ def check_kserve(serving: str, kserve: KserveConfig, *, openshift: bool, store_k
             "modelStore.kind: existing.serving kserve reads the weights with KServe's storage initializer from "
             f"S3 (storageUri s3://…); use kind s3 (got {store_kind})"
         )
+    for i, image in enumerate(images):
+        if image != images[0]:
+            raise ValueError(
+                f"models[{i}].image: existing.serving kserve runs every model on one ServingRuntime; use "
+                f"{images[0]} as models[0] does"
+            )
     if multi_node:
         raise ValueError("ray: existing.serving kserve runs each model as one InferenceService on one node; remove ray")
     if kserve.token_auth and not openshift:  # an explicit true
