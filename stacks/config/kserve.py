@@ -63,8 +63,17 @@ class OpenShiftRouteConfig(Section):
     )
 
 
-def check_kserve(serving: str, kserve: KserveConfig, *, openshift: bool, store_kind: str, multi_node: bool,
-                 kserve_given: bool = False, route_given: bool = False, images: tuple[str, ...] = ()) -> None:
+def check_kserve(
+    serving: str,
+    kserve: KserveConfig,
+    *,
+    openshift: bool,
+    store_kind: str,
+    multi_node: bool,
+    kserve_given: bool = False,
+    route_given: bool = False,
+    images: tuple[str, ...] = (),
+) -> None:
     """Cross-section rules of `existing.serving: kserve` and `existing.route` (raised as `key: message`, one
     line). A section that would be ignored is an error, not a silent no-op. It takes the values it checks,
     so this module imports nothing of the sections that use it."""
