@@ -348,3 +348,24 @@ def test_the_sync_follows_replicas_that_come_and_go(door):
         door.replicas[model].append(gone)
         added, _ = door.sync.sync_once(door.router, door.backends, door.resolve)
         assert added == [f"http://{gone.address}"]
+
+
+def test_the_gateway_does_not_cut_a_generation_the_router_still_serves():
+    """The HTTPRoute's request timeout covers the whole streamed response; it must not end before the router's."""
+    run = default_run("doks")
+    route_timeouts = [
+        rule["timeouts"]["request"]
+        for route in (o for o in k8s_objects(run) if o["kind"] == "HTTPRoute")
+        for rule in route["spec"]["rules"]
+        if "backendRefs" in rule
+    ]
+    router = next(o for o in k8s_objects(run) if o["kind"] == "Deployment" and "router" in json.dumps(o["spec"]))
+    args = next(
+        c["args"]
+        for c in router["spec"]["template"]["spec"]["containers"]
+        if "--request-timeout-secs" in c.get("args", [])
+    )
+    router_seconds = int(args[args.index("--request-timeout-secs") + 1])
+    assert route_timeouts
+    for timeout in route_timeouts:
+        assert timeout.endswith("s") and int(timeout[:-1]) >= router_seconds, timeout

@@ -27,8 +27,10 @@ class GatewayEndpointArgs:
     hostname: str | None = None
     path_prefix: str = "/v1"
     """vLLM's API key guards /v1; other routes (e.g. /metrics) stay inside the cluster."""
-    request_timeout: str = "600s"
-    """Long generations stream for minutes; the default proxy timeouts would cut them."""
+    request_timeout: str = "3600s"
+    """The whole request, streaming included (Gateway API `HTTPRouteTimeouts.request`): long generations stream
+    for many minutes, so it is no shorter than the router's own `--request-timeout-secs` behind it
+    (components/workloads/router.py); the Gateway's default would cut them."""
     tls_secret_name: str | None = None
     """A `kubernetes.io/tls` Secret in `namespace`: HTTPS on 443, HTTP redirected."""
     name: str = "vllm"
