@@ -497,7 +497,7 @@ def test_h100_tp8_previews_cleanly_on_the_bare_metal_shape():
         ({"oke": {"network": {"servicesCidr": "10.0.128.0/17"}}}, "oke.network", "overlaps"),
         ({"oke": {"network": {"podsCidr": "10.96.0.0/12"}}}, "oke.network", "overlaps"),
         ({"oke": {"network": {"fileStorageSubnet": "10.1.3.0/24"}}}, "oke.network.fileStorageSubnet", "not inside"),
-        ({"oke": {"kubernetesVersion": "1.33"}}, "oke.kubernetesVersion", "pattern"),
+        ({"oke": {"kubernetesVersion": "1.33"}}, "oke.kubernetesVersion", "leading v"),
         ({"oke": {"region": "us-nowhere-1"}}, "oke.region", "unknown OCI region"),
         ({"oke": {"apiEndpoint": {"allowedCidrs": []}}}, "oke.apiEndpoint.allowedCidrs", "at least one"),
         ({"oke": {"systemPool": {"shape": "VM.Standard2.4"}}}, "oke.systemPool.ocpus", "not a Flex shape"),

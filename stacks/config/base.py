@@ -95,7 +95,7 @@ KubernetesVersion = Annotated[str, BeforeValidator(_not_a_yaml_number), AfterVal
 # ocid1.<resource type>.<realm>.[region][.future use].<unique id>
 # (https://docs.oracle.com/en-us/iaas/Content/General/Concepts/identifiers.htm)
 _OCID = re.compile(
-    r"ocid1\.(?P<kind>[a-z0-9]+)\.(?P<realm>oc\d+)\.(?P<region>[a-z0-9-]*)(\.[a-z0-9-]+)?\.[a-z0-9]{10,}"
+    r"ocid1\.(?P<kind>[a-z0-9]+)\.(?P<realm>oc\d+)\.(?P<region>[a-z0-9-]*)(\.[a-z0-9-]+)?\.[a-z0-9]{20,}"
 )
 
 
@@ -103,19 +103,31 @@ _OCID = re.compile(
 GLOBAL_OCID_TYPES = ("tenancy", "compartment", "user", "group", "dynamicgroup", "policy")
 
 
-def ocid_validator(*kinds: str) -> Callable[[str], str]:
-    """A validator for OCIDs of the given resource types (any type when none is given)."""
+def _a(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
+
+
+def _ocid_format(kind: str) -> str:
+    return f"ocid1.{kind}.oc1.{'' if kind in GLOBAL_OCID_TYPES else '<region>'}.<unique id>"
+
+
+def ocid_validator(*kinds: str, hint: str = "") -> Callable[[str], str]:
+    """A validator for OCIDs of the given resource types (any type when none is given); `hint` ends the
+    message for a value that is no OCID at all (where to copy the right one from). The one OCID check of
+    the config: every OCID key uses it."""
 
     def validate(value: str) -> str:
         m = _OCID.fullmatch(value)
         if m is None:
-            raise ValueError(f"{shown(value, 80)} is not an OCID (ocid1.<type>.<realm>.<region>.<unique id>)")
-        if kinds and m.group("kind") not in kinds:
-            raise ValueError(f"{value!r} is the OCID of a {m.group('kind')}; expected a {' or '.join(kinds)} OCID")
-        if m.group("kind") in GLOBAL_OCID_TYPES and m.group("region"):
-            raise ValueError(
-                f"{value!r}: a {m.group('kind')} OCID has no region part (ocid1.{m.group('kind')}.oc1..<id>)"
-            )
+            if not kinds:
+                raise ValueError(f"{shown(value, 80)} is not an OCID (ocid1.<type>.<realm>.<region>.<unique id>)")
+            formats = ", or ".join(_ocid_format(k) for k in kinds)
+            raise ValueError(f"{shown(value, 80)} is not {_a(kinds[0])} OCID ({formats}){hint}")
+        kind = m.group("kind")
+        if kinds and kind not in kinds:
+            raise ValueError(f"{shown(value, 80)} is the OCID of a {kind}; expected {_a(' or '.join(kinds))} OCID")
+        if kind in GLOBAL_OCID_TYPES and m.group("region"):
+            raise ValueError(f"{shown(value, 80)}: a {kind} OCID has no region part (ocid1.{kind}.oc1..<id>)")
         return value
 
     return validate
@@ -147,7 +159,9 @@ def check_ocid_region(key: str, value: str | None, region: str, region_key: str)
 
 Ocid = Annotated[str, AfterValidator(ocid_validator())]
 """Any OCID. For one resource type: `Annotated[str, AfterValidator(ocid_validator("subnet"))]`."""
-CompartmentOcid = Annotated[str, AfterValidator(ocid_validator("compartment", "tenancy"))]
+CompartmentOcid = Annotated[
+    str, AfterValidator(ocid_validator("compartment", "tenancy", hint="; copy it from Identity > Compartments"))
+]
 """A compartment; the tenancy OCID names the root compartment."""
 SubnetOcid = Annotated[str, AfterValidator(ocid_validator("subnet"))]
 VcnOcid = Annotated[str, AfterValidator(ocid_validator("vcn"))]

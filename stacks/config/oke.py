@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, model_validator
 
 from stacks import catalog
 from stacks.config.autoscaling import NodeAutoscaleConfig, pool_max_nodes, pool_nodes_key
 from stacks.config.base import (
     Cidr,
+    CompartmentOcid,
     DnsLabel,
+    ImageOcid,
+    KubernetesVersion,
     Section,
     check_ocid_region,
     no_overlap,
-    ocid_kind,
-    ocid_region,
     refuse_world,
 )
 from stacks.config.cpu_sizes import check_oci_cpu_shape
 from stacks.config.pools import named_pools, pool_named
-from stacks.config.syntax import shown
 from stacks.placement import Pool
 
 if TYPE_CHECKING:
@@ -30,38 +29,9 @@ if TYPE_CHECKING:
     from stacks.config.models import ModelEntry
     from stacks.config.stack import StackConfig
 
-# OCID format: ocid1.<resource type>.<realm>.[region][.future use].<unique id>
-# (Oracle, "Resource Identifiers", https://docs.oracle.com/en-us/iaas/Content/General/Concepts/identifiers.htm).
-# A compartment (or the tenancy, the root compartment) has an empty region part.
-_COMPARTMENT_OCID = re.compile(r"ocid1\.(compartment|tenancy)\.oc[0-9]+\.\.[a-z0-9]{20,}")
-_IMAGE_OCID = re.compile(r"ocid1\.image\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]{20,}")
 # The committed stack files carry this obviously fake, format-valid compartment: every user sets their own.
 PLACEHOLDER_COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaareplacewithyourcompartmentocid00000000000000000000000"
 
-
-def _compartment_ocid(value: str) -> str:
-    if (kind := ocid_kind(value)) not in (None, "compartment", "tenancy"):
-        raise ValueError(f"{shown(value, 80)} is the OCID of a {kind}; expected a compartment (or tenancy) OCID")
-    if ocid_region(value):
-        raise ValueError(f"{shown(value, 80)}: a compartment OCID has no region part (ocid1.compartment.oc1..<id>)")
-    if not _COMPARTMENT_OCID.fullmatch(value):
-        raise ValueError(
-            f"{shown(value, 80)} is not a compartment OCID (ocid1.compartment.oc1..<unique id>, or the tenancy's "
-            "ocid1.tenancy.oc1..<unique id>); copy it from Identity > Compartments"
-        )
-    return value
-
-
-def _image_ocid(value: str) -> str:
-    if (kind := ocid_kind(value)) not in (None, "image"):
-        raise ValueError(f"{shown(value, 80)} is the OCID of a {kind}; expected an image OCID")
-    if not _IMAGE_OCID.fullmatch(value):
-        raise ValueError(f"{shown(value, 80)} is not an image OCID (ocid1.image.oc1.<region>.<unique id>)")
-    return value
-
-
-CompartmentOcid = Annotated[str, AfterValidator(_compartment_ocid)]
-ImageOcid = Annotated[str, AfterValidator(_image_ocid)]
 FaultDomain = Annotated[str, Field(pattern=r"^FAULT-DOMAIN-[1-3]$")]
 AdNumber = Annotated[int, Field(ge=1, le=3)]
 SshPublicKey = Annotated[
@@ -258,9 +228,8 @@ class OkeConfig(Section):
         description="OCID of the compartment everything goes in (required; the committed files carry a placeholder)."
     )
     region: str = Field("us-ashburn-1", description="OCI region identifier. Default: us-ashburn-1.")
-    kubernetes_version: str | None = Field(
+    kubernetes_version: KubernetesVersion | None = Field(
         None,
-        pattern=r"^v1\.\d{2}\.\d{1,3}$",
         description="OKE Kubernetes version, `v1.33.1`: required, and one OKE offers in the region (checked before "
         "anything is created; the error lists them; `oci ce cluster-options get --cluster-option-id all`). A change "
         "upgrades the cluster and its node pools in place, so it is never a moving default.",

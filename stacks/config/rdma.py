@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from stacks import catalog
-from stacks.config.base import DnsLabel, Section, check_ocid_region, ocid_validator
-from stacks.config.oke import AdNumber, CompartmentOcid, ImageOcid, SshPublicKey
+from stacks.config.base import CompartmentOcid, DnsLabel, ImageOcid, Section, check_ocid_region, ocid_validator
+from stacks.config.oke import AdNumber, SshPublicKey
 from stacks.config.pools import DEFAULT_POOL
 from stacks.placement import Pool
 
