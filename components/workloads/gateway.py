@@ -36,6 +36,14 @@ class GatewayEndpointArgs:
     name: str = "vllm"
 
 
+def route_spec(gateway: str, listener: str, rule: dict[str, Any], hostname: str | None) -> dict[str, Any]:
+    """An HTTPRoute's spec: one rule attached to one listener of the Gateway, for `hostname` when given."""
+    spec: dict[str, Any] = {"parentRefs": [{"name": gateway, "sectionName": listener}], "rules": [rule]}
+    if hostname:
+        spec["hostnames"] = [hostname]
+    return spec
+
+
 class GatewayEndpoint(pulumi.ComponentResource):
     gateway_name: pulumi.Output[str]
     address_command: pulumi.Output[str]
@@ -63,46 +71,28 @@ class GatewayEndpoint(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         api_listener = "https" if args.tls_secret_name else "http"
-        route_spec: dict[str, Any] = {
-            "parentRefs": [{"name": f"{args.name}-gateway", "sectionName": api_listener}],
-            "rules": [
-                {
-                    "matches": [{"path": {"type": "PathPrefix", "value": args.path_prefix}}],
-                    "backendRefs": [{"name": args.service_name, "port": args.service_port}],
-                    "timeouts": {"request": args.request_timeout},
-                }
-            ],
+        api_rule = {
+            "matches": [{"path": {"type": "PathPrefix", "value": args.path_prefix}}],
+            "backendRefs": [{"name": args.service_name, "port": args.service_port}],
+            "timeouts": {"request": args.request_timeout},
         }
-        if args.hostname:
-            route_spec["hostnames"] = [args.hostname]
-        k8s.apiextensions.CustomResource(
-            f"{name}-route",
-            api_version=GATEWAY_API,
-            kind="HTTPRoute",
-            metadata={"name": f"{args.name}-route", "namespace": args.namespace},
-            spec=route_spec,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
-        )
+        routes = {"route": ("route", route_spec(f"{args.name}-gateway", api_listener, api_rule, args.hostname))}
         if args.tls_secret_name:
-            redirect: dict[str, Any] = {
-                "parentRefs": [{"name": f"{args.name}-gateway", "sectionName": "http"}],
-                "rules": [
-                    {
-                        "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
-                        "filters": [
-                            {"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}
-                        ],
-                    }
-                ],
+            redirect_rule = {
+                "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                "filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}],
             }
-            if args.hostname:
-                redirect["hostnames"] = [args.hostname]
+            routes["redirect"] = (
+                "https-redirect",
+                route_spec(f"{args.name}-gateway", "http", redirect_rule, args.hostname),
+            )
+        for role, (suffix, spec) in routes.items():
             k8s.apiextensions.CustomResource(
-                f"{name}-redirect",
+                f"{name}-{role}",
                 api_version=GATEWAY_API,
                 kind="HTTPRoute",
-                metadata={"name": f"{args.name}-https-redirect", "namespace": args.namespace},
-                spec=redirect,
+                metadata={"name": f"{args.name}-{suffix}", "namespace": args.namespace},
+                spec=spec,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway]),
             )
         self.gateway_name = pulumi.Output.from_input(f"{args.name}-gateway")
