@@ -23,6 +23,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.helm import HelmChart, helm_release
+
 
 @dataclass(frozen=True)
 class ScalerArgs:
@@ -118,9 +120,7 @@ class ReplicaScaler(pulumi.ComponentResource):
 
 @dataclass(frozen=True)
 class KedaArgs:
-    chart: str
-    version: str
-    repo: str
+    chart: HelmChart
     namespace: str = "keda"
     node_selector: dict[str, str] | None = None
 
@@ -132,16 +132,14 @@ class KedaOperator(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KedaArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:autoscaling:KedaOperator", name, None, opts)
-        self.release = k8s.helm.v3.Release(
-            f"{name}-release",
-            name="keda",
-            chart=args.chart,
-            version=args.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.repo),
+        self.release = helm_release(
+            name,
+            self,
+            args.chart,
+            release_name="keda",
             namespace=args.namespace,
             create_namespace=True,
             values={"nodeSelector": args.node_selector} if args.node_selector else {},
             atomic=True,
-            opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({})

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
+
+from components.helm import HelmChart, helm_release, privileged_namespace
 
 
 @dataclass(frozen=True)
 class NvidiaGpuOperatorArgs:
-    chart_version: str
-    repository: str = "https://helm.ngc.nvidia.com/nvidia"
+    chart: HelmChart
+    """`gpu-operator` from https://helm.ngc.nvidia.com/nvidia at a pinned version."""
     namespace: str = "gpu-operator"
     driver_enabled: bool = True
     """False when the nodes already have the NVIDIA driver installed."""
@@ -30,21 +31,14 @@ class NvidiaGpuOperator(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NvidiaGpuOperatorArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:existing:NvidiaGpuOperator", name, None, opts)
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata={"name": args.namespace, "labels": {"pod-security.kubernetes.io/enforce": "privileged"}},
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        release = k8s.helm.v3.Release(
-            f"{name}-release",
-            name="gpu-operator",
-            chart="gpu-operator",
-            version=args.chart_version,
-            namespace=namespace.metadata.apply(lambda m: m.name or args.namespace),
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.repository),
+        release = helm_release(
+            name,
+            self,
+            args.chart,
+            release_name="gpu-operator",
+            namespace=privileged_namespace(name, self, args.namespace),
             values={"driver": {"enabled": args.driver_enabled}, **args.values},
             atomic=True,
-            opts=pulumi.ResourceOptions(parent=self),
         )
         self.release_name = release.name.apply(lambda n: n or "gpu-operator")
         self.register_outputs({"releaseName": self.release_name})

@@ -17,6 +17,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.helm import HelmChart, helm_release, privileged_namespace
+
 RELEASE = "kube-prometheus-stack"
 # Service names for release `kube-prometheus-stack` (oci-hpc-oke terraform/output.tf @61d210a:
 # `svc/kube-prometheus-stack-prometheus 9090`, `svc/kube-prometheus-stack-grafana 3000:80`).
@@ -27,8 +29,8 @@ GRAFANA_SECRET = "grafana-admin"
 
 @dataclass(frozen=True)
 class PrometheusStackArgs:
-    chart_version: str
-    repository: str
+    chart: HelmChart
+    """kube-prometheus-stack from https://prometheus-community.github.io/helm-charts at a pinned version."""
     namespace: str = "monitoring"
     node_selector: dict[str, str] = field(default_factory=dict)
     """Where Prometheus, Grafana and the operators run (a CPU pool)."""
@@ -89,11 +91,7 @@ class PrometheusStack(pulumi.ComponentResource):
         super().__init__("llm-serving:observability:PrometheusStack", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         # node-exporter uses the host's network, PID namespace and filesystem: privileged Pod Security.
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata={"name": args.namespace, "labels": {"pod-security.kubernetes.io/enforce": "privileged"}},
-            opts=child,
-        )
+        namespace = privileged_namespace(name, self, args.namespace)
         password = random.RandomPassword(f"{name}-grafana-password", length=32, special=False, opts=child)
         secret = k8s.core.v1.Secret(
             f"{name}-grafana-admin",
@@ -102,16 +100,15 @@ class PrometheusStack(pulumi.ComponentResource):
             string_data={"admin-user": "admin", "admin-password": pulumi.Output.secret(password.result)},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
         )
-        self.release = k8s.helm.v3.Release(
-            f"{name}-release",
-            name=RELEASE,
-            chart="kube-prometheus-stack",
-            version=args.chart_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.repository),
+        self.release = helm_release(
+            name,
+            self,
+            args.chart,
+            release_name=RELEASE,
             namespace=args.namespace,
             values=chart_values(args),
             atomic=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, secret]),
+            depends_on=[namespace, secret],
         )
         self.namespace = args.namespace
         self.prometheus_url = f"http://{PROMETHEUS_SERVICE}.{args.namespace}.svc:{PROMETHEUS_PORT}"

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.helm import HelmChart, helm_release
+
 
 @dataclass(frozen=True)
 class KubeRayOperatorArgs:
-    chart: str
-    version: str
-    repo: str
+    chart: HelmChart
     namespace: str = "kuberay-system"
     node_selector: dict[str, str] = field(default_factory=dict)
     """Where the operator runs (a system pool)."""
@@ -28,18 +28,16 @@ class KubeRayOperator(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KubeRayOperatorArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:workloads:KubeRayOperator", name, None, opts)
-        self.release = k8s.helm.v3.Release(
-            f"{name}-release",
-            name="kuberay-operator",
-            chart=args.chart,
-            version=args.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.repo),
+        self.release = helm_release(
+            name,
+            self,
+            args.chart,
+            release_name="kuberay-operator",
             namespace=args.namespace,
             create_namespace=True,
             values={"nodeSelector": args.node_selector} if args.node_selector else {},
             # The RayCluster waits for the operator and its CRD.
             wait_for_jobs=True,
-            opts=pulumi.ResourceOptions(parent=self),
         )
         self.release_name = self.release.name.apply(lambda n: n or "kuberay-operator")
         self.namespace = args.namespace

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pulumi
 
 from components.autoscaling.keda import KedaArgs, KedaOperator, ReplicaScaler, ScalerArgs
+from components.helm import HelmChart
 from components.observability.monitoring import JOB_LABEL
 from components.observability.queries import ModelSeries
 from stacks import catalog
@@ -41,13 +42,10 @@ def scale_replicas(
     assert monitoring.prometheus_url is not None  # stacks/config/autoscaling.check_autoscaling
     depends: list[pulumi.Resource] = [*monitoring.ready]
     if cfg.keda.install:
-        chart = catalog.KEDA_CHART
         keda = KedaOperator(
             f"{cfg.name}-keda",
             KedaArgs(
-                chart=chart["chart"],
-                version=chart["version"],
-                repo=chart["repo"],
+                chart=HelmChart.from_row(catalog.KEDA_CHART),
                 node_selector=platform.system_node_selector or None,
             ),
             opts=pulumi.ResourceOptions(provider=platform.provider),

@@ -12,6 +12,7 @@ import pulumi
 
 from components.conventions import DEFAULT_UID
 from components.existing import ExistingCluster, ExistingClusterArgs, NvidiaGpuOperator, NvidiaGpuOperatorArgs
+from components.helm import HelmChart
 from components.workloads import GpuPlacement
 from components.workloads.namespace import ServingNamespace
 from stacks import catalog
@@ -50,8 +51,7 @@ def build(cfg: StackConfig) -> None:
             NvidiaGpuOperator(
                 f"{cfg.name}-gpu-operator",
                 NvidiaGpuOperatorArgs(
-                    chart_version=catalog.GPU_OPERATOR_CHART["version"],
-                    repository=catalog.GPU_OPERATOR_CHART["repo"],
+                    chart=HelmChart.from_row(catalog.GPU_OPERATOR_CHART),
                     driver_enabled=e.gpu_operator_driver,
                 ),
                 opts=opts,

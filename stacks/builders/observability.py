@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pulumi
 
+from components.helm import HelmChart
 from components.observability.alerts import AlertThresholds, ServerTarget
 from components.observability.gpu_metrics import GpuMetrics, GpuMetricsArgs
 from components.observability.monitoring import JOB_LABEL, ModelMonitoring, ModelMonitoringArgs, ScrapeTarget
@@ -80,12 +81,10 @@ def monitoring_stack(
     o = cfg.observability
     if not (o.enabled and o.install):
         return Monitoring(prometheus_url=o.prometheus_url, ready=[])
-    chart = catalog.KUBE_PROMETHEUS_STACK_CHART
     stack = PrometheusStack(
         f"{cfg.name}-monitoring",
         PrometheusStackArgs(
-            chart_version=chart["version"],
-            repository=chart["repo"],
+            chart=HelmChart.from_row(catalog.KUBE_PROMETHEUS_STACK_CHART),
             namespace=o.namespace,
             node_selector=system_node_selector,
         ),

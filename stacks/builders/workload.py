@@ -10,6 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.conventions import DEFAULT_UID, LABEL_PREFIX
+from components.helm import HelmChart
 from components.openshift import OpenShiftRoute, OpenShiftRouteArgs
 from components.workloads import (
     EntryPoint,
@@ -522,9 +523,7 @@ def kuberay_operator(
     return KubeRayOperator(
         f"{cfg.name}-kuberay",
         KubeRayOperatorArgs(
-            chart=catalog.KUBERAY_CHART["chart"],
-            version=catalog.KUBERAY_CHART["version"],
-            repo=catalog.KUBERAY_CHART["repo"],
+            chart=HelmChart.from_row(catalog.KUBERAY_CHART),
             node_selector=node_selector,
         ),
         opts=pulumi.ResourceOptions(provider=provider, depends_on=depends_on or []),

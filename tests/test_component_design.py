@@ -1,0 +1,78 @@
+"""How the components are written, checked on their source (ast, no engine): one way to install a Helm
+chart, ordering through `depends_on`, functions a reader can hold, comments about the product."""
+
+from __future__ import annotations
+
+import ast
+import re
+from functools import cache
+from pathlib import Path
+
+from components.helm import HelmChart
+from stacks import catalog
+from tests.harness import all_of, default_run
+
+REPO = Path(__file__).resolve().parent.parent
+PROGRAM = ("components", "stacks", "tools", "policy")
+
+
+@cache
+def _tree(path: Path) -> ast.Module:
+    return ast.parse((REPO / path).read_text(), str(path))
+
+
+def _trees(*packages: str) -> dict[Path, ast.Module]:
+    paths = [p.relative_to(REPO) for package in packages for p in sorted((REPO / package).rglob("*.py"))]
+    return {path: _tree(path) for path in paths}
+
+
+def _dotted(node: ast.expr) -> str:
+    """`a.b.c` of an attribute chain ("" for anything else)."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) else ""
+
+
+def test_helm_charts_are_installed_only_through_the_helm_helper():
+    releases = [
+        str(path)
+        for path, tree in _trees("components", "stacks").items()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and _dotted(node.func).endswith("helm.v3.Release")
+    ]
+    assert releases == ["components/helm.py"]
+
+
+def test_every_release_in_the_previews_is_a_catalog_pin():
+    pins = {
+        HelmChart.from_row(row)
+        for row in (
+            catalog.KUBERAY_CHART,
+            catalog.GPU_OPERATOR_CHART,
+            catalog.KEDA_CHART,
+            catalog.KUBE_PROMETHEUS_STACK_CHART,
+        )
+    }
+    releases = [
+        r
+        for stack in ("doks", "existing-cluster", "oci-h100-rdma")
+        for r in all_of(default_run(stack), "helm.sh/v3:Release")
+    ]
+    assert releases
+    for release in releases:
+        chart = HelmChart(release.inputs["chart"], release.inputs["version"], release.inputs["repositoryOpts"]["repo"])
+        assert chart in pins, release.name
+
+
+def test_comments_speak_of_the_product_not_of_its_history():
+    """Cite an upstream repo/path or a doc page, never "seed 3" or "issue 6" of this project."""
+    history = re.compile(r"(?<![/\w])(seed|issue)\s*#?\d+", re.IGNORECASE)
+    found = [
+        f"{path}:{i}"
+        for path in _trees(*PROGRAM)
+        for i, line in enumerate((REPO / path).read_text().splitlines(), 1)
+        if history.search(line)
+    ]
+    assert not found
