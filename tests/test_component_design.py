@@ -66,6 +66,28 @@ def test_every_release_in_the_previews_is_a_catalog_pin():
         assert chart in pins, release.name
 
 
+def test_no_output_is_combined_only_to_order_resources():
+    """`Output.all(x, other.id).apply(lambda v: v[0])` passes x on and hides an ordering in a value:
+    `depends_on` says it."""
+    found = []
+    for path, tree in _trees(*PROGRAM).items():
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "apply"):
+                continue
+            combined = node.func.value
+            if not (isinstance(combined, ast.Call) and _dotted(combined.func).endswith("Output.all")):
+                continue
+            fn = node.args[0] if node.args else None
+            if (
+                isinstance(fn, ast.Lambda)
+                and isinstance(fn.body, ast.Subscript)
+                and isinstance(fn.body.value, ast.Name)
+                and isinstance(fn.body.slice, ast.Constant)
+            ):
+                found.append(f"{path}:{node.lineno}")
+    assert not found
+
+
 def test_comments_speak_of_the_product_not_of_its_history():
     """Cite an upstream repo/path or a doc page, never "seed 3" or "issue 6" of this project."""
     history = re.compile(r"(?<![/\w])(seed|issue)\s*#?\d+", re.IGNORECASE)

@@ -386,8 +386,9 @@ def test_model_store_is_the_nfs_store_on_file_storage():
 def test_weights_volume_waits_for_the_export_and_the_system_pool():
     run = a10()
     pv = one(run, "core/v1:PersistentVolume")
-    assert one(run, "export:Export").urn in pv.dependencies
-    assert one(run, "nodePool:NodePool", "system-pool").urn in estimates.ancestors(run, pv.urn)
+    waits_for = estimates.ancestors(run, pv.urn)
+    assert one(run, "export:Export").urn in waits_for
+    assert one(run, "nodePool:NodePool", "system-pool").urn in waits_for
 
 
 def test_the_committed_placeholder_compartment_is_flagged():

@@ -41,6 +41,8 @@ class OciFileStorage(pulumi.ComponentResource):
     server: pulumi.Output[str]
     """The mount target's private IP: the NFS server."""
     export_path: str
+    ready: list[pulumi.Resource]
+    """What a mount waits for (`depends_on`): the export, without which the server refuses the path."""
 
     def __init__(self, name: str, args: OciFileStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:oke:FileStorage", name, None, opts)
@@ -85,9 +87,9 @@ class OciFileStorage(pulumi.ComponentResource):
         self.file_system_id = file_system.id
         self.mount_target_id = mount_target.id
         self.export_id = export.id
-        # Mountable once the export exists: whatever mounts `server` waits for the export too.
-        self.server = pulumi.Output.all(mount_target.ip_address, export.id).apply(lambda v: v[0])
+        self.server = mount_target.ip_address
         self.export_path = args.export_path
+        self.ready = [export]
         self.register_outputs(
             {
                 "fileSystemId": self.file_system_id,

@@ -133,8 +133,9 @@ def build(cfg: StackConfig) -> None:
         # (identity_squash NONE, components/oke/file_storage.py): a root init step hands the model
         # directory to the download's UID (docs/oci-a10.md, "File Storage").
         prepare_as_root=True,
-        # The download Job runs on the system pool: the store (and so its volume and Job) waits for it.
-        opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[system_pool]),
+        # The download Job runs on the system pool, and the share is mountable once its export exists:
+        # the store (and so its volume and Job) waits for both.
+        opts=pulumi.ResourceOptions(provider=cluster.provider, depends_on=[system_pool, *share.ready]),
     )
     lb = o.load_balancer
     serve(
