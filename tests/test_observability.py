@@ -12,9 +12,9 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from components.observability import alerts, dashboards
-from components.observability.queries import ModelSeries
+from components.observability.queries import ModelSeries, RouterSeries
 from stacks import catalog
-from tests.harness import config_error, default_run, k8s_objects, preview
+from tests.harness import KUBERNETES_STACKS, config_error, default_run, k8s_objects, preview
 from tools.k8s_semantics import Plan, _selector_matches
 
 # ------------------------------------------------------------------------------------------
@@ -82,8 +82,10 @@ def test_every_query_of_both_server_kinds_uses_known_metrics():
         alerts.model_rules(series, alerts.ServerTarget("scrapeJob", "vllm"), alerts.AlertThresholds()),
         alerts.job_rules("ns"),
         alerts.gpu_rules(),
+        alerts.front_door_rules(RouterSeries("ns", "vllm-entry"), alerts.AlertThresholds()),
     ]
-    panels = [*dashboards.model_dashboard("u", series)["panels"], *dashboards.gpu_dashboard("g")["panels"]]
+    panels = [*dashboards.model_dashboard("u", series)["panels"], *dashboards.gpu_dashboard("g")["panels"],
+              *dashboards.front_door_dashboard("d", RouterSeries("ns", "vllm-entry"))["panels"]]  # fmt: skip
     queries = alerts.rule_expressions(groups) + [t["expr"] for p in panels for t in p["targets"]]
     assert {q: unknown_metrics(q) for q in queries if unknown_metrics(q)} == {}
 
@@ -136,10 +138,15 @@ def _port_names(template) -> set[str]:
     return {p.get("name") for _, c in template.containers(include_init=False) for p in c.get("ports") or []}
 
 
+def _pod_monitor(plan: Plan, name: str) -> dict[str, Any]:
+    (monitor,) = [m for m in plan.of_kind("PodMonitor") if m["metadata"]["name"] == name]
+    return monitor
+
+
 def test_the_pod_monitor_scrapes_the_vllm_pods_on_their_api_port():
     run = default_run("doks")
     plan = Plan(k8s_objects(run))
-    (monitor,) = plan.of_kind("PodMonitor")
+    monitor = _pod_monitor(plan, "vllm")
     spec = monitor["spec"]
     pods = _pods(plan, spec["namespaceSelector"]["matchNames"][0], spec["selector"])
     assert [t.owner["kind"] for t in pods] == ["Deployment"]
@@ -152,7 +159,7 @@ def test_the_pod_monitor_scrapes_the_vllm_pods_on_their_api_port():
 
 def test_on_ray_only_the_head_is_scraped_where_vllm_serves():
     plan = Plan(k8s_objects(default_run("existing-cluster")))
-    (monitor,) = plan.of_kind("PodMonitor")
+    monitor = _pod_monitor(plan, "vllm")
     pods = _pods(plan, monitor["spec"]["namespaceSelector"]["matchNames"][0], monitor["spec"]["selector"])
     assert [(t.owner["kind"], t.path) for t in pods] == [("RayCluster", "spec.headGroupSpec.template")]
     assert monitor["spec"]["podMetricsEndpoints"][0]["port"] in _port_names(pods[0])
@@ -161,6 +168,45 @@ def test_on_ray_only_the_head_is_scraped_where_vllm_serves():
     rules = next(o for o in plan.of_kind("PrometheusRule") if o["metadata"]["name"] == "vllm")
     no_replica = next(r for g in rules["spec"]["groups"] for r in g["rules"] if r["alert"] == "VllmNoReadyReplica")
     assert f'job="{job}"' in no_replica["expr"]
+
+
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+def test_the_front_door_pod_monitor_scrapes_the_routers_metrics_port(stack):
+    plan = Plan(k8s_objects(default_run(stack)))
+    if not [m for m in plan.of_kind("PodMonitor") if m["metadata"]["name"] == "vllm-entry"]:
+        assert not plan.of_kind("PodMonitor"), f"{stack}: models are scraped but not their door"
+        return
+    monitor = _pod_monitor(plan, "vllm-entry")
+    pods = _pods(plan, monitor["spec"]["namespaceSelector"]["matchNames"][0], monitor["spec"]["selector"])
+    assert [t.owner["metadata"]["name"] for t in pods] == ["vllm-entry"]
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    (router,) = [c for _, c in pods[0].containers() if c["name"] == "router"]
+    (port,) = [p for p in router["ports"] if p["name"] == endpoint["port"]]
+    # The port the router serves its metrics on: its own --prometheus-port.
+    assert str(port["containerPort"]) == router["args"][router["args"].index("--prometheus-port") + 1] == "29000"
+    # Its alerts watch the job this PodMonitor names (the door pods' label it takes the job from).
+    job = pods[0].labels[monitor["spec"]["jobLabel"]]
+    rules = next(o for o in plan.of_kind("PrometheusRule") if o["metadata"]["name"] == "vllm-entry")
+    assert all(f'job="{job}"' in r["expr"] for g in rules["spec"]["groups"] for r in g["rules"])
+
+
+def test_prometheus_reaches_the_door_only_on_the_routers_metrics_port():
+    """The door's pods: the metrics port admits the monitoring namespace and nobody else; no other rule
+    lets that namespace (or anyone) reach the router's port."""
+    plan = Plan(k8s_objects(default_run("doks")))
+    door_labels = next(d for d in plan.of_kind("Deployment") if d["metadata"]["name"] == "vllm-entry")["spec"][
+        "template"
+    ]["metadata"]["labels"]
+    rules = [
+        (rule.get("from"), sorted(p["port"] for p in rule.get("ports") or []))
+        for policy in plan.of_kind("NetworkPolicy")
+        if _selector_matches(policy["spec"]["podSelector"], door_labels)
+        for rule in policy["spec"].get("ingress") or []
+    ]
+    metrics_rules = [(peers, ports) for peers, ports in rules if 29000 in ports]
+    monitoring = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+    assert metrics_rules == [(monitoring, [29000])]
+    assert [(peers, ports) for peers, ports in rules if peers == monitoring] == metrics_rules
 
 
 def test_the_no_ready_replica_alert_watches_the_vllm_deployment():

@@ -369,3 +369,36 @@ def test_the_gateway_does_not_cut_a_generation_the_router_still_serves():
     assert route_timeouts
     for timeout in route_timeouts:
         assert timeout.endswith("s") and int(timeout[:-1]) >= router_seconds, timeout
+
+
+def _router_series(door: Door) -> dict[str, float]:
+    """The router's /metrics as name{labels} -> value (its Prometheus text format)."""
+    status, data = _call(door.metrics, "/metrics", method="GET")
+    assert status == 200
+    series = {}
+    for line in data.decode().splitlines():
+        if line and not line.startswith("#"):
+            key, value = line.rsplit(" ", 1)
+            series[key] = float(value)
+    return series
+
+
+def _total(series: dict[str, float], name: str) -> float:
+    return sum(v for k, v in series.items() if k.split("{")[0] == name)
+
+
+def test_the_router_exports_every_metric_the_dashboards_and_alerts_use(door):
+    """stacks/catalog/metrics.yaml lists what the pinned router prints; the front door's dashboard and alerts
+    may use only those names (tests/test_observability.py), so each must really be printed."""
+    model = next(iter(door.replicas))
+    before = _router_series(door)
+    for i in range(3):
+        assert _chat(door, model, f"metrics {i}")[0] == 200
+    assert _chat(door, "no-such-model", "hi")[0] == 404
+    after = _router_series(door)
+    printed = {key.split("{")[0] for key in after}
+    assert set(catalog.ROUTER_METRICS) - printed == set()
+    # The error ratio of the door's alert is errors / (answered + errors): the two counters are apart.
+    answered = _total(after, "vllm_router_requests_total") - _total(before, "vllm_router_requests_total")
+    failed = _total(after, "vllm_router_request_errors_total") - _total(before, "vllm_router_request_errors_total")
+    assert (answered, failed) == (3, 1)

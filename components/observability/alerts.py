@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from components.observability import queries as q
-from components.observability.queries import ModelSeries
+from components.observability.queries import ModelSeries, RouterSeries
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,7 @@ class AlertThresholds:
     queue_growing_minutes: int = 5
     kv_cache_usage: float = 0.95
     ttft_p95_seconds: float = 2.0
+    front_door_error_ratio: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,21 @@ def job_rules(namespace: str) -> dict[str, Any]:
         "name": f"model-store-{namespace}",
         "rules": [_rule("ModelStoreJobFailed", failed, 0, "critical", "the model weights download/upload Job failed")],
     }
+
+
+def front_door_rules(series: RouterSeries, limits: AlertThresholds) -> dict[str, Any]:
+    """The door every client goes through: down, or failing a share of its requests (a model without a
+    ready replica, replicas answering errors)."""
+    ratio = limits.front_door_error_ratio
+    return {
+        "name": f"front-door-{series.job}",
+        "rules": [
+            _rule("VllmFrontDoorDown", f"{series.up()} < 1", 5, "critical",
+                  "no front door pod answers: the endpoint is down"),
+            _rule("VllmFrontDoorErrors", f"{series.error_ratio()} > {ratio}", 10, "warning",
+                  f"the front door's router failed over {ratio:.0%} of requests for 10 minutes"),
+        ],
+    }  # fmt: skip
 
 
 def gpu_rules() -> dict[str, Any]:

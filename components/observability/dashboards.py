@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.observability import queries as q
-from components.observability.queries import ModelSeries
+from components.observability.queries import ModelSeries, RouterSeries
 
 # The label kube-prometheus-stack's Grafana sidecar watches for dashboards (its values.yaml:
 # grafana.sidecar.dashboards.label `grafana_dashboard`, labelValue "1").
@@ -94,6 +94,31 @@ def model_dashboard(uid: str, series: ModelSeries) -> dict[str, Any]:
                 ),
                 ("Prefix-cache hit rate", [(s.prefix_cache_hit_rate(), "hits / queries")], "percentunit"),
                 ("Preemptions per second", [(s.rate("vllm:num_preemptions_total"), "preemptions/s")], "short"),
+            ],
+        ],
+    )
+
+
+def front_door_dashboard(uid: str, series: RouterSeries) -> dict[str, Any]:
+    """The front door's router: traffic and failures per route, latency, and the replicas it sees."""
+    s = series
+    return _dashboard(
+        uid,
+        f"vLLM front door ({s.namespace})",
+        ["llm-serving", "vllm-router"],
+        [
+            [
+                ("Requests per second", [(s.requests_per_second("route"), "{{route}}")], "reqps"),
+                ("Failed requests per second", [(s.errors_per_second("error_type"), "{{error_type}}")], "reqps"),
+            ],
+            [
+                (
+                    "Routed request duration",
+                    [(s.quantile(p), f"p{round(p * 100)}") for p in (0.5, 0.95, 0.99)],
+                    "s",
+                ),
+                ("Healthy replicas seen by each door pod", [(s.healthy_workers(), "{{pod}}")], "short"),
+                ("In-flight requests per replica", [(s.running_per_worker(), "{{worker}}")], "short"),
             ],
         ],
     )

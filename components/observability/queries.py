@@ -53,3 +53,47 @@ GPU_TEMPERATURE = "DCGM_FI_DEV_GPU_TEMP"
 GPU_POWER_WATTS = "DCGM_FI_DEV_POWER_USAGE"
 GPU_LAST_XID = "DCGM_FI_DEV_XID_ERRORS"
 """The value of the last XID error a GPU reported (0: none since the exporter started)."""
+
+
+@dataclass(frozen=True)
+class RouterSeries:
+    """The front door's router (vllm-router): its series carry no model label, only the scrape job (the
+    door's instance label) and, per metric, route / error_type / worker (what the pinned router prints:
+    stacks/catalog/metrics.yaml). Requests it answered and requests that failed are counted apart."""
+
+    namespace: str
+    job: str
+
+    @property
+    def selector(self) -> str:
+        return f'namespace="{self.namespace}", job="{self.job}"'
+
+    def rate(self, metric: str, by: str = "", window: str = "5m") -> str:
+        grouping = f" by ({by})" if by else ""
+        return f"sum{grouping}(rate({metric}{{{self.selector}}}[{window}]))"
+
+    def requests_per_second(self, by: str = "") -> str:
+        return self.rate("vllm_router_requests_total", by)
+
+    def errors_per_second(self, by: str = "") -> str:
+        return self.rate("vllm_router_request_errors_total", by)
+
+    def error_ratio(self) -> str:
+        """Failed over all requests (answered + failed); no value without traffic."""
+        errors = self.errors_per_second()
+        return f"{errors} / ({self.requests_per_second()} + {errors})"
+
+    def quantile(self, q: float, window: str = "5m") -> str:
+        bucket = f"vllm_router_generate_duration_seconds_bucket{{{self.selector}}}"
+        return f"histogram_quantile({q}, sum by (le) (rate({bucket}[{window}])))"
+
+    def healthy_workers(self) -> str:
+        """Replicas each router pod counts healthy (every door pod tracks every replica)."""
+        return f"sum by (pod) (vllm_router_worker_health{{{self.selector}}})"
+
+    def running_per_worker(self) -> str:
+        """In-flight requests per replica, over the door's pods (each routes its own share)."""
+        return f"sum by (worker) (vllm_router_running_requests{{{self.selector}}})"
+
+    def up(self) -> str:
+        return f"(sum(up{{{self.selector}}}) or vector(0))"

@@ -42,6 +42,8 @@ ROUTER_PORT = 30000
 """vllm-router's default port; on the pod's loopback only."""
 ROUTER_METRICS_PORT = 29000
 """vllm-router's default Prometheus port (README "Metrics")."""
+METRICS_PORT_NAME = "metrics"
+"""The router container's port name for it (what a PodMonitor selects)."""
 SYNC_SCRIPT = Path(__file__).with_name("router_sync.py")
 KEYS_DIR = "/etc/nginx-keys"
 SYNC_DIR = "/etc/router-sync"
@@ -229,7 +231,7 @@ class ModelRouter(pulumi.ComponentResource):
                 "image": args.router_image,
                 "command": ["vllm-router"],
                 "args": router_args(policy=args.policy, request_timeout_seconds=args.request_timeout_seconds),
-                "ports": [{"name": "metrics", "container_port": ROUTER_METRICS_PORT}],
+                "ports": [{"name": METRICS_PORT_NAME, "container_port": ROUTER_METRICS_PORT}],
                 "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
                 # Through nginx's health port: the router listens on the pod's loopback only.
                 "readiness_probe": {"http_get": router_health, "period_seconds": 5},

@@ -10,6 +10,7 @@ import pulumi
 
 from components.helm import HelmChart
 from components.observability.alerts import AlertThresholds, ServerTarget
+from components.observability.front_door import FrontDoorMonitoring, FrontDoorMonitoringArgs
 from components.observability.gpu_metrics import GpuMetrics, GpuMetricsArgs
 from components.observability.monitoring import JOB_LABEL, ModelMonitoring, ModelMonitoringArgs, ScrapeTarget
 from components.observability.prometheus_stack import (
@@ -19,6 +20,7 @@ from components.observability.prometheus_stack import (
     PrometheusStack,
     PrometheusStackArgs,
 )
+from components.workloads.router import METRICS_PORT_NAME
 from components.workloads.types import GpuPlacement
 from stacks import catalog
 from stacks.config.stack import StackConfig
@@ -27,6 +29,7 @@ from stacks.placement import resource_suffix
 if TYPE_CHECKING:
     from components.workloads import ServingNamespace
     from components.workloads.ray_vllm import RayVllmServer
+    from components.workloads.types import EntryPoint
     from components.workloads.vllm import VllmServer
     from stacks.builders.platform import ServingPlatform
     from stacks.config.models import ModelEntry
@@ -120,7 +123,6 @@ def monitor_server(
     else:
         target = ScrapeTarget(pod_labels=dict(ray_head_labels), port_name="http")
         watched = ServerTarget("scrapeJob", instance)  # the PodMonitor's jobLabel: the head's instance label
-    a = o.alerts
     return ModelMonitoring(
         resource_name,
         ModelMonitoringArgs(
@@ -128,9 +130,33 @@ def monitor_server(
             served_model_name=model.name,
             target=target,
             server=watched,
-            thresholds=AlertThresholds(a.queue_growing_minutes, a.kv_cache_usage, a.ttft_p95_seconds),
+            thresholds=thresholds(cfg),
             scrape_interval=o.scrape_interval,
             name=instance,
+        ),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=monitoring.ready)),
+    )
+
+
+def thresholds(cfg: StackConfig) -> AlertThresholds:
+    a = cfg.observability.alerts
+    return AlertThresholds(a.queue_growing_minutes, a.kv_cache_usage, a.ttft_p95_seconds, a.front_door_error_ratio)
+
+
+def monitor_front_door(
+    cfg: StackConfig, monitoring: Monitoring, door: EntryPoint, opts: pulumi.ResourceOptions
+) -> FrontDoorMonitoring | None:
+    """The door's router metrics (its metrics container port), its alerts and dashboard."""
+    o = cfg.observability
+    if not o.active:
+        return None
+    return FrontDoorMonitoring(
+        f"{cfg.name}-entry-monitoring",
+        FrontDoorMonitoringArgs(
+            namespace=cfg.namespace,
+            target=ScrapeTarget(pod_labels=dict(door.pod_labels), port_name=METRICS_PORT_NAME),
+            thresholds=thresholds(cfg),
+            scrape_interval=o.scrape_interval,
         ),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=monitoring.ready)),
     )
@@ -185,6 +211,7 @@ def observe(
     platform: ServingPlatform,
     namespace: ServingNamespace,
     servers: list[VllmServer] | list[RayVllmServer],
+    door: EntryPoint,
     ray_head_labels: dict[str, str] | None = None,
 ) -> Monitoring:
     """Everything `observability` asks for around the served models (`servers`: one per `models` entry, in
@@ -194,6 +221,7 @@ def observe(
     for i, (model, server) in enumerate(zip(cfg.models, servers, strict=True)):
         name = f"{cfg.name}-vllm-monitoring" + ("" if i == 0 else f"-{resource_suffix(model.name)}")
         monitor_server(cfg, monitoring, server, model, name, ray_head_labels=ray_head_labels, opts=opts)
+    monitor_front_door(cfg, monitoring, door, opts)
     # The GPU exporter's DaemonSet selects one pool's nodes: the first model's.
     first_pool = platform.pools[cfg.pool_of(cfg.models[0]).name]
     gpu_metrics(cfg, monitoring, first_pool.placement, platform.run_as_user, opts)

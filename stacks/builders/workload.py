@@ -137,7 +137,7 @@ def serve(
     network_policies(cfg, namespace, door, server_labels, None, opts)
     export_endpoint(cfg, namespace, door, opts)
     publish_route(cfg, platform, namespace, door, opts)
-    monitoring = observe(cfg, platform, namespace, servers)
+    monitoring = observe(cfg, platform, namespace, servers, door)
     scale_replicas(cfg, platform, servers, monitoring)
     return servers
 
@@ -574,6 +574,6 @@ def serve_on_ray(
     network_policies(cfg, namespace, door, server.pod_labels, server.ray_selector, opts)
     export_endpoint(cfg, namespace, door, opts)
     publish_route(cfg, platform, namespace, door, opts)
-    observe(cfg, platform, namespace, [server], ray_head_labels={**server.pod_labels, ROLE_LABEL: "head"})
+    observe(cfg, platform, namespace, [server], door, ray_head_labels={**server.pod_labels, ROLE_LABEL: "head"})
     pulumi.export("rayClusterName", server.cluster_name)
     return server

@@ -138,18 +138,21 @@ DCGM_EXPORTER_IMAGE: str = _metrics["dcgm"]["image"]
 DCGM_EXPORTER_PORT: int = _metrics["dcgm"]["port"]
 DCGM_METRICS: dict[str, str] = {name: row["type"] for name, row in _metrics["dcgm"]["metrics"].items()}
 DCGM_METRIC_HELP: dict[str, str] = {name: row["help"] for name, row in _metrics["dcgm"]["metrics"].items()}
+ROUTER_METRICS_VERSION: str = _metrics["vllm_router"]["version"]
+ROUTER_METRICS: dict[str, str] = {name: row["type"] for name, row in _metrics["vllm_router"]["metrics"].items()}
 
 
 def exposed_metric_names() -> frozenset[str]:
     """Every series name a query may select. prometheus_client (vLLM) exposes a counter `x` as `x_total`
-    and a histogram as `x_bucket`/`x_sum`/`x_count`; dcgm-exporter and kube-state-metrics print names as listed."""
+    and a histogram as `x_bucket`/`x_sum`/`x_count`; dcgm-exporter, vllm-router and kube-state-metrics print
+    names as listed."""
     names: set[str] = set()
     for name, kind in VLLM_METRICS.items():
         names |= {"counter": {f"{name}_total"}, "histogram": {f"{name}_{s}" for s in ("bucket", "sum", "count")}}.get(
             kind, {name}
         )
     names |= set(DCGM_METRICS)
-    for section in ("kube_state_metrics", "prometheus"):
+    for section in ("vllm_router", "kube_state_metrics", "prometheus"):
         names |= set(_metrics[section]["metrics"])
     return frozenset(names)
 

@@ -18,6 +18,12 @@ class AlertsConfig(Section):
     ttft_p95_seconds: float = Field(
         2.0, gt=0, le=600, description="Time-to-first-token objective: alert when p95 is above it. Default: 2."
     )
+    front_door_error_ratio: float = Field(
+        0.05,
+        gt=0,
+        le=1,
+        description="Alert when the front door's router fails more than this share of requests (0-1). Default: 0.05.",
+    )
 
 
 class ObservabilityConfig(Section):
