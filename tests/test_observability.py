@@ -11,10 +11,11 @@ import promql_parser
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from components.observability import alerts, dashboards
+from components.observability import alerts, dashboards, gpu_metrics
 from components.observability.queries import ModelSeries, RouterSeries
+from components.workloads.types import GpuPlacement
 from stacks import catalog
-from tests.harness import KUBERNETES_STACKS, config_error, default_run, k8s_objects, preview
+from tests.harness import config_error, default_run, k8s_objects, preview
 from tools.k8s_semantics import Plan, _selector_matches
 
 # ------------------------------------------------------------------------------------------
@@ -170,12 +171,9 @@ def test_on_ray_only_the_head_is_scraped_where_vllm_serves():
     assert f'job="{job}"' in no_replica["expr"]
 
 
-@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
+@pytest.mark.parametrize("stack", ["doks", "existing-cluster"])  # the stacks whose config turns monitoring on
 def test_the_front_door_pod_monitor_scrapes_the_routers_metrics_port(stack):
     plan = Plan(k8s_objects(default_run(stack)))
-    if not [m for m in plan.of_kind("PodMonitor") if m["metadata"]["name"] == "vllm-entry"]:
-        assert not plan.of_kind("PodMonitor"), f"{stack}: models are scraped but not their door"
-        return
     monitor = _pod_monitor(plan, "vllm-entry")
     pods = _pods(plan, monitor["spec"]["namespaceSelector"]["matchNames"][0], monitor["spec"]["selector"])
     assert [t.owner["metadata"]["name"] for t in pods] == ["vllm-entry"]
@@ -234,6 +232,42 @@ def test_the_gpu_service_monitor_reaches_the_dcgm_exporter_on_every_gpu_node():
     vllm = next(t for t in plan.templates if t.owner["kind"] == "Deployment" and t.owner["metadata"]["name"] == "vllm")
     assert pods[0].spec["nodeSelector"] == vllm.spec["nodeSelector"]
     assert pods[0].spec["tolerations"] == vllm.spec["tolerations"]
+
+
+def _admits(pod_spec: dict[str, Any], labels: dict[str, str], taints: list[dict[str, str]]) -> bool:
+    """Whether the scheduler may put the pod on a node with these labels and NoSchedule taints."""
+    if not (pod_spec.get("nodeSelector") or {}).items() <= labels.items():
+        return False
+    terms = ((pod_spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution", {}).get("nodeSelectorTerms")  # fmt: skip
+    if terms is not None and not any(
+        all(e["operator"] == "In" and labels.get(e["key"]) in e["values"] for e in t["matchExpressions"]) for t in terms
+    ):
+        return False
+    tolerated = {t["key"] for t in pod_spec.get("tolerations") or [] if t["operator"] == "Exists"}
+    return all(t["key"] in tolerated for t in taints if t["effect"] == "NoSchedule")
+
+
+def test_the_dcgm_exporter_runs_on_the_nodes_of_every_gpu_pool():
+    from tests.test_router import two_models  # the two-pool example, previewed once per session
+
+    run = two_models()
+    (exporter,) = [o for o in k8s_objects(run) if o["kind"] == "DaemonSet" and o["metadata"]["name"] == "dcgm-exporter"]
+    pod = exporter["spec"]["template"]["spec"]
+    pools = [r.inputs for r in run.registered() if r.type == "digitalocean:index/kubernetesNodePool:KubernetesNodePool"]
+    system = next(r.inputs for r in run.registered() if r.type.endswith("KubernetesCluster"))["nodePool"]
+    assert len(pools) == 2
+    for pool in pools:
+        assert _admits(pod, pool["labels"], pool["taints"]), pool["name"]
+    assert not _admits(pod, system["labels"], []), "not on the CPU nodes: no GPU there"
+
+
+def test_one_gpu_pool_keeps_a_plain_node_selector():
+    a = GpuPlacement(node_selector={"pool": "a"})
+    assert gpu_metrics.exporter_scheduling([a, a]) == gpu_metrics.Scheduling({"pool": "a"}, None, a.tolerations())
+    # A pool that selects no labels (an existing cluster's GPU nodes) leaves the exporter unrestricted.
+    anywhere = gpu_metrics.exporter_scheduling([a, GpuPlacement(node_selector={})])
+    assert (anywhere.node_selector, anywhere.affinity) == ({}, None)
 
 
 def test_prometheus_namespace_may_reach_vllm_and_the_exporter_ports():

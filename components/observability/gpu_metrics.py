@@ -48,6 +48,35 @@ def counters_csv(metrics: dict[str, str], help_text: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
+class Scheduling:
+    node_selector: dict[str, str]
+    affinity: k8s.core.v1.AffinityArgsDict | None
+    tolerations: list[k8s.core.v1.TolerationArgsDict]
+
+
+def exporter_scheduling(placements: list[GpuPlacement]) -> Scheduling:
+    """Where the exporter's DaemonSet runs: the nodes of every GPU pool. One pool: its node selector. Several:
+    a required node affinity with one term per pool (terms are ORed, a term's expressions ANDed), and every
+    pool's taints tolerated. A pool that selects no labels means any node: then no selector at all."""
+    distinct: list[GpuPlacement] = []
+    for p in placements:
+        if p not in distinct:
+            distinct.append(p)
+    taints = list(dict.fromkeys(key for p in distinct for key in p.taint_keys))
+    tolerations = GpuPlacement(node_selector={}, taint_keys=taints).tolerations()
+    if len(distinct) == 1 or any(not p.node_selector for p in distinct):
+        return Scheduling(distinct[0].node_selector if len(distinct) == 1 else {}, None, tolerations)
+    terms: list[k8s.core.v1.NodeSelectorTermArgsDict] = [
+        {"match_expressions": [{"key": k, "operator": "In", "values": [v]} for k, v in sorted(p.node_selector.items())]}
+        for p in distinct
+    ]
+    required: k8s.core.v1.NodeSelectorArgsDict = {"node_selector_terms": terms}
+    return Scheduling(
+        {}, {"node_affinity": {"required_during_scheduling_ignored_during_execution": required}}, tolerations
+    )
+
+
 def service_monitor_spec(namespace: str, selector: dict[str, str], port: str, interval: str) -> dict[str, Any]:
     return {
         "selector": {"matchLabels": dict(selector)},
@@ -63,7 +92,8 @@ class GpuMetricsArgs:
     """Where our exporter runs (the serving namespace), or where the GPU Operator runs its exporter."""
     rules_namespace: str
     """Where the dashboard and the alert rules go (the serving namespace)."""
-    placement: GpuPlacement | None = None
+    placements: list[GpuPlacement] = field(default_factory=list)
+    """Every GPU pool's placement: our exporter runs on the nodes of each."""
     image: str = ""
     port: int = 9400
     metrics: dict[str, str] = field(default_factory=dict)
@@ -119,7 +149,8 @@ class GpuMetrics(pulumi.ComponentResource):
         self.register_outputs({})
 
     def _exporter(self, name: str, args: GpuMetricsArgs, labels: dict[str, str], child: pulumi.ResourceOptions) -> None:
-        assert args.placement is not None
+        assert args.placements, "the exporter needs the GPU pools it runs on"
+        scheduling = exporter_scheduling(args.placements)
         counters = k8s.core.v1.ConfigMap(
             f"{name}-counters",
             metadata={"name": "dcgm-exporter-counters", "namespace": args.namespace, "labels": labels},
@@ -148,14 +179,16 @@ class GpuMetrics(pulumi.ComponentResource):
                                "sub_path": "counters.csv", "read_only": True}],
         }  # fmt: skip
         pod_spec: k8s.core.v1.PodSpecArgsDict = {
-            "node_selector": args.placement.node_selector,
-            "tolerations": args.placement.tolerations(),
+            "node_selector": scheduling.node_selector,
+            "tolerations": scheduling.tolerations,
             "automount_service_account_token": False,
             "enable_service_links": False,
             "security_context": pod_security_context(args.run_as_user),
             "containers": [container],
             "volumes": [{"name": "counters", "config_map": {"name": counters.metadata.name}}],
         }
+        if scheduling.affinity is not None:
+            pod_spec["affinity"] = scheduling.affinity
         if args.image_pull_secrets:
             pod_spec["image_pull_secrets"] = [{"name": s} for s in args.image_pull_secrets]
         k8s.apps.v1.DaemonSet(

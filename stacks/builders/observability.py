@@ -165,7 +165,7 @@ def monitor_front_door(
 def gpu_metrics(
     cfg: StackConfig,
     monitoring: Monitoring,
-    placement: GpuPlacement,
+    placements: list[GpuPlacement],
     run_as_user: int | None,
     opts: pulumi.ResourceOptions,
 ) -> GpuMetrics | None:
@@ -189,7 +189,7 @@ def gpu_metrics(
         args = GpuMetricsArgs(
             source="exporter",
             namespace=cfg.namespace,
-            placement=placement,
+            placements=placements,
             image=catalog.DCGM_EXPORTER_IMAGE,
             port=catalog.DCGM_EXPORTER_PORT,
             metrics=dict(catalog.DCGM_METRICS),
@@ -222,7 +222,6 @@ def observe(
         name = f"{cfg.name}-vllm-monitoring" + ("" if i == 0 else f"-{resource_suffix(model.name)}")
         monitor_server(cfg, monitoring, server, model, name, ray_head_labels=ray_head_labels, opts=opts)
     monitor_front_door(cfg, monitoring, door, opts)
-    # The GPU exporter's DaemonSet selects one pool's nodes: the first model's.
-    first_pool = platform.pools[cfg.pool_of(cfg.models[0]).name]
-    gpu_metrics(cfg, monitoring, first_pool.placement, platform.run_as_user, opts)
+    # The GPU exporter's DaemonSet runs on the nodes of every GPU pool.
+    gpu_metrics(cfg, monitoring, [pool.placement for pool in platform.pools.values()], platform.run_as_user, opts)
     return monitoring
