@@ -98,3 +98,19 @@ def test_comments_speak_of_the_product_not_of_its_history():
         if history.search(line)
     ]
     assert not found
+
+
+def test_oke_components_take_the_network_and_the_cluster_not_their_ids():
+    """Like pulumi-eks's `ManagedNodeGroupArgs(cluster=...)`: an OKE cluster or pool is given the network
+    (and the cluster) it joins, so its subnets, NSGs, CNI and compartment cannot disagree with them."""
+    from dataclasses import fields
+
+    from components.oke import OkeClusterArgs, OkeNodePoolArgs
+    from components.oke.rdma.args import OkeRdmaWorkersArgs
+
+    network_ids = {"compartment_id", "vcn_id", "api_subnet_id", "api_nsg_ids", "service_lb_subnet_ids", "cni_type",
+                   "cluster_id", "subnet_id", "pod_subnet_ids", "nsg_ids", "api_public"}  # fmt: skip
+    for args in (OkeClusterArgs, OkeNodePoolArgs, OkeRdmaWorkersArgs):
+        names = {f.name for f in fields(args)}
+        assert "network" in names, args.__name__
+        assert not names & network_ids, (args.__name__, names & network_ids)

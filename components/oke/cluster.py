@@ -11,7 +11,7 @@ import pulumi_oci as oci
 import yaml
 
 from components.kubernetes_provider import cluster_provider
-from components.oke.network import CniType
+from components.oke.network import OkeNetwork
 
 # The kubeconfig's auth token format; pulumi_oci documents "2.0.0" as the supported value
 # (containerengine/get_cluster_kube_config.py). The kubeconfig calls `oci ce cluster generate-token`,
@@ -21,16 +21,12 @@ KUBECONFIG_TOKEN_VERSION = "2.0.0"
 
 @dataclass(frozen=True)
 class OkeClusterArgs:
-    compartment_id: pulumi.Input[str]
+    network: OkeNetwork
+    """The cluster's VCN, in the network's compartment: the API endpoint in its API subnet and NSG (with a
+    public IP when the network made that subnet public), Service load balancers in its load-balancer
+    subnet, pods networked by its CNI."""
     kubernetes_version: str
     """OKE version with the leading v, e.g. "v1.33.1"."""
-    vcn_id: pulumi.Input[str]
-    api_subnet_id: pulumi.Input[str]
-    service_lb_subnet_ids: list[pulumi.Input[str]]
-    api_nsg_ids: list[pulumi.Input[str]] = field(default_factory=list)
-    api_public: bool = False
-    """Give the API endpoint a public IP (its subnet must be public)."""
-    cni_type: CniType = "FLANNEL_OVERLAY"
     pods_cidr: str = "10.244.0.0/16"
     """Flannel's pod overlay range (ignored by OCI's API for VCN-native pods, which take pod subnet IPs)."""
     services_cidr: str = "10.96.0.0/16"
@@ -62,23 +58,24 @@ class OkeCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: OkeClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:oke:Cluster", name, None, opts)
+        network = args.network
         cluster = oci.containerengine.Cluster(
             f"{name}-cluster",
             name=name,
-            compartment_id=args.compartment_id,
+            compartment_id=network.compartment_id,
             kubernetes_version=args.kubernetes_version,
-            vcn_id=args.vcn_id,
+            vcn_id=network.vcn_id,
             type=args.cluster_type,
             cluster_pod_network_options=[
-                oci.containerengine.ClusterClusterPodNetworkOptionArgs(cni_type=args.cni_type)
+                oci.containerengine.ClusterClusterPodNetworkOptionArgs(cni_type=network.cni_type)
             ],
             endpoint_config=oci.containerengine.ClusterEndpointConfigArgs(
-                subnet_id=args.api_subnet_id,
-                is_public_ip_enabled=args.api_public,
-                nsg_ids=args.api_nsg_ids,
+                subnet_id=network.api_subnet_id,
+                is_public_ip_enabled=network.api_public,
+                nsg_ids=[network.api_nsg_id],
             ),
             options=oci.containerengine.ClusterOptionsArgs(
-                service_lb_subnet_ids=args.service_lb_subnet_ids,
+                service_lb_subnet_ids=[network.lb_subnet_id],
                 kubernetes_network_config=oci.containerengine.ClusterOptionsKubernetesNetworkConfigArgs(
                     pods_cidr=args.pods_cidr, services_cidr=args.services_cidr
                 ),
@@ -87,7 +84,7 @@ class OkeCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-        endpoint = args.kubeconfig_endpoint or ("PUBLIC_ENDPOINT" if args.api_public else "PRIVATE_ENDPOINT")
+        endpoint = args.kubeconfig_endpoint or ("PUBLIC_ENDPOINT" if network.api_public else "PRIVATE_ENDPOINT")
         raw = oci.containerengine.get_cluster_kube_config_output(
             cluster_id=cluster.id,
             endpoint=endpoint,
@@ -98,7 +95,7 @@ class OkeCluster(pulumi.ComponentResource):
         endpoints = cluster.endpoints.apply(lambda e: e[0] if e else None)
         self.cluster_id = cluster.id
         self.cluster_name = cluster.name
-        self.compartment_id = pulumi.Output.from_input(args.compartment_id)
+        self.compartment_id = network.compartment_id
         self.kubernetes_version = args.kubernetes_version
         self.kubernetes_private_endpoint = endpoints.apply(lambda e: (e.private_endpoint if e else None) or "")
         self.kubernetes_public_endpoint = endpoints.apply(lambda e: (e.public_endpoint if e else None) or "")

@@ -325,6 +325,8 @@ class OkeNetwork(pulumi.ComponentResource):
     compartment_id: pulumi.Output[str]
     cidrs: OkeSubnetCidrs
     cni_type: CniType
+    api_public: bool
+    """Whether the API subnet is public (a cluster endpoint there may then take a public IP)."""
 
     def __init__(self, name: str, args: OkeNetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:oke:Network", name, None, opts)
@@ -368,6 +370,7 @@ class OkeNetwork(pulumi.ComponentResource):
         self.compartment_id = pulumi.Output.from_input(args.compartment_id)
         self.cidrs = cidr
         self.cni_type = args.cni_type
+        self.api_public = args.api_public
         self.register_outputs(
             {
                 "vcnId": self.vcn_id,

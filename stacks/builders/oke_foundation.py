@@ -112,14 +112,8 @@ def oke_foundation(
     cluster = OkeCluster(
         cfg.name,
         OkeClusterArgs(
-            compartment_id=o.compartment_id,
+            network=network,
             kubernetes_version=version,
-            vcn_id=network.vcn_id,
-            api_subnet_id=network.api_subnet_id,
-            api_nsg_ids=[network.api_nsg_id],
-            api_public=o.api_endpoint.public,
-            service_lb_subnet_ids=[network.lb_subnet_id],
-            cni_type=cni_type,
             pods_cidr=net.pods_cidr,
             services_cidr=net.services_cidr,
             freeform_tags=tags,
