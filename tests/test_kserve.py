@@ -1,10 +1,11 @@
-"""`existing.serving: kserve` (issue 18): vLLM served as OpenShift AI serves models, through a KServe
+"""`existing.serving: kserve`: vLLM served as OpenShift AI serves models, through a KServe
 ServingRuntime and one InferenceService per model reading its weights from MinIO, with OpenShift AI's
 token authentication and a Route with TLS at the router."""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from types import SimpleNamespace
 from typing import Any
@@ -12,8 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.kserve import InferenceServiceArgs, VllmEngine, inference_service_body
+from components.kserve import InferenceServiceArgs, inference_service_body
 from components.openshift import OpenShiftRouteArgs, route_spec
+from components.workloads.engine import EngineFlags
 from components.workloads.types import GpuPlacement
 from policy import policies
 from stacks import catalog
@@ -133,9 +135,13 @@ def test_without_token_auth_the_route_is_edge_tls_to_the_http_port():
     assert spec["port"] == {"targetPort": "http"} and "host" not in spec
 
 
+ENGINE = EngineFlags(served_model_name="M", tensor_parallel_size=1, max_model_len=8192, gpu_memory_utilization=0.9,
+                     dtype="auto")  # fmt: skip
+
+
 def _isvc(**overrides: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     args = dict(namespace="ns", name="m", runtime_name="vllm-runtime", storage_uri="s3://b/m",
-                service_account_name="sa", engine=VllmEngine(served_model_name="M"),
+                service_account_name="sa", engine=ENGINE,
                 placement=GpuPlacement(node_selector={}))  # fmt: skip
     return inference_service_body(InferenceServiceArgs(**{**args, **overrides}))
 
@@ -148,7 +154,7 @@ def test_serverless_is_a_choice_with_knatives_progress_deadline_for_slow_loads()
 
 
 def test_token_auth_off_leaves_no_auth_annotation_and_quantization_reaches_vllm():
-    meta, spec = _isvc(token_auth=False, engine=VllmEngine(served_model_name="M", quantization="fp8"))
+    meta, spec = _isvc(token_auth=False, engine=dataclasses.replace(ENGINE, quantization="fp8"))
     assert "security.opendatahub.io/enable-auth" not in meta["annotations"]
     assert "--quantization=fp8" in spec["predictor"]["model"]["args"]
 

@@ -8,6 +8,8 @@ import dataclasses
 import pytest
 
 from components.conventions import DEFAULT_UID, GPU_RESOURCE
+from components.kserve import InferenceServiceArgs, inference_service_body, runtime_body
+from components.kserve.runtime import VllmRuntimeArgs
 from components.workloads.engine import PORT, EngineFlags, vllm_args
 from components.workloads.ray_vllm import (
     RayVllmServerArgs,
@@ -62,7 +64,7 @@ def ray_args(nodes: int = 2, rdma: RdmaPodAccess | None = None, **runtime) -> Ra
 
 
 def test_vllm_flags_put_the_stores_flags_before_configs_extra_ones():
-    flags = vllm_args(dataclasses.replace(ENGINE, quantization="fp8"), SOURCE, ("--pipeline-parallel-size", "2"))
+    flags = vllm_args(dataclasses.replace(ENGINE, quantization="fp8"), SOURCE, [("--pipeline-parallel-size", "2")])
     assert flags[0] == "s3://weights/llama"
     assert flags[flags.index("--port") + 1] == str(PORT)
     assert flags.index("--pipeline-parallel-size") == flags.index("--tensor-parallel-size") + 2
@@ -70,6 +72,36 @@ def test_vllm_flags_put_the_stores_flags_before_configs_extra_ones():
     # The store's loader flags come first, so config's extra_args can still override them.
     assert flags[-3:] == ["--load-format", "runai_streamer", "--enable-prefix-caching"]
     assert "--quantization" not in vllm_args(ENGINE, SOURCE)
+
+
+def test_kserve_gets_the_same_engine_flags_and_container_as_the_plain_server():
+    """One engine shape everywhere: what `vllm serve` is told about the model, and the GPUs, probes and
+    hardening of its container, are the same on a Deployment, the Ray head and KServe."""
+    engine = dataclasses.replace(ENGINE, tensor_parallel_size=2, quantization="fp8")
+    plain = VllmServerArgs(engine=engine, runtime=RUNTIME, exposure=EXPOSURE, source=SOURCE, placement=PLACEMENT)
+    (deployment,) = vllm_pod_spec(plain, {})["containers"]
+    _, isvc = inference_service_body(
+        InferenceServiceArgs(namespace="ns", name="llama", runtime_name="vllm-runtime", storage_uri="s3://b/llama",
+                             service_account_name="sa", engine=engine, placement=PLACEMENT, cpu=RUNTIME.cpu,
+                             memory=RUNTIME.memory, startup_timeout_seconds=RUNTIME.startup_timeout_seconds)
+    )  # fmt: skip
+    _, runtime = runtime_body(VllmRuntimeArgs(namespace="ns", image=RUNTIME.image, vllm_version="0.33.0"))
+    model, (served,) = isvc["predictor"]["model"], runtime["containers"]
+    head = ray_pod_template(ray_args(), "head")["spec"]["containers"][0]
+
+    # Deployment: `--flag value`; KServe: the runtime's `--flag=value`, after its model path, host and port.
+    deployment_flags = deployment["args"][1:]
+    for flag in ("--host", "--port", "--load-format"):  # the runtime's and the S3 store's own
+        i = deployment_flags.index(flag)
+        del deployment_flags[i : i + 2]
+    assert [t for a in model["args"] for t in a.split("=", 1)] == deployment_flags
+    assert served["args"] == ["/mnt/models", "--host=0.0.0.0", "--port=8080"]
+
+    wire = camel(deployment)
+    assert model["resources"] == wire["resources"]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert model[probe] == wire[probe] == head[probe]
+    assert served["securityContext"] == wire["securityContext"] == head["securityContext"]
 
 
 def test_single_node_pod_holds_its_gpus_on_a_gpu_node_as_a_fixed_uid():

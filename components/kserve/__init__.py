@@ -3,9 +3,9 @@ model, and the S3 connection the storage initializer reads."""
 
 from components.kserve.inference_service import (
     InferenceServiceArgs,
-    VllmEngine,
     VllmInferenceService,
     inference_service_body,
+    model_args,
 )
 from components.kserve.runtime import VllmRuntimeArgs, VllmServingRuntime, runtime_body
 from components.kserve.s3_connection import S3Connection, S3ConnectionArgs
@@ -17,10 +17,10 @@ __all__ = [
     "S3ConnectionArgs",
     "TokenClient",
     "TokenClientArgs",
-    "VllmEngine",
     "VllmInferenceService",
     "VllmRuntimeArgs",
     "VllmServingRuntime",
     "inference_service_body",
+    "model_args",
     "runtime_body",
 ]

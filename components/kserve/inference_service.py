@@ -39,38 +39,22 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.conventions import DEFAULT_UID, GPU_RESOURCE, LABEL_PREFIX
+from components.conventions import DEFAULT_UID, LABEL_PREFIX
 from components.kserve.runtime import MODEL_FORMAT, PORT_NAME
+from components.workloads.engine import EngineFlags, engine_flags
+from components.workloads.server_container import gpu_resources, health_probes
 from components.workloads.types import GpuPlacement, pod_security_context
+from components.workloads.wire import camel
 
 DEPLOYMENT_MODE = "serving.kserve.io/deploymentMode"
 ENABLE_AUTH = "security.opendatahub.io/enable-auth"
 KNATIVE_PROGRESS_DEADLINE = "serving.knative.dev/progress-deadline"
 
 
-@dataclass(frozen=True)
-class VllmEngine:
-    """The model's own `vllm serve` flags (the runtime supplies the model path, host and port)."""
-
-    served_model_name: str
-    tensor_parallel_size: int = 1
-    max_model_len: int = 8192
-    gpu_memory_utilization: float = 0.9
-    dtype: str = "auto"
-    quantization: str | None = None
-    extra_args: list[str] = field(default_factory=list)
-
-    def args(self) -> list[str]:
-        flags = [
-            f"--served-model-name={self.served_model_name}",
-            f"--tensor-parallel-size={self.tensor_parallel_size}",
-            f"--max-model-len={self.max_model_len}",
-            f"--gpu-memory-utilization={self.gpu_memory_utilization}",
-            f"--dtype={self.dtype}",
-        ]
-        if self.quantization:
-            flags.append(f"--quantization={self.quantization}")
-        return flags + list(self.extra_args)
+def model_args(engine: EngineFlags) -> list[str]:
+    """The model's own `vllm serve` options, as the runtime's `--flag=value` ones: KServe appends them to the
+    ServingRuntime's arguments (the model path, host and port: components/kserve/runtime.py)."""
+    return [f"{flag}={value}" for flag, value in engine_flags(engine)] + list(engine.extra_args)
 
 
 @dataclass(frozen=True)
@@ -82,7 +66,8 @@ class InferenceServiceArgs:
     storage_uri: pulumi.Input[str]
     service_account_name: pulumi.Input[str]
     """Lists the S3 secret the storage initializer reads (components/kserve/s3_connection.py)."""
-    engine: VllmEngine
+    engine: EngineFlags
+    """The same engine settings as the plain and the Ray server (components/workloads/engine.py)."""
     placement: GpuPlacement
     cpu: str = "4"
     memory: str = "32Gi"
@@ -99,7 +84,6 @@ class InferenceServiceArgs:
 
 def inference_service_body(args: InferenceServiceArgs) -> tuple[dict[str, Any], dict[str, Any]]:
     """(metadata, spec) of the InferenceService, in the API's camelCase."""
-    gpus = str(args.engine.tensor_parallel_size)
     annotations: dict[str, Any] = {
         DEPLOYMENT_MODE: args.deployment_mode,
         "openshift.io/display-name": args.engine.served_model_name,
@@ -112,22 +96,14 @@ def inference_service_body(args: InferenceServiceArgs) -> tuple[dict[str, Any], 
         "labels": {"opendatahub.io/dashboard": "true", f"{LABEL_PREFIX}/model": args.name},
         "annotations": annotations,
     }
-    probe_path = {"httpGet": {"path": "/health", "port": PORT_NAME}}
     model = {
         "modelFormat": {"name": MODEL_FORMAT},
         "runtime": args.runtime_name,
         "storageUri": args.storage_uri,
-        "args": args.engine.args(),
-        "resources": {
-            "requests": {"cpu": args.cpu, "memory": args.memory, GPU_RESOURCE: gpus},
-            "limits": {"memory": args.memory, GPU_RESOURCE: gpus},
-        },
-        # Loading a large model takes minutes: only the startup probe waits that long.
-        "startupProbe": {**probe_path, "periodSeconds": 10,
-                         "failureThreshold": math.ceil(args.startup_timeout_seconds / 10)},
-        "readinessProbe": {**probe_path, "periodSeconds": 5, "failureThreshold": 3},
-        "livenessProbe": {**probe_path, "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 6},
-    }  # fmt: skip
+        "args": model_args(args.engine),
+        "resources": camel(gpu_resources(args.cpu, args.memory, args.engine.tensor_parallel_size)),
+        **camel(health_probes(PORT_NAME, args.startup_timeout_seconds)),
+    }
     predictor: dict[str, Any] = {
         "minReplicas": args.replicas,
         "maxReplicas": args.replicas,
@@ -136,7 +112,7 @@ def inference_service_body(args: InferenceServiceArgs) -> tuple[dict[str, Any], 
         "tolerations": [
             {"key": key, "operator": "Exists", "effect": "NoSchedule"} for key in args.placement.taint_keys
         ],
-        "securityContext": _camel_keys(pod_security_context(args.run_as_user)),
+        "securityContext": camel(pod_security_context(args.run_as_user)),
         "terminationGracePeriodSeconds": args.termination_grace_period_seconds,
         "model": model,
     }
@@ -151,20 +127,6 @@ def inference_service_body(args: InferenceServiceArgs) -> tuple[dict[str, Any], 
     if args.pod_annotations:
         predictor["annotations"] = {**predictor.get("annotations", {}), **args.pod_annotations}
     return metadata, {"predictor": predictor}
-
-
-def _camel_keys(value: Any) -> Any:
-    """The typed pod helpers speak the Python SDK's snake_case; a custom resource is sent verbatim."""
-    if isinstance(value, dict):
-        return {_camel(k): _camel_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_camel_keys(v) for v in value]
-    return value
-
-
-def _camel(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 class VllmInferenceService(pulumi.ComponentResource):

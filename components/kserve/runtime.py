@@ -23,6 +23,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.conventions import GPU_RESOURCE, LABEL_PREFIX
+from components.workloads.server_container import hardened
+from components.workloads.wire import camel
 
 CONTAINER = "kserve-container"  # kserve v0.20.0 pkg/constants/constants.go InferenceServiceContainerName
 PORT = 8080  # odh-model-controller's vLLM template; KServe's raw Service maps port 80 to it
@@ -69,11 +71,7 @@ def runtime_body(args: VllmRuntimeArgs) -> tuple[dict[str, Any], dict[str, Any]]
             *args.env,
         ],
         "ports": [{"name": PORT_NAME, "containerPort": PORT, "protocol": "TCP"}],
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "runAsNonRoot": True,
-        },
+        "securityContext": camel(hardened()),
         "volumeMounts": [{"name": "shm", "mountPath": "/dev/shm"}, {"name": "tmp", "mountPath": "/tmp"}],
     }
     spec: dict[str, Any] = {

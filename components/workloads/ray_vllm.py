@@ -26,7 +26,6 @@ Sources:
 
 from __future__ import annotations
 
-import math
 import shlex
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -34,10 +33,11 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.conventions import GPU_RESOURCE, LABEL_PREFIX
+from components.conventions import LABEL_PREFIX
 from components.workloads.api_service import budgeted_service
 from components.workloads.engine import PORT, EngineFlags, vllm_args
 from components.workloads.namespace import API_KEY_SECRET_KEY
+from components.workloads.server_container import gpu_resources, hardened, health_probes
 from components.workloads.types import GpuPlacement, ModelSource, PodRuntime, ServerExposure
 from components.workloads.wire import camel
 
@@ -119,7 +119,10 @@ def check_layout(args: RayVllmServerArgs) -> None:
 
 def serve_flags(args: RayVllmServerArgs) -> list[pulumi.Input[str]]:
     """`vllm serve` on the head: tensor parallel inside each node, pipeline parallel across nodes, on Ray."""
-    parallel = ("--pipeline-parallel-size", str(args.pipeline_parallel_size), "--distributed-executor-backend", "ray")
+    parallel = [
+        ("--pipeline-parallel-size", str(args.pipeline_parallel_size)),
+        ("--distributed-executor-backend", "ray"),
+    ]
     return vllm_args(args.engine, args.source, parallel)
 
 
@@ -154,7 +157,6 @@ def ray_container(args: RayVllmServerArgs, role: Role) -> dict[str, Any]:
     KubeRay's generated `ray start`; the head first backgrounds the serve script and carries the API key,
     the OpenAI port and the probes."""
     runtime, rdma = args.runtime, args.rdma
-    gpus = str(args.gpus_per_node)
     env: list[dict[str, Any]] = [
         {"name": "VLLM_HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
         {"name": "HOME", "value": "/tmp"},
@@ -182,10 +184,7 @@ def ray_container(args: RayVllmServerArgs, role: Role) -> dict[str, Any]:
         "command": ["/bin/bash", "-lc", "--"],
         "args": [start + "$KUBERAY_GEN_RAY_START_CMD"],
         "env": env,
-        "resources": {
-            "requests": {"cpu": runtime.cpu, "memory": runtime.memory, GPU_RESOURCE: gpus},
-            "limits": {"memory": runtime.memory, GPU_RESOURCE: gpus},
-        },
+        "resources": camel(gpu_resources(runtime.cpu, runtime.memory, args.gpus_per_node)),
         "volumeMounts": mounts,
     }
     if role == "head":
@@ -202,23 +201,12 @@ def ray_container(args: RayVllmServerArgs, role: Role) -> dict[str, Any]:
             *({"name": n, "containerPort": p} for n, p in RAY_PORTS),
             {"name": "http", "containerPort": PORT},
         ]
-        health = {"httpGet": {"path": "/health", "port": "http"}}
-        spec["startupProbe"] = {
-            **health,
-            "periodSeconds": 10,
-            "failureThreshold": math.ceil(runtime.startup_timeout_seconds / 10),
-        }
-        spec["readinessProbe"] = {**health, "periodSeconds": 5, "failureThreshold": 3}
-        spec["livenessProbe"] = {**health, "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 6}
+        spec |= camel(health_probes("http", runtime.startup_timeout_seconds))
     if rdma is not None:
         # Registering RDMA memory pins it (ibv_reg_mr): IPC_LOCK; root, as in oci-hpc-oke.
         spec["securityContext"] = {"privileged": rdma.privileged, "capabilities": {"add": ["IPC_LOCK"]}}
     else:
-        spec["securityContext"] = {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "runAsNonRoot": True,
-        }
+        spec["securityContext"] = camel(hardened())
     return spec
 
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.conventions import GPU_RESOURCE
 from components.workloads.api_service import budgeted_service
 from components.workloads.engine import PORT, EngineFlags, vllm_args
 from components.workloads.namespace import API_KEY_SECRET_KEY
+from components.workloads.server_container import gpu_resources, hardened, health_probes
 from components.workloads.types import GpuPlacement, ModelSource, PodRuntime, ServerExposure, pod_security_context
 
 # preStop: wait until vLLM reports no running and no waiting requests (its Prometheus gauges
@@ -51,8 +51,6 @@ def vllm_container(args: VllmServerArgs) -> k8s.core.v1.ContainerArgsDict:
     """The vLLM container: `vllm serve` with the API key from its Secret, probes sized for slow starts,
     and a preStop hook that drains in-flight requests."""
     runtime = args.runtime
-    gpus = str(args.engine.tensor_parallel_size)
-    health: k8s.core.v1.HTTPGetActionArgsDict = {"path": "/health", "port": "http"}
     return {
         "name": "vllm",
         "image": runtime.image,
@@ -74,24 +72,10 @@ def vllm_container(args: VllmServerArgs) -> k8s.core.v1.ContainerArgsDict:
             {"name": "VLLM_NO_USAGE_STATS", "value": "1"},
             *args.source.env,
         ],
-        "resources": {
-            "requests": {"cpu": runtime.cpu, "memory": runtime.memory, GPU_RESOURCE: gpus},
-            "limits": {"memory": runtime.memory, GPU_RESOURCE: gpus},
-        },
-        # Large models take minutes to load: only the startup probe waits that long.
-        "startup_probe": {
-            "http_get": health,
-            "period_seconds": 10,
-            "failure_threshold": math.ceil(runtime.startup_timeout_seconds / 10),
-        },
-        "readiness_probe": {"http_get": health, "period_seconds": 5, "failure_threshold": 3},
-        "liveness_probe": {"http_get": health, "period_seconds": 10, "timeout_seconds": 5, "failure_threshold": 6},
+        "resources": gpu_resources(runtime.cpu, runtime.memory, args.engine.tensor_parallel_size),
+        **health_probes("http", runtime.startup_timeout_seconds),
         "lifecycle": {"pre_stop": {"exec_": {"command": ["/bin/sh", "-c", DRAIN_SCRIPT % {"port": PORT}]}}},
-        "security_context": {
-            "allow_privilege_escalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "run_as_non_root": True,
-        },
+        "security_context": hardened(),
         "volume_mounts": [
             {"name": "shm", "mount_path": "/dev/shm"},
             {"name": "tmp", "mount_path": "/tmp"},

@@ -21,7 +21,6 @@ from components.kserve import (
     S3ConnectionArgs,
     TokenClient,
     TokenClientArgs,
-    VllmEngine,
     VllmInferenceService,
     VllmRuntimeArgs,
     VllmServingRuntime,
@@ -30,10 +29,11 @@ from components.kserve.runtime import PORT as RUNTIME_PORT
 from components.kserve.runtime import PORT_NAME
 from components.openshift import OpenShiftRoute, OpenShiftRouteArgs
 from components.workloads import GpuPlacement, ModelSource
+from components.workloads.engine import EngineFlags
 from components.workloads.namespace import API_KEY_SECRET_KEY, ServingNamespace
 from components.workloads.network_policy import ServingNetworkPolicies, ServingNetworkPoliciesArgs
 from stacks.builders.platform import GpuPoolTarget, ServingPlatform
-from stacks.builders.workload import ModelStores, secret_or_none
+from stacks.builders.workload import ModelStores, engine_flags, secret_or_none
 from stacks.config.stack import StackConfig, vllm_memory
 
 ISVC_NAME_MAX = 53  # odh-model-controller constants.go MaxISVCLength: 63 minus KServe's "-predictor"
@@ -45,7 +45,7 @@ class ServedModel:
 
     name: str
     """The InferenceService's name (a DNS label, at most 53 characters)."""
-    engine: VllmEngine
+    engine: EngineFlags
     source: ModelSource
     """`model` is the s3:// URI of the model's directory; `ready` the Job that fills it."""
     placement: GpuPlacement
@@ -67,15 +67,7 @@ def served_models(cfg: StackConfig, stores: ModelStores, pools: dict[str, GpuPoo
     return [
         ServedModel(
             name=isvc_name(m.name),
-            engine=VllmEngine(
-                served_model_name=m.name,
-                tensor_parallel_size=m.tensor_parallel_size,
-                max_model_len=m.max_model_len,
-                gpu_memory_utilization=m.gpu_memory_utilization,
-                dtype=m.dtype,
-                quantization=m.quantization,
-                extra_args=list(m.extra_args),
-            ),
+            engine=engine_flags(m, stores),
             source=stores.source(m),
             placement=pools[cfg.pool_of(m).name].placement,
             replicas=m.replicas,
