@@ -192,20 +192,26 @@ class Precision:
     label: str
     bytes_per_param: float | None
     """None: the published checkpoint's size is used as is."""
+    weights_gb: float
+    """The weights in GPU memory, all GPUs together."""
 
 
 def precision(m: Engine, facts: ModelFacts, quantization: str | None = None) -> Precision:
     """How the weights sit in GPU memory; `quantization` overrides the config's (for suggestions)."""
     q = quantization or m.quantization
     if facts.checkpoint_gb is not None and (q is None or q == facts.checkpoint_quantization):
-        return Precision(facts.checkpoint_quantization or "checkpoint", None)
+        return Precision(facts.checkpoint_quantization or "checkpoint", None, facts.checkpoint_gb)
     implied = implied_quantization(m.id)
     if q == "fp8" or (q is None and implied == "fp8"):
-        return Precision("fp8", BYTES_PER_PARAM["fp8"])
+        return _per_param("fp8", "fp8", facts)
     if q in ("awq", "gptq", "bitsandbytes") or implied in ("int4", "int8"):
         bits = "int8" if implied == "int8" else "int4"
-        return Precision(f"{bits} ({q or 'pre-quantized'})", BYTES_PER_PARAM[bits])
-    return Precision("fp16" if m.dtype == "float16" else "bf16", BYTES_PER_PARAM["bf16"])
+        return _per_param(f"{bits} ({q or 'pre-quantized'})", bits, facts)
+    return _per_param("fp16" if m.dtype == "float16" else "bf16", "bf16", facts)
+
+
+def _per_param(label: str, bits: str, facts: ModelFacts) -> Precision:
+    return Precision(label, BYTES_PER_PARAM[bits], facts.params_b * BYTES_PER_PARAM[bits])
 
 
 def _kv_bytes(m: Engine) -> int:
@@ -268,8 +274,7 @@ class Estimate:
 def estimate(m: Engine, plan: GpuPlan, facts: ModelFacts, *, quantization: str | None = None,
              max_model_len: int | None = None, gpu_memory_utilization: float | None = None) -> Estimate:  # fmt: skip
     prec = precision(m, facts, quantization)
-    weights_gb = facts.checkpoint_gb if prec.bytes_per_param is None else facts.params_b * prec.bytes_per_param
-    assert weights_gb is not None
+    weights_gb = prec.weights_gb
     length = max_model_len or m.max_model_len
     heads_per_gpu = max(1, math.ceil(facts.kv_heads / plan.tensor_parallel))
     per_layer_token = 2 * heads_per_gpu * facts.head_dim * _kv_bytes(m) / GB
@@ -491,7 +496,7 @@ def pod_memory(m: Engine, facts: ModelFacts | None, *, gpus: int, shm_gib: float
         weights = None
         if facts is not None:
             prec = precision(m, facts)
-            weights = facts.checkpoint_gb if prec.bytes_per_param is None else facts.params_b * prec.bytes_per_param
+            weights = prec.weights_gb
         file_gb = min(SHARD_GB, weights) if weights else SHARD_GB
     return PodMemory(gpus=gpus, shm_gib=shm_gib, eager_file_gb=file_gb)
 

@@ -85,17 +85,8 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-# Cycles known today, each with what removes it; whoever removes one deletes its line here.
-KNOWN_CYCLES = [
-    # The platform sections type `check_fit(root: StackConfig)` / `gpu_plan(root, model)` against the root
-    # that holds them (imports under TYPE_CHECKING). One config class per platform (a discriminated union
-    # on `platform`, each variant checking its own sections) removes it: issue 15 item 1.
-    ["stacks.config.existing", "stacks.config.ods", "stacks.config.oke", "stacks.config.rdma", "stacks.config.stack"],
-]
-
-
 def test_no_import_cycle_between_the_programs_modules():
-    assert cycles(import_graph()) == KNOWN_CYCLES
+    assert cycles(import_graph()) == []
 
 
 def test_the_cycle_finder_sees_a_cycle_through_a_function_level_import():

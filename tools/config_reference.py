@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from stacks.config.stack import PLATFORM_SECTIONS, PROJECT, StackConfig
+from stacks.config.stack import PLATFORM_DESCRIPTION, PLATFORMS, PROJECT, StackBase
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
@@ -76,16 +76,18 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
     return rows
 
 
+def _section_rows(key: str, field: FieldInfo) -> list[str]:
+    return [row for model in _models_in(field.annotation) for row in _rows(model, f"{key}.")]
+
+
 def reference() -> str:
     header = ["| key | type | default | description |", "| --- | --- | --- | --- |"]
-    platform_keys = set(PLATFORM_SECTIONS.values())
-    shared = StackConfig.model_fields
     out = [f"All keys live in the `{PROJECT}:` namespace of `Pulumi.<stack>.yaml` and are camelCase.", ""]
     out += ["#### Shared by every stack", "", *header]
-    for name, field in shared.items():
+    platforms = " \\| ".join(f"`{p}`" for p in PLATFORMS)
+    out.append(f"| `platform` | {platforms} | required | {PLATFORM_DESCRIPTION} |")
+    for name, field in StackBase.model_fields.items():
         alias = field.alias or name
-        if alias in platform_keys:
-            continue
         nested = _models_in(field.annotation)
         if nested:
             for model in nested:
@@ -94,11 +96,26 @@ def reference() -> str:
             out.append(
                 f"| `{alias}` | {_type_name(field.annotation)} | {_default(field)} | {' '.join((field.description or '').split())} |"
             )
-    for platform, section in sorted(PLATFORM_SECTIONS.items()):
-        field = next(f for n, f in shared.items() if (f.alias or n) == section)
-        out += ["", f"#### `{section}` (platform `{platform}`)", "", *header]
-        for model in _models_in(field.annotation):
-            out += _rows(model, f"{section}.")
+    shown: dict[str, str] = {}  # a section two platforms read is listed once, under the first
+    for platform, variant in sorted(PLATFORMS.items()):
+        out += ["", f"#### Platform `{platform}`", "", " ".join((variant.__doc__ or "").split()), ""]
+        fields = [(k, f) for k, f in variant.sections()]
+        if "model_store" in variant.model_fields:
+            fields.append(("modelStore", variant.model_fields["model_store"]))
+        rows, also = [], []
+        for key, field in fields:
+            kinds = ",".join(m.__name__ for m in _models_in(field.annotation))
+            if shown.get(key) == kinds:
+                also.append(f"`{key}`")
+                continue
+            shown.setdefault(key, kinds)
+            description = " ".join((field.description or "").split()).replace("|", "\\|")
+            default = "(see below)" if field.is_required() else _default(field)  # absent: read as `{}`
+            rows.append(f"| `{key}` | object | {default} | {description} |")
+            rows += _section_rows(key, field)
+        if also:
+            out += [f"Also reads {', '.join(also)}, as listed above.", ""]
+        out += [*header, *rows]
     return "\n".join(out) + "\n"
 
 

@@ -12,8 +12,9 @@ from components.helm import HelmChart
 from components.observability.monitoring import JOB_LABEL
 from components.observability.queries import ModelSeries
 from stacks import catalog
+from stacks.config.common import StackBase
 from stacks.config.models import ModelEntry
-from stacks.config.stack import StackConfig
+from stacks.config.oke import OkeStack
 from stacks.placement import resource_suffix
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def node_bounds(pool) -> tuple[int, int] | None:
 
 
 def scale_replicas(
-    cfg: StackConfig, platform: ServingPlatform, servers: list[VllmServer], monitoring: Monitoring
+    cfg: StackBase, platform: ServingPlatform, servers: list[VllmServer], monitoring: Monitoring
 ) -> list[ReplicaScaler]:
     """A KEDA ScaledObject on each autoscaled model's Deployment (and KEDA itself when `keda.install`)."""
     scaled = [(i, m, s) for i, (m, s) in enumerate(zip(cfg.models, servers, strict=True)) if m.autoscaling.enabled]
@@ -55,7 +56,7 @@ def scale_replicas(
 
 
 def _scaler(
-    cfg: StackConfig,
+    cfg: StackBase,
     platform: ServingPlatform,
     index: int,
     m: ModelEntry,
@@ -87,14 +88,13 @@ def _scaler(
 
 
 def oke_node_autoscaler(
-    cfg: StackConfig, cluster_id: pulumi.Input[str], pools: list[tuple[pulumi.Input[str], tuple[int, int] | None]]
+    cfg: OkeStack, cluster_id: pulumi.Input[str], pools: list[tuple[pulumi.Input[str], tuple[int, int] | None]]
 ) -> OkeClusterAutoscaler | None:
     """OKE's Cluster Autoscaler add-on for the autoscaled GPU pools (one add-on, each pool's bounds), and the
     grants it needs (exported)."""
     bounded = [(pool_id, bounds) for pool_id, bounds in pools if bounds is not None]
     if not bounded:
         return None
-    assert cfg.oke is not None
     # Imported here: it needs the OCI SDK, which a doks preview never loads (tests/test_preview_speed.py).
     from components.autoscaling.oke_cluster_autoscaler import (
         OkeClusterAutoscaler,

@@ -26,8 +26,9 @@ from stacks import catalog
 from stacks.builders.autoscaling import node_bounds
 from stacks.builders.platform import GpuPoolTarget, ServingPlatform
 from stacks.builders.workload import nfs_model_store, serve, serving_namespace
+from stacks.config.base import PROJECT
+from stacks.config.doks import DoksStack
 from stacks.config.pools import pool_resource_name
-from stacks.config.stack import PROJECT, StackConfig
 from stacks.errors import ConfigError
 
 VERSION_KEY = f"{PROJECT}:doks.kubernetesVersion"
@@ -60,9 +61,7 @@ def pick_version(offered: list[str], prefix: str | None, gateway: bool) -> str:
     return newest
 
 
-def build(cfg: StackConfig) -> None:
-    assert cfg.doks is not None  # guaranteed by config validation
-    assert cfg.model_store.kind == "nfs"  # MODEL_STORE_KINDS (stacks/config/stack.py)
+def build(cfg: DoksStack) -> None:
     d = cfg.doks
     tags = [cfg.name, PROJECT]
     # Validation, before any resource: what DOKS offers today (a plain invoke, answered at preview too).
@@ -118,6 +117,7 @@ def build(cfg: StackConfig) -> None:
     namespace = serving_namespace(cfg, cluster.provider)
     store, stores = nfs_model_store(
         cfg,
+        cfg.model_store,
         namespace,
         server=share.host,
         path=share.mount_path,

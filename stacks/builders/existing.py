@@ -23,16 +23,16 @@ from stacks.builders.workload import (
     kuberay_operator,
     nfs_model_store,
     s3_model_store,
+    secret,
     secret_or_none,
     serve,
     serve_on_ray,
     serving_namespace,
 )
-from stacks.config.stack import StackConfig
+from stacks.config.existing import S3_KEYS_INSTEAD, ExistingStack, nfs_share, s3_endpoint
 
 
-def build(cfg: StackConfig) -> None:
-    assert cfg.existing is not None
+def build(cfg: ExistingStack) -> None:
     e = cfg.existing
     uid = None if e.openshift else DEFAULT_UID  # OpenShift's restricted SCC assigns the UID from the namespace range
 
@@ -87,6 +87,7 @@ def build(cfg: StackConfig) -> None:
     else:
         serve_on_ray(
             cfg,
+            cfg.ray,
             platform,
             namespace,
             stores,
@@ -95,15 +96,14 @@ def build(cfg: StackConfig) -> None:
             # TCP sockets between nodes: no RDMA devices, no host network (a restricted SCC allows neither).
             nccl_env={**catalog.NCCL_TCP_ENV, "NCCL_SOCKET_IFNAME": e.nccl_socket_ifname},
             rdma=None,
-            operator=kuberay_operator(cfg, provider, dict(e.system_node_selector)),
+            operator=kuberay_operator(cfg, cfg.ray, provider, dict(e.system_node_selector)),
         )
     pulumi.export("platform", "existing")
 
 
 def _model_stores(
-    cfg: StackConfig, namespace: ServingNamespace, opts: pulumi.ResourceOptions, uid: int | None
+    cfg: ExistingStack, namespace: ServingNamespace, opts: pulumi.ResourceOptions, uid: int | None
 ) -> ModelStores:
-    assert cfg.existing is not None
     store = cfg.model_store
     selector = dict(cfg.existing.system_node_selector)
     if store.kind == "existingClaim":
@@ -114,20 +114,20 @@ def _model_stores(
         pulumi.export("modelPath", stores.paths[cfg.models[0].directory])
         return stores
     if store.kind == "nfs":
-        assert store.server is not None and store.path is not None  # checked by existing.check_fit
-        nfs, stores = nfs_model_store(cfg, namespace, store.server, store.path, selector, opts, run_as_user=uid)
+        server, path = nfs_share(store)
+        nfs, stores = nfs_model_store(cfg, store, namespace, server, path, selector, opts, run_as_user=uid)
         pulumi.export("modelPath", nfs.model_path)
         return stores
-    keys = (secret_or_none(cfg.secrets.s3_access_key_id), secret_or_none(cfg.secrets.s3_secret_access_key))
-    assert store.endpoint is not None and keys[0] is not None and keys[1] is not None  # existing.check_fit
+    access_key_id, secret_access_key = cfg.secrets.s3_keys(S3_KEYS_INSTEAD)
     s3, stores = s3_model_store(
         cfg,
+        store,
         namespace,
-        endpoint=store.endpoint.rstrip("/"),
+        endpoint=s3_endpoint(store).rstrip("/"),
         bucket=store.bucket or f"{cfg.name}-models",
         region=store.region or "us-east-1",  # MinIO's default signing region
-        access_key_id=keys[0],
-        secret_access_key=keys[1],
+        access_key_id=secret(access_key_id),
+        secret_access_key=secret(secret_access_key),
         job_node_selector=dict(cfg.existing.system_node_selector),
         opts=opts,
         run_as_user=uid,

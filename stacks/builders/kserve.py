@@ -33,8 +33,9 @@ from components.workloads.engine import EngineFlags
 from components.workloads.namespace import API_KEY_SECRET_KEY, ServingNamespace
 from components.workloads.network_policy import ServingNetworkPolicies, ServingNetworkPoliciesArgs
 from stacks.builders.platform import GpuPoolTarget, ServingPlatform
-from stacks.builders.workload import ModelStores, engine_flags, secret_or_none
-from stacks.config.stack import StackConfig, vllm_memory
+from stacks.builders.workload import ModelStores, engine_flags, secret
+from stacks.config.common import vllm_memory
+from stacks.config.existing import S3_KEYS_INSTEAD, ExistingStack, s3_endpoint
 
 ISVC_NAME_MAX = 53  # odh-model-controller constants.go MaxISVCLength: 63 minus KServe's "-predictor"
 
@@ -62,7 +63,7 @@ def isvc_name(served_name: str) -> str:
     return name if name and name[0].isalpha() else f"m-{name}"[:ISVC_NAME_MAX].rstrip("-")
 
 
-def served_models(cfg: StackConfig, stores: ModelStores, pools: dict[str, GpuPoolTarget]) -> list[ServedModel]:
+def served_models(cfg: ExistingStack, stores: ModelStores, pools: dict[str, GpuPoolTarget]) -> list[ServedModel]:
     """The models of the stack as the KServe builder takes them (a list: one InferenceService each)."""
     return [
         ServedModel(
@@ -90,33 +91,28 @@ def api_key_env(token_auth: bool, api_key_secret_name: pulumi.Input[str]) -> lis
 
 
 def serve_with_kserve(
-    cfg: StackConfig,
+    cfg: ExistingStack,
     platform: ServingPlatform,
     namespace: ServingNamespace,
     models: list[ServedModel],
     depends_on: list[pulumi.Resource] | None = None,
 ) -> list[VllmInferenceService]:
     """The ServingRuntime, the S3 connection, an InferenceService (and on OpenShift a Route) per model."""
-    assert cfg.existing is not None and cfg.model_store.kind == "s3"  # existing.check_fit: check_kserve
-    e, store = cfg.existing, cfg.model_store
+    e, store = cfg.existing, cfg.kserve_store()
     kserve = e.kserve
     token_auth = kserve.token_auth_on(e.openshift)
     opts = pulumi.ResourceOptions(provider=platform.provider)
-    access_key, secret_key = (
-        secret_or_none(cfg.secrets.s3_access_key_id),
-        secret_or_none(cfg.secrets.s3_secret_access_key),
-    )
-    assert store.endpoint is not None and access_key is not None and secret_key is not None  # existing.check_fit
+    access_key, secret_key = cfg.secrets.s3_keys(S3_KEYS_INSTEAD)
 
     connection = S3Connection(
         f"{cfg.name}-s3-connection",
         S3ConnectionArgs(
             namespace=namespace.name,
-            endpoint_url=store.endpoint.rstrip("/"),
+            endpoint_url=s3_endpoint(store).rstrip("/"),
             bucket=store.bucket or f"{cfg.name}-models",
             region=store.region or "us-east-1",  # MinIO's default signing region
-            access_key_id=access_key,
-            secret_access_key=secret_key,
+            access_key_id=secret(access_key),
+            secret_access_key=secret(secret_key),
         ),
         opts=opts,
     )
@@ -175,7 +171,7 @@ AUTH_PROXY_PORT = 8443
 
 
 def _network_policies(
-    cfg: StackConfig, namespace: ServingNamespace, token_auth: bool, opts: pulumi.ResourceOptions
+    cfg: ExistingStack, namespace: ServingNamespace, token_auth: bool, opts: pulumi.ResourceOptions
 ) -> ServingNetworkPolicies:
     """Default-deny ingress, as on the plain path. The door is the predictor's public port: the auth
     proxy's 8443 with token auth (vLLM's own 8080 then answers without any check, so it stays reachable
@@ -195,13 +191,12 @@ def _network_policies(
 
 
 def _route(
-    cfg: StackConfig, namespace: ServingNamespace, model: ServedModel, isvc: VllmInferenceService,
+    cfg: ExistingStack, namespace: ServingNamespace, model: ServedModel, isvc: VllmInferenceService,
     token_auth: bool, *, several: bool, opts: pulumi.ResourceOptions,
 ) -> OpenShiftRoute | None:  # fmt: skip
     """TLS at the router to KServe's `<name>-predictor` Service (RawDeployment; Serverless is published by
     OpenShift Serverless). With token auth the Service's `https` port is OpenShift AI's auth proxy, so the
     router re-encrypts to it, as odh-model-controller's own Route does (components/openshift/route.py)."""
-    assert cfg.existing is not None
     e = cfg.existing
     if not (e.openshift and e.route.enabled and e.kserve.deployment_mode == "RawDeployment"):
         return None
@@ -224,7 +219,7 @@ def _route(
 
 
 def _export(
-    cfg: StackConfig, namespace: ServingNamespace, models: list[ServedModel],
+    cfg: ExistingStack, namespace: ServingNamespace, models: list[ServedModel],
     services: list[VllmInferenceService], token_auth: bool, opts: pulumi.ResourceOptions,
 ) -> None:  # fmt: skip
     pulumi.export("servingMode", "kserve")

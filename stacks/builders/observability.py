@@ -23,7 +23,9 @@ from components.observability.prometheus_stack import (
 from components.workloads.router import METRICS_PORT_NAME
 from components.workloads.types import GpuPlacement
 from stacks import catalog
-from stacks.config.stack import StackConfig
+from stacks.config.common import StackBase
+from stacks.config.existing import ExistingStack
+from stacks.config.rdma import OkeRdmaStack
 from stacks.placement import resource_suffix
 
 if TYPE_CHECKING:
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
 GPU_OPERATOR_NAMESPACE = "gpu-operator"
 
 
-def scraper_namespace(cfg: StackConfig) -> str | None:
+def scraper_namespace(cfg: StackBase) -> str | None:
     """The namespace admitted to the metrics ports: endpoint.monitoringNamespace, else Prometheus's own
     when the stack monitors itself."""
     if cfg.endpoint.monitoring_namespace:
@@ -48,19 +50,19 @@ def scraper_namespace(cfg: StackConfig) -> str | None:
     return cfg.observability.namespace if cfg.observability.active else None
 
 
-def gpu_metrics_source(cfg: StackConfig) -> tuple[str, str | None]:
+def gpu_metrics_source(cfg: StackBase) -> tuple[str, str | None]:
     """Where the DCGM metrics come from: ("gpuOperator", its namespace) when the stack relies on a GPU
     Operator, whose dcgm-exporter is on by default; ("external", None) on OpenShift, where NVIDIA's guide has
     cluster monitoring scrape the certified operator's exporter (its namespace labelled
     openshift.io/cluster-monitoring, which user-workload monitoring leaves alone); else ("exporter", None):
     the GPU nodes have a device plugin only (DOKS, OKE's NvidiaGpuPlugin add-on) and the stack runs its own.
     We found no DigitalOcean document saying DOKS GPU nodes run a DCGM exporter, so DOKS gets ours."""
-    if cfg.platform == "existing" and cfg.existing is not None:
+    if isinstance(cfg, ExistingStack):
         if cfg.existing.install_gpu_operator:
             return "gpuOperator", GPU_OPERATOR_NAMESPACE
         if cfg.existing.openshift:
             return "external", None
-    if cfg.platform == "oke-rdma" and cfg.rdma is not None and cfg.rdma.image_os == "ubuntu":
+    if isinstance(cfg, OkeRdmaStack) and cfg.rdma.image_os == "ubuntu":
         return (
             "gpuOperator",
             GPU_OPERATOR_NAMESPACE,
@@ -78,7 +80,7 @@ class Monitoring:
 
 
 def monitoring_stack(
-    cfg: StackConfig, provider: pulumi.ProviderResource, system_node_selector: dict[str, str]
+    cfg: StackBase, provider: pulumi.ProviderResource, system_node_selector: dict[str, str]
 ) -> Monitoring:
     """The kube-prometheus-stack when `observability.install`, and the outputs to reach it."""
     o = cfg.observability
@@ -102,7 +104,7 @@ def monitoring_stack(
 
 
 def monitor_server(
-    cfg: StackConfig,
+    cfg: StackBase,
     monitoring: Monitoring,
     server: VllmServer | RayVllmServer,
     model: ModelEntry,
@@ -163,7 +165,7 @@ def monitor_front_door(
 
 
 def gpu_metrics(
-    cfg: StackConfig,
+    cfg: StackBase,
     monitoring: Monitoring,
     placements: list[GpuPlacement],
     run_as_user: int | None,
@@ -207,7 +209,7 @@ def gpu_metrics(
 
 
 def observe(
-    cfg: StackConfig,
+    cfg: StackBase,
     platform: ServingPlatform,
     namespace: ServingNamespace,
     servers: list[VllmServer] | list[RayVllmServer],

@@ -43,9 +43,9 @@ from components.oci_datascience.deployment import (
     vllm_command,
 )
 from stacks import catalog
-from stacks.config.ods import PLACEHOLDER_TENANCY, DataScienceConfig
+from stacks.config.base import PROJECT
+from stacks.config.ods import PLACEHOLDER_TENANCY, DataScienceConfig, DataScienceStack
 from stacks.config.oke import PLACEHOLDER_COMPARTMENT
-from stacks.config.stack import PROJECT, StackConfig
 from stacks.errors import ConfigError
 
 # Where the model description is written for the provider to upload: relative to the project directory
@@ -82,9 +82,9 @@ def upload_command(model_id: str, revision: str, bucket: str, namespace: str, pr
     )
 
 
-def describe_weights(cfg: StackConfig, ds: DataScienceConfig, namespace: str) -> dict[str, object]:
+def describe_weights(cfg: DataScienceStack, ds: DataScienceConfig, namespace: str) -> dict[str, object]:
     """The model-by-reference description of the weights' objects, or a ConfigError naming the key to fix."""
-    bucket, prefix = ds.weights.bucket, ds.weights_prefix(cfg)
+    bucket, prefix = ds.weights.bucket, cfg.weights_prefix
     try:
         found = oci.objectstorage.get_bucket(name=bucket, namespace=namespace)
     except Exception as exc:  # the provider reports a 404 as a plain invoke error
@@ -138,9 +138,8 @@ def predict_example(url: str, served_model_name: str) -> str:
     return f"oci raw-request --http-method POST --target-uri {url}/predict --request-body '{body}'"
 
 
-def build(cfg: StackConfig) -> None:
-    assert cfg.data_science is not None and len(cfg.models) == 1  # config validation
-    ds, v = cfg.data_science, cfg.models[0]
+def build(cfg: DataScienceStack) -> None:
+    ds, v = cfg.data_science, cfg.models[0]  # one model: DataScienceStack.check_sections
     provider_region = pulumi.Config("oci").get("region")
     if provider_region != ds.region:
         raise ConfigError(
@@ -158,7 +157,7 @@ def build(cfg: StackConfig) -> None:
             )
 
     # Before the first resource: what the service, the bucket and the container contract accept.
-    prefix = ds.weights_prefix(cfg)
+    prefix = cfg.weights_prefix
     command = vllm_command(
         f"{catalog.DATA_SCIENCE_MODEL_MOUNT}/{prefix}", v.name, catalog.DATA_SCIENCE_PORT,
         tensor_parallel_size=v.tensor_parallel_size, max_model_len=v.max_model_len,

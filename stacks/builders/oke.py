@@ -30,8 +30,8 @@ from stacks.builders.oke_foundation import export_foundation, ocir_pull_secrets,
 from stacks.builders.oke_offers import NodeImage
 from stacks.builders.platform import GpuPoolTarget, ServingPlatform
 from stacks.builders.workload import nfs_model_store, serve, serving_namespace
+from stacks.config.oke import OkeStack
 from stacks.config.pools import pool_resource_name
-from stacks.config.stack import StackConfig
 
 
 def file_system_on_destroy(retained: bool, file_system_id: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -46,11 +46,9 @@ def file_system_on_destroy(retained: bool, file_system_id: pulumi.Input[str]) ->
     return pulumi.Output.from_input("deleted by destroy: file system, mount target and export")
 
 
-def build(cfg: StackConfig) -> None:
-    assert cfg.oke is not None  # guaranteed by config validation
-    assert cfg.model_store.kind == "nfs"  # the oke stack keeps weights on File Storage over NFS
+def build(cfg: OkeStack) -> None:
     o, net = cfg.oke, cfg.oke.network
-    for pool in cfg.gpu_pools:
+    for pool in cfg.placement_pools():
         demands = cfg.demands(pool)
         idle = pool.gpus_per_node - sum(d.gpus_per_replica for d in demands)
         if idle > 0 and all(d.replicas >= pool.nodes for d in demands):
@@ -124,6 +122,7 @@ def build(cfg: StackConfig) -> None:
 
     store, stores = nfs_model_store(
         cfg,
+        cfg.model_store,
         namespace,
         server=share.server,
         path=share.export_path,

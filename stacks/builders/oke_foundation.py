@@ -27,8 +27,8 @@ from components.workloads import ServingNamespace
 from components.workloads.registry_secret import RegistryPullSecret, RegistryPullSecretArgs
 from stacks.builders.oke_offers import NodeImage, check_offers
 from stacks.builders.workload import LOAD_BALANCER_PORT, secret_or_none
-from stacks.config.oke import PLACEHOLDER_COMPARTMENT
-from stacks.config.stack import StackConfig
+from stacks.config.oke import PLACEHOLDER_COMPARTMENT, OkeStack
+from stacks.config.rdma import OkeRdmaStack
 from stacks.errors import ConfigError
 
 
@@ -46,7 +46,7 @@ class OkeFoundation:
 
 
 def oke_foundation(
-    cfg: StackConfig,
+    cfg: OkeStack | OkeRdmaStack,
     *,
     file_storage: bool,
     gpu_images: list[NodeImage],
@@ -57,7 +57,6 @@ def oke_foundation(
     `gpu_images`: the stack's GPU node images, checked with the system pool's against what OKE offers;
     `gpu`: the add-ons that make the stack's GPU images advertise their GPUs; `host_only_ports`: ports of
     host-network servers only their own nodes may reach (OkeNetworkArgs.host_only_ports)."""
-    assert cfg.oke is not None  # guaranteed by config validation
     o, net = cfg.oke, cfg.oke.network
     # The OCI provider creates everything in `oci:region`; oke.region names the OCIR host and the checks.
     provider_region = pulumi.Config("oci").get("region")
@@ -145,8 +144,7 @@ def oke_foundation(
     return OkeFoundation(network, cluster, system_pool, gpu_plugin, version, tags)
 
 
-def export_foundation(cfg: StackConfig, base: OkeFoundation) -> None:
-    assert cfg.oke is not None
+def export_foundation(cfg: OkeStack | OkeRdmaStack, base: OkeFoundation) -> None:
     cluster, network = base.cluster, base.network
     pulumi.export("clusterId", cluster.cluster_id)
     pulumi.export("clusterName", cluster.cluster_name)
@@ -165,11 +163,10 @@ def export_foundation(cfg: StackConfig, base: OkeFoundation) -> None:
 
 
 def ocir_pull_secrets(
-    cfg: StackConfig, namespace: ServingNamespace, opts: pulumi.ResourceOptions
+    cfg: OkeStack | OkeRdmaStack, namespace: ServingNamespace, opts: pulumi.ResourceOptions
 ) -> list[pulumi.Input[str]]:
     """The OCIR pull secret for `oke.ocir` (login <tenancy namespace>/<user>, the auth token), as the
     image_pull_secrets of the serving pods; none without `oke.ocir` (any OKE stack)."""
-    assert cfg.oke is not None
     o = cfg.oke
     token = secret_or_none(cfg.secrets.ocir_auth_token)
     if o.ocir is None or token is None:

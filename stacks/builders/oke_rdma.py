@@ -35,13 +35,13 @@ from stacks.builders.platform import GpuPoolTarget, ServingPlatform
 from stacks.builders.workload import (
     kuberay_operator,
     s3_model_store,
-    secret_or_none,
+    secret,
     serve_on_ray,
     serving_namespace,
 )
+from stacks.config.base import PROJECT
 from stacks.config.pools import DEFAULT_POOL
-from stacks.config.rdma import PLACEHOLDER_IMAGE, PLACEHOLDER_TENANCY, RdmaConfig
-from stacks.config.stack import PROJECT, StackConfig
+from stacks.config.rdma import PLACEHOLDER_IMAGE, PLACEHOLDER_TENANCY, S3_KEYS_INSTEAD, OkeRdmaStack, RdmaConfig
 from stacks.errors import ConfigError
 
 # rdma.imageOs -> what GetImage reports as the image's operating system.
@@ -70,9 +70,12 @@ def bucket_on_destroy(retained: bool, bucket: pulumi.Input[str]) -> pulumi.Outpu
     )
 
 
-def build(cfg: StackConfig) -> None:
-    assert cfg.oke is not None and cfg.rdma is not None and cfg.ray is not None  # config validation
-    assert cfg.model_store.kind == "s3"  # MODEL_STORE_KINDS (stacks/config/stack.py)
+def _given_keys(cfg: OkeRdmaStack) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+    access_key_id, secret_access_key = cfg.secrets.s3_keys(S3_KEYS_INSTEAD)
+    return secret(access_key_id), secret(secret_access_key)
+
+
+def build(cfg: OkeRdmaStack) -> None:
     o, r, ray, store = cfg.oke, cfg.rdma, cfg.ray, cfg.model_store
     for value, placeholder, key in [
         (r.image_id, PLACEHOLDER_IMAGE, "rdma.imageId"),
@@ -104,7 +107,7 @@ def build(cfg: StackConfig) -> None:
         base.network, base.cluster, base.system_pool, base.gpu_plugin, base.tags,
     )  # fmt: skip
     shape = catalog.OCI_GPU_SHAPES[r.shape]
-    network_name = r.network_name(cfg)
+    network_name = cfg.network_name
 
     # IAM changes go to the home region.
     home = r.iam.home_region
@@ -163,26 +166,27 @@ def build(cfg: StackConfig) -> None:
         endpoint: pulumi.Output[str] = bucket.endpoint
         bucket_name: pulumi.Input[str] = bucket.bucket_name
         region = store.region or o.region
-        access_key_id = bucket.access_key_id or secret_or_none(cfg.secrets.s3_access_key_id)
-        secret_access_key = bucket.secret_access_key or secret_or_none(cfg.secrets.s3_secret_access_key)
+        if bucket.access_key_id is not None and bucket.secret_access_key is not None:  # modelStore.keyUserId
+            access_key_id, secret_access_key = bucket.access_key_id, bucket.secret_access_key
+        else:
+            access_key_id, secret_access_key = _given_keys(cfg)
         pulumi.export("objectStorageNamespace", bucket.namespace)
         pulumi.export("modelStoreOnDestroy", bucket_on_destroy(store.retain_on_delete, bucket.bucket_name))
     else:
         endpoint = pulumi.Output.from_input(store.endpoint.rstrip("/"))
         bucket_name = store.bucket or f"{cfg.name}-models"
         region = store.region or o.region
-        access_key_id = secret_or_none(cfg.secrets.s3_access_key_id)
-        secret_access_key = secret_or_none(cfg.secrets.s3_secret_access_key)
-    assert access_key_id is not None and secret_access_key is not None  # RdmaConfig.check_fit
+        access_key_id, secret_access_key = _given_keys(cfg)
 
     k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
     OciStorageClasses(f"{cfg.name}-storage", OciStorageClassesArgs(), opts=k8s_opts)
     # hostNetwork, /dev/infiniband from the host and privileged pods are beyond Pod Security "baseline".
     namespace = serving_namespace(cfg, cluster.provider, pod_security="privileged")
     pull_secrets = ocir_pull_secrets(cfg, namespace, k8s_opts)
-    operator = kuberay_operator(cfg, cluster.provider, {POOL_LABEL: "system"}, depends_on=[system_pool])
+    operator = kuberay_operator(cfg, ray, cluster.provider, {POOL_LABEL: "system"}, depends_on=[system_pool])
     model_store, stores = s3_model_store(
         cfg,
+        store,
         namespace,
         endpoint=endpoint,
         bucket=bucket_name,
@@ -198,6 +202,7 @@ def build(cfg: StackConfig) -> None:
     lb = o.load_balancer
     serve_on_ray(
         cfg,
+        ray,
         ServingPlatform(
             provider=cluster.provider,
             pools={

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from components.workloads.certificate import AcmeCertificate, AcmeCertificateArgs
-from stacks.config.stack import StackConfig
+from stacks.config.common import StackBase
 
 HTTPS_PORT = 443
 HTTP_PORT = 80
@@ -15,7 +15,7 @@ OCI_SSL_PORTS = "service.beta.kubernetes.io/oci-load-balancer-ssl-ports"
 OCI_TLS_SECRET = "service.beta.kubernetes.io/oci-load-balancer-tls-secret"
 
 
-def load_balancer_tls(cfg: StackConfig) -> tuple[int | None, dict[str, str]]:
+def load_balancer_tls(cfg: StackBase) -> tuple[int | None, dict[str, str]]:
     """For an OCI load balancer with TLS: (the Service port that redirects plain HTTP, the annotations)."""
     tls = cfg.endpoint.tls
     if tls is None or cfg.endpoint.kind != "loadBalancer":
@@ -24,13 +24,13 @@ def load_balancer_tls(cfg: StackConfig) -> tuple[int | None, dict[str, str]]:
 
 
 def gateway_certificate(
-    cfg: StackConfig, namespace: pulumi.Input[str], gateway_name: pulumi.Input[str], opts: pulumi.ResourceOptions
+    cfg: StackBase, namespace: pulumi.Input[str], gateway_name: pulumi.Input[str], opts: pulumi.ResourceOptions
 ) -> AcmeCertificate | None:
     """cert-manager's Issuer + Certificate for the Gateway's HTTPS listener, when the certificate is ACME's."""
     tls, hostname = cfg.endpoint.tls, cfg.endpoint.hostname
-    if tls is None or tls.certificate != "acme" or cfg.endpoint.kind != "gateway":
+    # stacks/config/tls.py refuses acme without its settings or a host name.
+    if tls is None or tls.acme is None or hostname is None or cfg.endpoint.kind != "gateway":
         return None
-    assert tls.acme is not None and hostname is not None  # stacks/config/tls.py checked both
     return AcmeCertificate(
         f"{cfg.name}-certificate",
         AcmeCertificateArgs(
@@ -45,7 +45,7 @@ def gateway_certificate(
     )
 
 
-def endpoint_url(cfg: StackConfig, host: pulumi.Output[str]) -> pulumi.Output[str]:
+def endpoint_url(cfg: StackBase, host: pulumi.Output[str]) -> pulumi.Output[str]:
     """The exported endpoint: https when TLS is on (then a load balancer is called by `hostname` if set)."""
     if cfg.endpoint.tls is None:
         return host.apply(lambda h: f"http://{h or '$LOAD_BALANCER_IP'}/v1")

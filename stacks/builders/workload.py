@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pydantic import SecretStr
 
 from components.conventions import DEFAULT_UID, LABEL_PREFIX
 from components.helm import HelmChart
@@ -42,9 +43,11 @@ from stacks.builders.autoscaling import deployment_replicas, scale_replicas
 from stacks.builders.observability import observe, scraper_namespace
 from stacks.builders.platform import ServingPlatform
 from stacks.builders.tls import HTTPS_PORT, endpoint_url, gateway_certificate, load_balancer_tls
+from stacks.config.common import StackBase, vllm_memory
 from stacks.config.lora import lora_args
+from stacks.config.model_store import NfsModelStoreConfig, S3ModelStoreConfig
 from stacks.config.models import ModelEntry
-from stacks.config.stack import StackConfig, vllm_memory
+from stacks.config.ray import RayConfig
 from stacks.placement import resource_suffix
 
 # A loadBalancer endpoint listens on 80 (cloud firewalls open exactly this); in-cluster clients reach the
@@ -54,12 +57,16 @@ IN_CLUSTER_PORT = 8000
 VLLM_PORT = 8000
 
 
-def secret_or_none(value) -> pulumi.Output[str] | None:
-    return pulumi.Output.secret(value.get_secret_value()) if value is not None else None
+def secret(value: SecretStr) -> pulumi.Output[str]:
+    return pulumi.Output.secret(value.get_secret_value())
+
+
+def secret_or_none(value: SecretStr | None) -> pulumi.Output[str] | None:
+    return secret(value) if value is not None else None
 
 
 def serving_namespace(
-    cfg: StackConfig,
+    cfg: StackBase,
     provider: pulumi.ProviderResource,
     pod_security: str = "baseline",
     labels: dict[str, str] | None = None,
@@ -88,7 +95,7 @@ class ModelBackend:
     pod_labels: dict[str, str]
 
 
-def model_resource_name(cfg: StackConfig, index: int, role: str) -> str:
+def model_resource_name(cfg: StackBase, index: int, role: str) -> str:
     """`<stack>-<role>` for the first model (the names a one-model stack always had: adding models after it
     replaces nothing), `<stack>-<role>-<served name>` for the others."""
     if index == 0:
@@ -96,13 +103,13 @@ def model_resource_name(cfg: StackConfig, index: int, role: str) -> str:
     return f"{cfg.name}-{role}-{resource_suffix(cfg.models[index].name)}"
 
 
-def model_k8s_name(cfg: StackConfig, index: int) -> str:
+def model_k8s_name(cfg: StackBase, index: int) -> str:
     """The Deployment/Service name of a model's server: `vllm` for the first model, `vllm-<served name>` else."""
     return "vllm" if index == 0 else f"vllm-{resource_suffix(cfg.models[index].name)}"[:63].rstrip("-")
 
 
 def serve(
-    cfg: StackConfig,
+    cfg: StackBase,
     platform: ServingPlatform,
     namespace: ServingNamespace,
     stores: ModelStores,
@@ -181,7 +188,7 @@ def server_exposure(namespace: ServingNamespace, name: str = "vllm") -> ServerEx
 
 
 def entry_point(
-    cfg: StackConfig,
+    cfg: StackBase,
     platform: ServingPlatform,
     namespace: ServingNamespace,
     backends: list[ModelBackend],
@@ -227,7 +234,7 @@ def router_backends(backends: list[ModelBackend]) -> list[RouterBackend]:
     return list(seen.values())
 
 
-def door_keys(cfg: StackConfig, namespace: ServingNamespace) -> pulumi.Output[dict[str, str]]:
+def door_keys(cfg: StackBase, namespace: ServingNamespace) -> pulumi.Output[dict[str, str]]:
     """`secrets.apiKeys`, or the stack's own key (`apiKey`, exported) when none are named."""
     if cfg.secrets.api_keys:
         return pulumi.Output.secret({name: key.get_secret_value() for name, key in cfg.secrets.api_keys.items()})
@@ -235,7 +242,7 @@ def door_keys(cfg: StackConfig, namespace: ServingNamespace) -> pulumi.Output[di
 
 
 def network_policies(
-    cfg: StackConfig,
+    cfg: StackBase,
     namespace: ServingNamespace,
     door: EntryPoint,
     server_labels: dict[str, str],
@@ -261,7 +268,7 @@ def network_policies(
 
 
 def export_endpoint(
-    cfg: StackConfig,
+    cfg: StackBase,
     namespace: ServingNamespace,
     door: EntryPoint,
     opts: pulumi.ResourceOptions,
@@ -313,7 +320,7 @@ def export_endpoint(
 
 
 def publish_route(
-    cfg: StackConfig, platform: ServingPlatform, namespace: ServingNamespace, door: EntryPoint,
+    cfg: StackBase, platform: ServingPlatform, namespace: ServingNamespace, door: EntryPoint,
     opts: pulumi.ResourceOptions,
 ) -> OpenShiftRoute | None:  # fmt: skip
     """On OpenShift: a Route to the entry point, TLS at the router and http redirected (edge: the entry
@@ -374,7 +381,7 @@ def model_download(namespace: ServingNamespace, model_id: str, revision: str, di
     )
 
 
-def _checkpoints(cfg: StackConfig) -> list[tuple[str, str, str, str]]:
+def _checkpoints(cfg: StackBase) -> list[tuple[str, str, str, str]]:
     """(resource name, repo id, revision, directory) of every checkpoint the models need, once each: the
     first model's under the one-model stack's name, the other models', then their LoRA adapters'."""
     found: dict[str, tuple[str, str, str, str]] = {}
@@ -388,7 +395,7 @@ def _checkpoints(cfg: StackConfig) -> list[tuple[str, str, str, str]]:
 
 
 def claim_model_stores(
-    cfg: StackConfig,
+    cfg: StackBase,
     namespace: ServingNamespace,
     claim_name: pulumi.Input[str],
     job_node_selector: dict[str, str],
@@ -424,7 +431,8 @@ def claim_model_stores(
 
 
 def nfs_model_store(
-    cfg: StackConfig,
+    cfg: StackBase,
+    store: NfsModelStoreConfig,
     namespace: ServingNamespace,
     server: pulumi.Input[str],
     path: pulumi.Input[str],
@@ -435,8 +443,6 @@ def nfs_model_store(
     prepare_as_root: bool = False,
 ) -> tuple[NfsModelStore, ModelStores]:
     """The weights on an NFS share (created by the stack or already there), each checkpoint downloaded once."""
-    store = cfg.model_store
-    assert store.kind == "nfs"
     first = cfg.models[0]
     share = NfsModelStore(
         f"{cfg.name}-model-store",
@@ -462,7 +468,8 @@ def nfs_model_store(
 
 
 def s3_model_store(
-    cfg: StackConfig,
+    cfg: StackBase,
+    store: S3ModelStoreConfig,
     namespace: ServingNamespace,
     *,
     endpoint: pulumi.Input[str],
@@ -476,8 +483,6 @@ def s3_model_store(
 ) -> tuple[S3ModelStore, ModelStores]:
     """The weights in an S3-compatible bucket, each checkpoint uploaded once (under its own prefix), streamed
     by vLLM. Returns the first model's store (its outputs) and every model's source."""
-    store = cfg.model_store
-    assert store.kind == "s3"
     stores = ModelStores(sources={})
     made: list[S3ModelStore] = []
     for index, (name, model_id, revision, directory) in enumerate(_checkpoints(cfg)):
@@ -513,12 +518,11 @@ def s3_model_store(
 
 
 def kuberay_operator(
-    cfg: StackConfig, provider: pulumi.ProviderResource, node_selector: dict[str, str],
+    cfg: StackBase, ray: RayConfig, provider: pulumi.ProviderResource, node_selector: dict[str, str],
     depends_on: list[pulumi.Resource] | None = None,
 ) -> KubeRayOperator | None:  # fmt: skip
     """The KubeRay operator from its official chart, unless config says it is already installed."""
-    assert cfg.ray is not None
-    if not cfg.ray.install_operator:
+    if not ray.install_operator:
         return None
     return KubeRayOperator(
         f"{cfg.name}-kuberay",
@@ -531,7 +535,8 @@ def kuberay_operator(
 
 
 def serve_on_ray(
-    cfg: StackConfig,
+    cfg: StackBase,
+    ray: RayConfig,
     platform: ServingPlatform,
     namespace: ServingNamespace,
     stores: ModelStores,
@@ -543,8 +548,6 @@ def serve_on_ray(
     operator: KubeRayOperator | None,
 ) -> RayVllmServer:
     """One vLLM replica over a RayCluster (one pod per GPU node), exposed as config says."""
-    assert cfg.ray is not None
-    ray = cfg.ray
     model = cfg.models[0]  # a Ray stack serves one model (checked by its platform section)
     pool = platform.pools[cfg.pool_of(model).name]
     opts = pulumi.ResourceOptions(provider=platform.provider)

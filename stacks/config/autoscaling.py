@@ -88,8 +88,7 @@ def check_autoscaling(root: Any, pools: list[Any], front_door_counts_requests: b
     """What autoscaling needs from the rest of the stack: GPU pools that start within their bounds and can
     hold each model's maxReplicas (one replica per node; several models on a pool are summed by the
     placement check), single-node replicas, a Prometheus to query, and a wake signal for zero."""
-    section = root.platform_section
-    for _, key, pool in getattr(section, "named_gpu_pools", []):
+    for _, key, pool in root.named_gpu_pools():
         bounds = getattr(pool, "autoscale", None)  # a cluster's own nodes (existing) have none
         if bounds is not None and not bounds.min_nodes <= pool.node_count <= bounds.max_nodes:
             raise ValueError(
@@ -101,7 +100,7 @@ def check_autoscaling(root: Any, pools: list[Any], front_door_counts_requests: b
         if not scaling.enabled:
             continue
         at = f"models[{i}].autoscaling"
-        if root.ray is not None or root.platform == "oke-rdma":
+        if root.ray_cluster() is not None:
             raise ValueError(
                 f"{at}.enabled: a multi-node Ray replica spans every GPU node of its pool and is not autoscaled; "
                 "turn autoscaling off (or serve one node per replica)"

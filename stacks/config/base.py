@@ -166,3 +166,5 @@ CompartmentOcid = Annotated[
 SubnetOcid = Annotated[str, AfterValidator(ocid_validator("subnet"))]
 VcnOcid = Annotated[str, AfterValidator(ocid_validator("vcn"))]
 ImageOcid = Annotated[str, AfterValidator(ocid_validator("image"))]
+TenancyOcid = Annotated[str, AfterValidator(ocid_validator("tenancy"))]
+UserOcid = Annotated[str, AfterValidator(ocid_validator("user"))]

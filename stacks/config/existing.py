@@ -1,25 +1,26 @@
-"""Config of platform `existing`: the same workloads on a Kubernetes cluster someone else runs
-(OpenShift on ESXi, RHOAI, on-prem). No cloud resources; the provider comes from a kubeconfig."""
+"""Platform `existing`: the same workloads on a Kubernetes cluster someone else runs (OpenShift on ESXi,
+RHOAI, on-prem). No cloud resources; the provider comes from a kubeconfig. Its `existing` section and its
+variant of the stack config."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from components.conventions import GPU_TAINT_KEY
 from stacks import catalog
+from stacks.capacity import GpuPlan
 from stacks.catalog import GpuShape
 from stacks.config.base import DnsLabel, Section
+from stacks.config.common import StackBase
 from stacks.config.kserve import KserveConfig, OpenShiftRouteConfig, check_kserve
+from stacks.config.model_store import STORE_KINDS, ModelStore, NfsModelStoreConfig, S3ModelStoreConfig
+from stacks.config.models import ModelEntry
 from stacks.config.pools import DEFAULT_POOL, named_pools, pool_named
+from stacks.config.ray import RayConfig
 from stacks.config.syntax import LabelKey, LabelMap
 from stacks.placement import Pool
-
-if TYPE_CHECKING:
-    from stacks.capacity import GpuPlan
-    from stacks.config.models import ModelEntry
-    from stacks.config.stack import StackConfig
 
 
 class ExistingGpuNodes(Section):
@@ -142,38 +143,93 @@ class ExistingClusterConfig(Section):
             source=f"stack config ({key})",
         )
 
-    def placement_pools(self, root: StackConfig) -> list[Pool]:
+    def placement_pools(self) -> list[Pool]:
         return [
             Pool(name, key, self.shape(nodes, key).name, nodes.gpus_per_node, nodes.count, nodes_key=f"{key}.count")
             for name, key, nodes in self.named_gpu_pools
         ]
 
-    def check_fit(self, root: StackConfig) -> None:
-        nodes = self.gpu_nodes
-        check_kserve(self.serving, self.kserve, openshift=self.openshift, store_kind=root.model_store.kind,
-                     kserve_given="kserve" in self.model_fields_set, route_given="route" in self.model_fields_set,
-                     images=tuple(m.image for m in root.models), multi_node=root.ray is not None)  # fmt: skip
-        if self.kubeconfig == "secret" and root.secrets.kubeconfig is None:
+
+class ExistingStack(StackBase):
+    """A Kubernetes cluster someone else runs: no cloud resources, the provider from a kubeconfig."""
+
+    SECTION: ClassVar[str] = "existing"
+    STORE_KINDS: ClassVar[tuple[str, ...]] = STORE_KINDS
+
+    platform: Literal["existing"] = Field(description="A Kubernetes cluster you already run.")
+    existing: ExistingClusterConfig = Field(description="A Kubernetes cluster you already run (platform existing).")
+    ray: RayConfig | None = Field(
+        None,
+        description="The Ray cluster vLLM runs on across nodes; given, the deployment is multi-node (one vLLM "
+        "spans every GPU node). Default: none (single-node replicas).",
+    )
+    model_store: ModelStore = Field(
+        default_factory=NfsModelStoreConfig,  # type: ignore[arg-type]
+        discriminator="kind",
+        description="Where the weights live: an NFS share that exists (kind nfs, with server and path), an "
+        "S3-compatible bucket (kind s3, with endpoint) or a PersistentVolumeClaim that exists (kind existingClaim).",
+    )
+
+    def weights_store(self) -> ModelStore:
+        return self.model_store
+
+    def kserve_store(self) -> S3ModelStoreConfig:
+        """The bucket KServe's storage initializer reads (check_kserve refuses any other store first)."""
+        if not isinstance(self.model_store, S3ModelStoreConfig):
+            raise ValueError("modelStore.kind: existing.serving kserve reads the weights from S3; use kind s3")
+        return self.model_store
+
+    def ray_cluster(self) -> RayConfig | None:
+        return self.ray
+
+    def named_gpu_pools(self) -> list[tuple[str, str, Any]]:
+        return list(self.existing.named_gpu_pools)
+
+    def placement_pools(self) -> list[Pool]:
+        return self.existing.placement_pools()
+
+    def pod_gpus(self, m: ModelEntry, plan: GpuPlan | None) -> int:
+        if self.ray is not None and plan is None:  # Ray on existing: its one pool's nodes, whole
+            return self.existing.gpu_nodes.gpus_per_node
+        return super().pod_gpus(m, plan)
+
+    def gpu_plan(self, model: ModelEntry) -> GpuPlan | None:
+        e = self.existing
+        pool = pool_named(self.placement_pools(), model.pool)
+        nodes = e.gpu_nodes_of(model.pool)
+        if nodes.gpu_memory_gb is None:
+            return None
+        pp = self.ray.pipeline_parallel(nodes.count) if self.ray is not None else 1
+        return GpuPlan.from_shape(
+            e.shape(nodes, pool.key), nodes.count, model.tensor_parallel_size, pp,
+            nodes_key=pool.nodes_key,
+            pipeline_key="ray.pipelineParallelSize" if self.ray is not None else "",
+            cross_node_tensor_parallel=self.ray is not None,
+        )  # fmt: skip
+
+    def check_sections(self) -> None:
+        e, store = self.existing, self.model_store
+        check_kserve(e.serving, e.kserve, openshift=e.openshift, store_kind=store.kind,
+                     kserve_given="kserve" in e.model_fields_set, route_given="route" in e.model_fields_set,
+                     images=tuple(m.image for m in self.models), multi_node=self.ray is not None)  # fmt: skip
+        if e.kubeconfig == "secret" and self.secrets.kubeconfig is None:
             raise ValueError("secrets.kubeconfig: existing.kubeconfig is `secret` but no secrets.kubeconfig is set")
-        if root.model_store.kind == "nfs" and (root.model_store.server is None or root.model_store.path is None):
-            raise ValueError("modelStore.server: on an existing cluster give the NFS share's server and path")
-        if root.model_store.kind == "s3":
-            if root.model_store.endpoint is None:
-                raise ValueError(
-                    "modelStore.endpoint: on an existing cluster give the S3-compatible endpoint (e.g. MinIO)"
-                )
-            if root.secrets.s3_access_key_id is None or root.secrets.s3_secret_access_key is None:
-                raise ValueError(
-                    "secrets.s3AccessKeyId: set secrets.s3AccessKeyId and secrets.s3SecretAccessKey for the S3 endpoint"
-                )
-        if root.ray is None:
-            return  # the pools' fit: stacks/placement.py
-        if self.gpu_pools or len(root.models) > 1:
+        if isinstance(store, NfsModelStoreConfig):
+            nfs_share(store)
+        if isinstance(store, S3ModelStoreConfig):
+            s3_endpoint(store)
+            self.secrets.s3_keys(S3_KEYS_INSTEAD)
+        if self.ray is not None:
+            self._check_ray(self.ray)
+
+    def _check_ray(self, ray: RayConfig) -> None:
+        nodes = self.existing.gpu_nodes
+        if self.existing.gpu_pools or len(self.models) > 1:
             raise ValueError(
                 "models: with `ray` one vLLM spans every GPU node (existing.gpuNodes); list one model and no gpuPools"
             )
-        model = root.models[0]
-        tp, pp = model.tensor_parallel_size, root.ray.pipeline_parallel(nodes.count)
+        model = self.models[0]
+        tp, pp = model.tensor_parallel_size, ray.pipeline_parallel(nodes.count)
         total = nodes.gpus_per_node * nodes.count
         if tp * pp != total:
             raise ValueError(
@@ -186,9 +242,9 @@ class ExistingClusterConfig(Section):
                 f"models[0].tensorParallelSize: {tp} spans nodes, so it must be a multiple of the {nodes.gpus_per_node} "
                 "GPUs per node"
             )
-        if root.ray.worker_replicas is not None and root.ray.worker_replicas != nodes.count - 1:
+        if ray.worker_replicas is not None and ray.worker_replicas != nodes.count - 1:
             raise ValueError(
-                f"ray.workerReplicas: {root.ray.worker_replicas} Ray workers + 1 head must equal existing.gpuNodes.count "
+                f"ray.workerReplicas: {ray.worker_replicas} Ray workers + 1 head must equal existing.gpuNodes.count "
                 f"{nodes.count} (one Ray pod per node); use {nodes.count - 1}"
             )
         if model.replicas != 1:
@@ -196,17 +252,20 @@ class ExistingClusterConfig(Section):
                 "models[0].replicas: a multi-node deployment is one vLLM replica across the Ray cluster; use 1"
             )
 
-    def gpu_plan(self, root: StackConfig, model: ModelEntry) -> GpuPlan | None:
-        from stacks.capacity import GpuPlan
 
-        pool = pool_named(self.placement_pools(root), model.pool)
-        nodes = self.gpu_nodes_of(model.pool)
-        if nodes.gpu_memory_gb is None:
-            return None
-        pp = root.ray.pipeline_parallel(nodes.count) if root.ray is not None else 1
-        return GpuPlan.from_shape(
-            self.shape(nodes, pool.key), nodes.count, model.tensor_parallel_size, pp,
-            nodes_key=pool.nodes_key,
-            pipeline_key="ray.pipelineParallelSize" if root.ray is not None else "",
-            cross_node_tensor_parallel=root.ray is not None,
-        )  # fmt: skip
+# The checks of an existing cluster's store, which also hand builders what they checked.
+S3_KEYS_INSTEAD = " for the S3 endpoint"
+
+
+def nfs_share(store: NfsModelStoreConfig) -> tuple[str, str]:
+    """The server and export path of the share that exists (ValueError naming modelStore.server without them)."""
+    if store.server is None or store.path is None:
+        raise ValueError("modelStore.server: on an existing cluster give the NFS share's server and path")
+    return store.server, store.path
+
+
+def s3_endpoint(store: S3ModelStoreConfig) -> str:
+    """The S3-compatible endpoint (ValueError naming modelStore.endpoint without it)."""
+    if store.endpoint is None:
+        raise ValueError("modelStore.endpoint: on an existing cluster give the S3-compatible endpoint (e.g. MinIO)")
+    return store.endpoint

@@ -1,26 +1,23 @@
-"""Config section of the `oci-data-science` platform (`dataScience`): vLLM as an OCI Data Science model
-deployment, no Kubernetes. The engine settings stay in the shared `models` list (one entry)
-(`models[0].replicas` is the deployment's instance count, `models[0].image` its OCIR image)."""
+"""Platform `oci-data-science`: vLLM as an OCI Data Science model deployment, no Kubernetes. Its
+`dataScience` section and its variant of the stack config. The engine settings stay in the shared
+`models` list (one entry) (`models[0].replicas` is the deployment's instance count, `models[0].image` its
+OCIR image)."""
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated
+from typing import Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, model_validator
 
 from stacks import catalog
-from stacks.config.base import DnsLabel, Section, ocid_validator
-from stacks.config.oke import CompartmentOcid
+from stacks.capacity import GpuPlan
+from stacks.config.base import CompartmentOcid, DnsLabel, Section, TenancyOcid
+from stacks.config.common import StackBase
+from stacks.config.models import ModelEntry
 from stacks.config.pools import DEFAULT_POOL
 from stacks.placement import Pool
 
-if TYPE_CHECKING:
-    from stacks.capacity import GpuPlan
-    from stacks.config.models import ModelEntry
-    from stacks.config.stack import StackConfig
-
-TenancyOcid = Annotated[str, AfterValidator(ocid_validator("tenancy"))]
 # The committed stack file carries obviously fake, format-valid OCIDs: every user sets their own.
 PLACEHOLDER_TENANCY = "ocid1.tenancy.oc1..aaaaaaaareplacewithyourtenancyocid0000000000000000000000000000"
 # An OCIR image: <region key>.ocir.io/<tenancy namespace>/<repository>:<tag>[@sha256:<digest>]; the model
@@ -127,32 +124,74 @@ class DataScienceConfig(Section):
             raise ValueError("iam.tenancyId: creating the dynamic group and policy needs the tenancy OCID")
         return self
 
-    def weights_prefix(self, root: StackConfig) -> str:
-        return self.weights.prefix or root.models[0].directory
 
-    def check_fit(self, root: StackConfig) -> None:
-        """One model, and keys other sections hold that a model deployment has no use for are refused, not ignored."""
-        if len(root.models) != 1:
+class DataScienceStack(StackBase):
+    """vLLM as an OCI Data Science model deployment: no cluster, no model store of its own."""
+
+    SECTION: ClassVar[str] = "dataScience"
+
+    platform: Literal["oci-data-science"] = Field(description="An OCI Data Science model deployment.")
+    data_science: DataScienceConfig = Field(
+        description="An OCI Data Science model deployment (platform oci-data-science)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_model_store(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "modelStore" in data:
             raise ValueError(
-                f"models: a model deployment serves one model (got {len(root.models)}); use one stack per model"
+                "modelStore: platform oci-data-science does not read it; the weights come from dataScience.weights"
             )
-        m = root.models[0]
+        return data
+
+    @property
+    def weights_prefix(self) -> str:
+        return self.data_science.weights.prefix or self.models[0].directory
+
+    def placement_pools(self) -> list[Pool]:
+        """The deployment's instances as one pool: `replicas` instances of the shape, one vLLM each."""
+        ds = self.data_science
+        return [
+            Pool(
+                DEFAULT_POOL,
+                "dataScience",
+                ds.shape,
+                catalog.OCI_GPU_SHAPES[ds.shape].gpus_per_node,
+                self.models[0].replicas,
+                nodes_key="models[0].replicas",
+            )
+        ]
+
+    def gpu_plan(self, model: ModelEntry) -> GpuPlan:
+        return GpuPlan.from_shape(
+            catalog.OCI_GPU_SHAPES[self.data_science.shape], model.replicas, model.tensor_parallel_size,
+            shape_key="dataScience.shape", nodes_key="models[0].replicas",
+            other_shapes=tuple(catalog.OCI_GPU_SHAPES[s] for s in catalog.DATA_SCIENCE_GPU_SHAPES),
+        )  # fmt: skip
+
+    def check_sections(self) -> None:
+        """One model, and keys other sections hold that a model deployment has no use for are refused, not ignored."""
+        ds = self.data_science
+        if len(self.models) != 1:
+            raise ValueError(
+                f"models: a model deployment serves one model (got {len(self.models)}); use one stack per model"
+            )
+        m = self.models[0]
         unused = {
             "endpoint": "a model deployment has its own HTTPS endpoint (the output invokeUrl)",
-            "modelStore": "the weights come from dataScience.weights",
             "observability": "there is no cluster to scrape; the deployment's metrics are in OCI Monitoring",
         }
-        for field, key in (("endpoint", "endpoint"), ("model_store", "modelStore"), ("observability", "observability")):
-            if field in root.model_fields_set:
+        for field, key in (("endpoint", "endpoint"), ("observability", "observability")):
+            if field in self.model_fields_set:
                 raise ValueError(f"{key}: platform oci-data-science does not read it; {unused[key]}")
         for field, key in (("cpu", "cpu"), ("memory", "memory"), ("termination_grace_period_seconds",
                                                                      "terminationGracePeriodSeconds")):  # fmt: skip
             if field in m.model_fields_set:
-                raise ValueError(f"models[0].{key}: a model deployment instance gets the whole {self.shape}; remove it")
+                raise ValueError(f"models[0].{key}: a model deployment instance gets the whole {ds.shape}; remove it")
         if m.lora is not None:
             raise ValueError("models[0].lora: platform oci-data-science serves the base model only; remove lora")
-        for field, info in type(root.secrets).model_fields.items():
-            if getattr(root.secrets, field) not in (None, {}, []):
+        for field, info in type(self.secrets).model_fields.items():
+            if getattr(self.secrets, field) not in (None, {}, []):
                 raise ValueError(
                     f"secrets.{info.alias or field}: platform oci-data-science uses no secret: clients sign each "
                     "request with OCI IAM, the deployment pulls the image and reads the bucket as its resource "
@@ -161,28 +200,6 @@ class DataScienceConfig(Section):
         if OCIR_IMAGE.fullmatch(m.image) is None:
             raise ValueError(
                 f"models[0].image: OCI Data Science runs images from OCIR only; copy {catalog.VLLM_IMAGE} to "
-                f"{catalog.ocir_host(self.region)}/<tenancy namespace>/vllm-openai:{catalog.VLLM_IMAGE.rsplit(':', 1)[1]} "
+                f"{catalog.ocir_host(ds.region)}/<tenancy namespace>/vllm-openai:{catalog.VLLM_IMAGE.rsplit(':', 1)[1]} "
                 "and set that (a :tag, optionally @sha256:<digest>)"
             )
-
-    def placement_pools(self, root: StackConfig) -> list[Pool]:
-        """The deployment's instances as one pool: `replicas` instances of the shape, one vLLM each."""
-        return [
-            Pool(
-                DEFAULT_POOL,
-                "dataScience",
-                self.shape,
-                catalog.OCI_GPU_SHAPES[self.shape].gpus_per_node,
-                root.models[0].replicas,
-                nodes_key="models[0].replicas",
-            )
-        ]
-
-    def gpu_plan(self, root: StackConfig, model: ModelEntry) -> GpuPlan:
-        from stacks.capacity import GpuPlan
-
-        return GpuPlan.from_shape(
-            catalog.OCI_GPU_SHAPES[self.shape], model.replicas, model.tensor_parallel_size,
-            shape_key="dataScience.shape", nodes_key="models[0].replicas",
-            other_shapes=tuple(catalog.OCI_GPU_SHAPES[s] for s in catalog.DATA_SCIENCE_GPU_SHAPES),
-        )  # fmt: skip

@@ -1,13 +1,15 @@
-"""The `oke` section of the stack config: Oracle Cloud OKE (platform oke)."""
+"""Oracle Cloud OKE (`platform: oke`): its `oke` section (which platform oke-rdma reads too) and its variant
+of the stack config."""
 
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from stacks import catalog
+from stacks.capacity import GpuPlan
 from stacks.config.autoscaling import NodeAutoscaleConfig, pool_max_nodes, pool_nodes_key
 from stacks.config.base import (
     Cidr,
@@ -20,14 +22,13 @@ from stacks.config.base import (
     no_overlap,
     refuse_world,
 )
+from stacks.config.common import StackBase
 from stacks.config.cpu_sizes import check_oci_cpu_shape
+from stacks.config.model_store import NfsModelStoreConfig, created_share
+from stacks.config.models import ModelEntry
 from stacks.config.pools import named_pools, pool_named
+from stacks.config.secrets import Secrets
 from stacks.placement import Pool
-
-if TYPE_CHECKING:
-    from stacks.capacity import GpuPlan
-    from stacks.config.models import ModelEntry
-    from stacks.config.stack import StackConfig
 
 # The committed stack files carry this obviously fake, format-valid compartment: every user sets their own.
 PLACEHOLDER_COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaareplacewithyourcompartmentocid00000000000000000000000"
@@ -285,32 +286,7 @@ class OkeConfig(Section):
     def ocir_host(self) -> str:
         return catalog.ocir_host(self.ocir.region or self.region if self.ocir else self.region)
 
-    def check_fit(self, root: StackConfig) -> None:
-        if root.endpoint.kind == "gateway":
-            raise ValueError(
-                "endpoint.kind: the oke stack exposes vLLM through an OCI load balancer; use loadBalancer "
-                "(or clusterIP), not gateway"
-            )
-        self.check_ocir(root)
-
-    def check_ocir(self, root: StackConfig) -> None:
-        """An image from OCIR needs the login (`oke.ocir`) for its region and the auth token (both OKE platforms)."""
-        for i, m in enumerate(root.models):
-            image_host = m.image.split("/", 1)[0]
-            if not image_host.endswith(".ocir.io"):
-                continue
-            if self.ocir is None:
-                raise ValueError(
-                    f"oke.ocir: models[{i}].image comes from {image_host}; set oke.ocir for the pull secret"
-                )
-            if image_host != self.ocir_host:
-                raise ValueError(
-                    f"oke.ocir.region: models[{i}].image comes from {image_host} but the login is for {self.ocir_host}"
-                )
-        if self.ocir is not None and root.secrets.ocir_auth_token is None:
-            raise ValueError("secrets.ocirAuthToken: oke.ocir needs the auth token (pulumi config set --secret)")
-
-    def placement_pools(self, root: StackConfig) -> list[Pool]:
+    def placement_pools(self) -> list[Pool]:
         return [
             Pool(
                 name,
@@ -323,10 +299,60 @@ class OkeConfig(Section):
             for name, key, pool in self.named_gpu_pools
         ]
 
-    def gpu_plan(self, root: StackConfig, model: ModelEntry) -> GpuPlan:
-        from stacks.capacity import GpuPlan
 
-        pool = pool_named(self.placement_pools(root), model.pool)
+def check_ocir(oke: OkeConfig, models: list[ModelEntry], secrets: Secrets) -> None:
+    """An image from OCIR needs the login (`oke.ocir`) for its region and the auth token (both OKE platforms)."""
+    for i, m in enumerate(models):
+        image_host = m.image.split("/", 1)[0]
+        if not image_host.endswith(".ocir.io"):
+            continue
+        if oke.ocir is None:
+            raise ValueError(f"oke.ocir: models[{i}].image comes from {image_host}; set oke.ocir for the pull secret")
+        if image_host != oke.ocir_host:
+            raise ValueError(
+                f"oke.ocir.region: models[{i}].image comes from {image_host} but the login is for {oke.ocir_host}"
+            )
+    if oke.ocir is not None and secrets.ocir_auth_token is None:
+        raise ValueError("secrets.ocirAuthToken: oke.ocir needs the auth token (pulumi config set --secret)")
+
+
+class OkeStack(StackBase):
+    """An OKE cluster in its own VCN, GPU node pools, and File Storage over NFS for the weights."""
+
+    SECTION: ClassVar[str] = "oke"
+    STORE_KINDS: ClassVar[tuple[str, ...]] = ("nfs",)
+
+    platform: Literal["oke"] = Field(description="Oracle Cloud OKE.")
+    oke: OkeConfig = Field(description="Oracle Cloud OKE settings (platform oke).")
+    model_store: NfsModelStoreConfig = Field(
+        default_factory=NfsModelStoreConfig,  # type: ignore[arg-type]
+        description="Where the weights live: an OCI File Storage share the stack creates (kind nfs).",
+    )
+
+    @field_validator("model_store")
+    @classmethod
+    def _share_is_created(cls, store: NfsModelStoreConfig) -> NfsModelStoreConfig:
+        return created_share(store, "oke")
+
+    def weights_store(self) -> NfsModelStoreConfig:
+        return self.model_store
+
+    def check_sections(self) -> None:
+        if self.endpoint.kind == "gateway":
+            raise ValueError(
+                "endpoint.kind: the oke stack exposes vLLM through an OCI load balancer; use loadBalancer "
+                "(or clusterIP), not gateway"
+            )
+        check_ocir(self.oke, self.models, self.secrets)
+
+    def named_gpu_pools(self) -> list[tuple[str, str, Any]]:
+        return list(self.oke.named_gpu_pools)
+
+    def placement_pools(self) -> list[Pool]:
+        return self.oke.placement_pools()
+
+    def gpu_plan(self, model: ModelEntry) -> GpuPlan:
+        pool = pool_named(self.placement_pools(), model.pool)
         return GpuPlan.from_shape(
             catalog.OCI_GPU_SHAPES[pool.shape], pool.nodes, model.tensor_parallel_size,
             shape_key=f"{pool.key}.shape", nodes_key=pool.nodes_key,
