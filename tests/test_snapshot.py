@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import random
 from pathlib import Path
 
-from tools import snapshot
+import pytest
+
+from tests.harness import STACKS, default_run
+from tools import manifests, observability_summary, policy_check, preview, snapshot
 from tools.engine import ProgramRun, ResourceRecord
 
 
@@ -20,6 +25,22 @@ def test_the_plan_file_does_not_depend_on_the_order_resources_resolved_in():
     assert first == second
     assert [r["urn"] for r in first["resources"]] == ["urn:a", "urn:b"]
     assert first["resources"][1]["dependencies"] == ["urn:a", "urn:z"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_summary_and_manifests_do_not_depend_on_the_order_resources_resolved_in(stack: str):
+    # The engine records resources as their inputs resolve, from a thread pool: two runs of one config
+    # can record them in another order (a `make compare-snapshot` showed two download Jobs swapped).
+    run = default_run(stack)
+
+    def rendered(r: ProgramRun) -> tuple[str, list[str], list[str]]:
+        checks = [v.line() for v in policy_check.check(r)]
+        objects = [manifests.file_name(o) for o in manifests.kubernetes_objects(r)]
+        return preview.summary(r, observability_summary.summary_lines(r)), checks, objects
+
+    expected = rendered(run)
+    for order in (run.resources[::-1], random.Random(stack).sample(run.resources, len(run.resources))):
+        assert rendered(dataclasses.replace(run, resources=order)) == expected
 
 
 def test_a_changed_added_or_removed_file_is_reported(tmp_path: Path):

@@ -81,16 +81,18 @@ class ProgramRun:
             "outputs": self.outputs,
         }
 
-    # Convenience views used by the summary and the tests.
+    # Convenience views used by the summary, the judges and the tests, in URN order: `resources` is in the
+    # order the monitor was called, from a thread pool as inputs resolve, which now and then differs
+    # between two runs of one config (a summary listed two download Jobs or cost lines the other way round).
     def of_type(self, type_token: str) -> list[ResourceRecord]:
-        return [r for r in self.resources if r.type == type_token]
+        return [r for r in self.registered() if r.type == type_token]
 
     def by_urn(self) -> dict[str, ResourceRecord]:
         return {r.urn: r for r in self.resources}
 
     def registered(self) -> list[ResourceRecord]:
         """Every resource except the root stack, which Pulumi registers before the program runs."""
-        return [r for r in self.resources if r.type != STACK_TYPE]
+        return sorted((r for r in self.resources if r.type != STACK_TYPE), key=lambda r: r.urn)
 
 
 def lookup(data: Any, path: str) -> Any:
@@ -315,4 +317,5 @@ def run_program(
             asyncio.set_event_loop(None)
 
     contextvars.Context().run(execute)
+    run.resources.sort(key=lambda r: r.urn)  # one config, one order (see ProgramRun.registered)
     return run
