@@ -12,9 +12,13 @@ references (pulumi.runtime.register_resource_module), which no output of the res
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
+import re
 import sys
+import types
+from pathlib import Path
 from typing import Any
 
 
@@ -39,3 +43,108 @@ def defer_package_init(name: str) -> None:
 
     package.__getattr__ = complete  # type: ignore[attr-defined]  # PEP 562 module __getattr__
     sys.modules[name] = package
+
+
+# ------------------------------------------------------------------------------------------
+# pulumi_kubernetes: one module per resource, loaded when the program names it
+# ------------------------------------------------------------------------------------------
+# Every group-version package of pulumi_kubernetes (`core.v1`, `apps.v1`, `helm.v3`, ...) has an
+# __init__ made only of `from .<Module> import *` lines (and `from . import outputs`): reading
+# `k8s.core.v1.Namespace` runs all ~50 resource modules of core/v1, and `k8s.helm.v3.Release` runs
+# helm/v3/helm.py (the v3 Chart), which imports `requests` and urllib3: ~0.25 s of a doks preview for
+# modules it never uses. A deferred package answers each name from the one module that defines it and
+# binds what that module exports, exactly as its __init__'s `import *` would; a name it cannot place
+# (or a star import of the package, which asks for __all__) runs the real __init__ once. Rehydrating a
+# resource reference still works: pulumi_kubernetes/_utilities.py `Module.construct` reads the class with
+# getattr(lazy_import("pulumi_kubernetes.<group>.<version>"), <Kind>), which the deferred package answers.
+
+_KUBERNETES = "pulumi_kubernetes"
+_STAR_IMPORT = re.compile(r"^from \.(\w+) import \*$", re.M)
+_INPUT_SUFFIXES = ("ArgsDict", "Args")
+
+
+class _DeferredGroupVersion(types.ModuleType):
+    """A pulumi_kubernetes group-version package whose __init__ has not run (see above)."""
+
+    def __getattr__(self, attr: str) -> Any:  # PEP 562: only names not bound yet
+        state = _deferred.get(self.__name__)
+        if state is None or (attr.startswith("__") and attr != "__all__"):
+            raise AttributeError(attr)
+        for module in state.candidates(attr):
+            loaded = importlib.import_module(f"{self.__name__}.{module}")  # binds its names (__setattr__)
+            if attr in self.__dict__:
+                return self.__dict__[attr]
+            if attr == module:  # a submodule still loading (`from . import outputs` inside outputs' imports)
+                return loaded
+        state.run_init(self)  # anything else, e.g. `from pulumi_kubernetes.core.v1 import *`
+        if attr == "__all__":
+            raise AttributeError(attr)
+        return getattr(self, attr)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        # The import system binds a submodule on its package as it loads it; the real __init__ then
+        # replaces `Namespace` (the module) with what `from .Namespace import *` exports.
+        super().__setattr__(attr, value)
+        state = _deferred.get(self.__name__)
+        if state is not None and attr in state.star and getattr(value, "__name__", "") == f"{self.__name__}.{attr}":
+            exported = getattr(value, "__all__", None) or [n for n in vars(value) if not n.startswith("_")]
+            for name in exported:
+                super().__setattr__(name, getattr(value, name))
+
+
+class _GroupVersion:
+    """What a deferred package's __init__ would import, read from its files on first use."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    @functools.cached_property
+    def submodules(self) -> set[str]:
+        return {p.stem for p in self.directory.glob("*.py") if p.stem != "__init__"}
+
+    @functools.cached_property
+    def star(self) -> set[str]:
+        """The modules the __init__ star-imports."""
+        return set(_STAR_IMPORT.findall((self.directory / "__init__.py").read_text()))
+
+    def candidates(self, attr: str) -> list[str]:
+        """The modules that can define `attr`: its own (resources are `<Kind>.py`), else the input types
+        (`_inputs`) or the resource module an `<Kind>Args`/`<Kind>InitArgs` belongs to."""
+        if attr in self.submodules:
+            return [attr]
+        found = []
+        if attr.endswith(_INPUT_SUFFIXES) and "_inputs" in self.star:
+            found.append("_inputs")
+            stem = attr.removesuffix("Dict").removesuffix("Args")
+            found += [m for m in (stem, stem.removesuffix("Init")) if m in self.star]
+        return found
+
+    def run_init(self, package: types.ModuleType) -> None:
+        del _deferred[package.__name__]
+        spec = package.__spec__
+        assert spec is not None and spec.loader is not None
+        spec.loader.exec_module(package)
+        package.__class__ = types.ModuleType
+
+
+_deferred: dict[str, _GroupVersion] = {}
+
+
+def defer_kubernetes_packages() -> None:
+    """Install a deferred package for each pulumi_kubernetes group version not imported yet (a no-op
+    for those already imported, and when the SDK is absent)."""
+    spec = importlib.util.find_spec(_KUBERNETES)
+    if spec is None or not spec.submodule_search_locations:
+        return
+    root = Path(next(iter(spec.submodule_search_locations)))
+    for init in root.glob("*/*/__init__.py"):
+        name = f"{_KUBERNETES}.{init.parent.parent.name}.{init.parent.name}"
+        if name in sys.modules:
+            continue
+        package_spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(init.parent)])
+        assert package_spec is not None
+        package = _DeferredGroupVersion(name)
+        package.__file__, package.__path__, package.__package__ = str(init), [str(init.parent)], name
+        package.__spec__, package.__loader__ = package_spec, package_spec.loader
+        _deferred[name] = _GroupVersion(init.parent)
+        sys.modules[name] = package

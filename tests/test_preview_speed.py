@@ -88,3 +88,47 @@ def test_a_deferred_package_loads_single_modules_and_its_init_on_first_other_nam
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True,
                           env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"}, timeout=60)  # fmt: skip
     assert done.stdout.strip() == "ok", done.stderr
+
+
+# Every `k8s.<group>.<version>.<Name>` the program reads; the subprocess resolves them through the deferred
+# packages, then runs each package's real __init__ beside it and compares every name it binds.
+DEFERRED_KUBERNETES_CHECK = textwrap.dedent(r"""
+    import importlib.util, json, re, sys
+    from pathlib import Path
+    import components  # installs the deferred packages
+    import pulumi_kubernetes as k8s
+    used = sorted({m for p in [*Path("components").rglob("*.py"), *Path("stacks").rglob("*.py")]
+                   for m in re.findall(r"\bk8s\.(\w+\.\w+)\.(\w+)", p.read_text())})
+    for group_version, name in used:
+        getattr(getattr(getattr(k8s, group_version.split(".")[0]), group_version.split(".")[1]), name)
+    packages = sorted({gv for gv, _ in used})
+    loaded = sorted(sys.modules)
+    still_deferred = [gv for gv in packages if type(sys.modules["pulumi_kubernetes." + gv]).__name__ == "_DeferredGroupVersion"]
+    different = []
+    for gv in packages:
+        deferred = sys.modules["pulumi_kubernetes." + gv]
+        spec = importlib.util.spec_from_file_location("eager_" + gv, deferred.__file__,
+                                                      submodule_search_locations=deferred.__path__)
+        eager = importlib.util.module_from_spec(spec)
+        eager.__package__ = deferred.__name__  # its `from .X import *` lines import the same submodules
+        spec.loader.exec_module(eager)
+        different += [f"{gv}.{n}" for n, v in vars(eager).items()
+                      if not n.startswith("__") and getattr(deferred, n) is not v]
+    print(json.dumps({"used": len(used), "packages": packages, "still_deferred": still_deferred,
+                      "loaded": loaded, "different": different}))
+""")
+
+
+def test_pulumi_kubernetes_loads_the_resource_modules_the_program_names_and_answers_like_its_own_init():
+    done = subprocess.run([sys.executable, "-c", DEFERRED_KUBERNETES_CHECK], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["used"] > 20 and {"core.v1", "apps.v1", "helm.v3"} <= set(result["packages"])
+    # Reading every name the program uses ran no package __init__: no unused resource module (core/v1
+    # Binding, ...) and not helm/v3/helm.py, whose v3 Chart pulls in requests.
+    assert result["still_deferred"] == result["packages"]
+    assert "pulumi_kubernetes.core.v1.Binding" not in result["loaded"]
+    assert "pulumi_kubernetes.helm.v3.helm" not in result["loaded"] and "requests" not in result["loaded"]
+    # ...and each name is the very object the package's own __init__ binds, for every name it binds.
+    assert result["different"] == []
