@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -132,3 +133,20 @@ def test_pulumi_kubernetes_loads_the_resource_modules_the_program_names_and_answ
     assert "pulumi_kubernetes.helm.v3.helm" not in result["loaded"] and "requests" not in result["loaded"]
     # ...and each name is the very object the package's own __init__ binds, for every name it binds.
     assert result["different"] == []
+
+
+def test_make_runs_the_uv_binary_without_starting_a_python_first(tmp_path: Path):
+    # `make preview` is `uv run ...`: a wrapper running `python3 -m uv` cost ~0.6 s of every preview here
+    # (python3 is a pyenv shim). The wrapper the Makefile writes must exec the wheel's binary directly.
+    shutil.copy(REPO / "Makefile", tmp_path / "Makefile")
+    binary = tmp_path / ".tools" / "lib" / "bin" / "uv"
+    binary.parent.mkdir(parents=True)
+    binary.write_text('#!/bin/sh\necho "uv binary: $*"\n')
+    binary.chmod(0o755)
+    made = subprocess.run(["make", "-s", ".tools/bin/uv"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    no_python = tmp_path / "empty-path"
+    no_python.mkdir()
+    done = subprocess.run([str(tmp_path / ".tools" / "bin" / "uv"), "run", "x"], capture_output=True, text=True,
+                          env={"PATH": str(no_python)}, timeout=60)  # fmt: skip
+    assert done.stdout == "uv binary: run x\n", done.stderr
