@@ -140,13 +140,13 @@ def monitor_server(
     )
 
 
-def thresholds(cfg: StackConfig) -> AlertThresholds:
+def thresholds(cfg: StackBase) -> AlertThresholds:
     a = cfg.observability.alerts
     return AlertThresholds(a.queue_growing_minutes, a.kv_cache_usage, a.ttft_p95_seconds, a.front_door_error_ratio)
 
 
 def monitor_front_door(
-    cfg: StackConfig, monitoring: Monitoring, door: EntryPoint, opts: pulumi.ResourceOptions
+    cfg: StackBase, monitoring: Monitoring, door: EntryPoint, opts: pulumi.ResourceOptions
 ) -> FrontDoorMonitoring | None:
     """The door's router metrics (its metrics container port), its alerts and dashboard."""
     o = cfg.observability
