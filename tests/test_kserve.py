@@ -249,7 +249,8 @@ def test_the_policy_pack_checks_the_inference_service_as_the_vllm_server(rhoai):
     servers = [m for r in rhoai.registered() for m, _ in policies.vllm_servers(r.type, r.inputs)]
     assert [s.get("storageUri") for s in servers] == ["s3://models/mistralai--Mistral-Small-24B-Instruct-2501/main"] * 2
     assert _policy_findings(rhoai, policies.gpu_request_matches_tensor_parallel) == []
-    isvc = next(r for r in rhoai.registered() if r.type == "kubernetes:serving.kserve.io/v1beta1:InferenceService")
+    isvc = next(r for r in rhoai.registered() if r.type == "kubernetes:serving.kserve.io/v1beta1:InferenceService"
+                and r.name.endswith("-tp4-isvc"))  # the TP=4 model's  # fmt: skip
     bad = copy.deepcopy(isvc.inputs)
     bad["spec"]["predictor"]["model"]["resources"]["limits"]["nvidia.com/gpu"] = "1"
     found: list[str] = []
