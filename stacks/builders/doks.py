@@ -24,8 +24,10 @@ from components.doks import sdk as do
 from components.workloads import GpuPlacement
 from stacks import catalog
 from stacks.builders.autoscaling import node_bounds
+from stacks.builders.namespace import serving_namespace
 from stacks.builders.platform import GpuPoolTarget, ServingPlatform
-from stacks.builders.workload import nfs_model_store, serve, serving_namespace
+from stacks.builders.serving import serve
+from stacks.builders.stores import nfs_model_store
 from stacks.config.base import PROJECT
 from stacks.config.doks import DoksStack
 from stacks.config.pools import pool_resource_name

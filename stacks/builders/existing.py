@@ -16,19 +16,11 @@ from components.helm import HelmChart
 from components.workloads import GpuPlacement
 from components.workloads.namespace import ServingNamespace
 from stacks import catalog
+from stacks.builders.kuberay import kuberay_operator, serve_on_ray
+from stacks.builders.namespace import secret, secret_or_none, serving_namespace
 from stacks.builders.platform import GpuPoolTarget, ServingPlatform
-from stacks.builders.workload import (
-    ModelStores,
-    claim_model_stores,
-    kuberay_operator,
-    nfs_model_store,
-    s3_model_store,
-    secret,
-    secret_or_none,
-    serve,
-    serve_on_ray,
-    serving_namespace,
-)
+from stacks.builders.serving import serve
+from stacks.builders.stores import ModelStores, claim_model_stores, nfs_model_store, s3_model_store
 from stacks.config.existing import S3_KEYS_INSTEAD, ExistingStack, nfs_share, s3_endpoint
 
 

@@ -32,8 +32,10 @@ from components.workloads import GpuPlacement, ModelSource
 from components.workloads.engine import EngineFlags
 from components.workloads.namespace import API_KEY_SECRET_KEY, ServingNamespace
 from components.workloads.network_policy import ServingNetworkPolicies, ServingNetworkPoliciesArgs
+from stacks.builders.namespace import secret
 from stacks.builders.platform import GpuPoolTarget, ServingPlatform
-from stacks.builders.workload import ModelStores, engine_flags, secret
+from stacks.builders.serving import engine_flags
+from stacks.builders.stores import ModelStores
 from stacks.config.common import vllm_memory
 from stacks.config.existing import S3_KEYS_INSTEAD, ExistingStack, s3_endpoint
 

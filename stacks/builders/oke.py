@@ -26,10 +26,12 @@ from components.oke.gpu_enablement import device_plugin_recipe
 from components.workloads import GpuPlacement
 from stacks.builders.autoscaling import node_bounds
 from stacks.builders.autoscaling import oke_node_autoscaler as node_autoscaler
+from stacks.builders.namespace import serving_namespace
 from stacks.builders.oke_foundation import export_foundation, ocir_pull_secrets, oke_foundation
 from stacks.builders.oke_offers import NodeImage
 from stacks.builders.platform import GpuPoolTarget, ServingPlatform
-from stacks.builders.workload import nfs_model_store, serve, serving_namespace
+from stacks.builders.serving import serve
+from stacks.builders.stores import nfs_model_store
 from stacks.config.oke import OkeStack
 from stacks.config.pools import pool_resource_name
 

@@ -25,8 +25,9 @@ from components.oke import (
 from components.oke.gpu_enablement import GpuEnablementRecipe
 from components.workloads import ServingNamespace
 from components.workloads.registry_secret import RegistryPullSecret, RegistryPullSecretArgs
+from stacks.builders.front_door import LOAD_BALANCER_PORT
+from stacks.builders.namespace import secret_or_none
 from stacks.builders.oke_offers import NodeImage, check_offers
-from stacks.builders.workload import LOAD_BALANCER_PORT, secret_or_none
 from stacks.config.oke import PLACEHOLDER_COMPARTMENT, OkeStack
 from stacks.config.rdma import OkeRdmaStack
 from stacks.errors import ConfigError

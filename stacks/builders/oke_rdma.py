@@ -29,16 +29,12 @@ from components.workloads.ray_vllm import (
     RdmaPodAccess,
 )
 from stacks import catalog
+from stacks.builders.kuberay import kuberay_operator, serve_on_ray
+from stacks.builders.namespace import secret, serving_namespace
 from stacks.builders.oke_foundation import export_foundation, ocir_pull_secrets, oke_foundation
 from stacks.builders.oke_offers import describe_image
 from stacks.builders.platform import GpuPoolTarget, ServingPlatform
-from stacks.builders.workload import (
-    kuberay_operator,
-    s3_model_store,
-    secret,
-    serve_on_ray,
-    serving_namespace,
-)
+from stacks.builders.stores import s3_model_store
 from stacks.config.base import PROJECT
 from stacks.config.pools import DEFAULT_POOL
 from stacks.config.rdma import PLACEHOLDER_IMAGE, PLACEHOLDER_TENANCY, S3_KEYS_INSTEAD, OkeRdmaStack, RdmaConfig

@@ -1,4 +1,4 @@
-"""What a platform's builder hands the shared serving code (stacks/builders/workload.py, kserve.py,
+"""What a platform's builder hands the shared serving code (stacks/builders/serving.py, kuberay.py, kserve.py,
 observability.py): the cluster provider and how pods reach its GPU pools. Its own module, so those can
 all name it without importing each other."""
 
