@@ -314,3 +314,63 @@ def test_one_serving_runtime_means_one_vllm_image_for_every_model():
     with pytest.raises(ConfigError) as error:
         parse({**values, "secrets": KNOWN}, {"secrets"})
     assert "llm-serving:models[1].image" in str(error.value) and "one ServingRuntime" in str(error.value)
+
+
+def _predictor_pod_labels(isvc: dict[str, Any]) -> dict[str, str]:
+    """The labels KServe v0.20.0 puts on an InferenceService's predictor pods (components/predictor.go
+    buildObjectMeta: the isvc's labels, the predictor's, then serving.kserve.io/inferenceservice and
+    component=predictor; reconcilers/deployment/deployment_reconciler.go copies them to the pod template)."""
+    labels = {**isvc["metadata"].get("labels", {}), **isvc["spec"]["predictor"].get("labels", {})}
+    return {**labels, "serving.kserve.io/inferenceservice": isvc["metadata"]["name"], "component": "predictor"}
+
+
+MONITORING = "openshift-user-workload-monitoring"
+
+
+@pytest.fixture(scope="module")
+def monitored():
+    """The example with OpenShift's monitoring for user-defined projects (a Prometheus Operator) admitted
+    to vLLM's own port on purpose (with token auth that port answers /v1 unchecked)."""
+    run = preview(STACK, raw=example(observability={"prometheusOperator": True, "namespace": MONITORING},
+                                     endpoint={"monitoringNamespace": MONITORING}), secrets={"secrets": KNOWN})  # fmt: skip
+    assert run.error is None, run.error
+    return run
+
+
+def test_without_a_namespace_named_on_purpose_token_auth_predictors_are_not_scraped():
+    run = preview(STACK, raw=example(observability={"prometheusOperator": True, "namespace": MONITORING}),
+                  secrets={"secrets": KNOWN})  # fmt: skip
+    assert run.error is None, run.error
+    assert not [o for o in k8s_objects(run) if o["kind"] == "PodMonitor"], "Prometheus could not reach them"
+
+
+def test_each_models_predictor_pods_are_scraped_on_vllms_port(monitored):
+    rhoai = monitored
+    isvcs = [o for o in k8s_objects(rhoai) if o["kind"] == "InferenceService"]
+    monitors = [o for o in k8s_objects(rhoai) if o["kind"] == "PodMonitor"]
+    runtime = k8s_object(rhoai, "ServingRuntime")["spec"]["containers"][0]
+    assert len(isvcs) == len(monitors) == 2
+    for obj in k8s_objects(rhoai):
+        assert manifests.validate(obj) == [], obj["kind"]  # PodMonitor, PrometheusRule: the v0.93.0 CRDs
+    for isvc in isvcs:
+        pods = _predictor_pod_labels(isvc)
+        selecting = [m for m in monitors if m["spec"]["selector"]["matchLabels"].items() <= pods.items()]
+        assert len(selecting) == 1, "one PodMonitor per model, none selecting another model's pods"
+        (endpoint,) = selecting[0]["spec"]["podMetricsEndpoints"]
+        (port,) = [p for p in runtime["ports"] if p["name"] == endpoint["port"]]
+        assert f"--port={port['containerPort']}" in runtime["args"]  # where vLLM serves /metrics
+        rules = next(r for r in k8s_objects(rhoai) if r["kind"] == "PrometheusRule"
+                     and r["metadata"]["name"] == selecting[0]["metadata"]["name"])  # fmt: skip
+        no_replica = next(
+            r["expr"] for g in rules["spec"]["groups"] for r in g["rules"] if r["alert"] == "VllmNoReadyReplica"
+        )
+        # KServe's RawDeployment Deployment: constants.PredictorServiceName, "<isvc>-predictor".
+        assert f'deployment="{isvc["metadata"]["name"]}-predictor"' in no_replica
+    # Prometheus (OpenShift's user-workload monitoring) may reach that port of the predictor pods.
+    scraper = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "openshift-user-workload-monitoring"}}
+    }
+    admitted = [rule for p in k8s_objects(rhoai) if p["kind"] == "NetworkPolicy"
+                and p["spec"]["podSelector"].get("matchLabels", {}).items() <= _predictor_pod_labels(isvcs[0]).items()
+                for rule in p["spec"].get("ingress", []) if scraper in rule.get("from", [])]  # fmt: skip
+    assert [p["port"] for rule in admitted for p in rule["ports"]] == [8080]

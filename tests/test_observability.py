@@ -262,6 +262,15 @@ def test_the_dcgm_exporter_runs_on_the_nodes_of_every_gpu_pool():
     assert not _admits(pod, system["labels"], []), "not on the CPU nodes: no GPU there"
 
 
+def test_a_failed_download_job_pages_once_however_many_models():
+    from tests.test_router import two_models
+
+    alerts_ = [r["alert"] for o in k8s_objects(two_models()) if o["kind"] == "PrometheusRule"
+               for g in o["spec"]["groups"] for r in g["rules"]]  # fmt: skip
+    assert alerts_.count("VllmNoReadyReplica") == 2
+    assert alerts_.count("ModelStoreJobFailed") == 1
+
+
 def test_one_gpu_pool_keeps_a_plain_node_selector():
     a = GpuPlacement(node_selector={"pool": "a"})
     assert gpu_metrics.exporter_scheduling([a, a]) == gpu_metrics.Scheduling({"pool": "a"}, None, a.tolerations())

@@ -33,6 +33,7 @@ from components.workloads.engine import EngineFlags
 from components.workloads.namespace import API_KEY_SECRET_KEY, ServingNamespace
 from components.workloads.network_policy import ServingNetworkPolicies, ServingNetworkPoliciesArgs
 from stacks.builders.namespace import secret
+from stacks.builders.observability import KServeModel, observe_kserve, scraper_namespace
 from stacks.builders.platform import GpuPoolTarget, ServingPlatform
 from stacks.builders.serving import engine_flags
 from stacks.builders.stores import ModelStores
@@ -159,7 +160,11 @@ def serve_with_kserve(
         )
         services.append(isvc)
         _route(cfg, namespace, model, isvc, token_auth, several=len(models) > 1, opts=opts)
-    _network_policies(cfg, namespace, token_auth, opts)
+    scraper = _scraper_namespace(cfg, token_auth)
+    _network_policies(cfg, namespace, token_auth, scraper, opts)
+    monitored = [KServeModel(m.engine.served_model_name, m.name) for m in models]
+    after_namespace = pulumi.ResourceOptions(provider=platform.provider, depends_on=[namespace])
+    observe_kserve(cfg, platform, monitored, PORT_NAME, scrapable=scraper is not None, opts=after_namespace)
     _export(cfg, namespace, models, services, token_auth, opts)
     return services
 
@@ -172,8 +177,15 @@ AUTH_PROXY_PORT = 8443
 3cf0a0416662e3db328f6ddf4755ce730f41c747, pkg/constants/constants_odh.go OauthProxyPort)."""
 
 
+def _scraper_namespace(cfg: ExistingStack, token_auth: bool) -> str | None:
+    """Who may reach vLLM's own port to scrape /metrics. With token auth that port answers /v1 without any
+    check too, so only a namespace named on purpose (endpoint.monitoringNamespace); without it vLLM checks
+    its API key on /v1, and Prometheus's namespace is admitted as on the plain path."""
+    return cfg.endpoint.monitoring_namespace if token_auth else scraper_namespace(cfg)
+
+
 def _network_policies(
-    cfg: ExistingStack, namespace: ServingNamespace, token_auth: bool, opts: pulumi.ResourceOptions
+    cfg: ExistingStack, namespace: ServingNamespace, token_auth: bool, scraper: str | None, opts: pulumi.ResourceOptions
 ) -> ServingNetworkPolicies:
     """Default-deny ingress, as on the plain path. The door is the predictor's public port: the auth
     proxy's 8443 with token auth (vLLM's own 8080 then answers without any check, so it stays reachable
@@ -186,7 +198,7 @@ def _network_policies(
             entry_port=AUTH_PROXY_PORT if token_auth else RUNTIME_PORT,
             server_labels=PREDICTOR_POD_LABELS,
             server_port=RUNTIME_PORT,
-            monitoring_namespace=cfg.endpoint.monitoring_namespace,
+            monitoring_namespace=scraper,
         ),
         opts=opts,
     )

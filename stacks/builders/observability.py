@@ -111,6 +111,7 @@ def monitor_server(
     resource_name: str,
     *,
     ray_head_labels: dict[str, str] | None,
+    model_store_alerts: bool,
     opts: pulumi.ResourceOptions,
 ) -> ModelMonitoring | None:
     """PodMonitor, alert rules and dashboard of one served model (its vLLM pods; on Ray, the head only)."""
@@ -134,6 +135,7 @@ def monitor_server(
             server=watched,
             thresholds=thresholds(cfg),
             scrape_interval=o.scrape_interval,
+            model_store_alerts=model_store_alerts,
             name=instance,
         ),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=monitoring.ready)),
@@ -222,8 +224,67 @@ def observe(
     opts = pulumi.ResourceOptions(provider=platform.provider, depends_on=[namespace])
     for i, (model, server) in enumerate(zip(cfg.models, servers, strict=True)):
         name = f"{cfg.name}-vllm-monitoring" + ("" if i == 0 else f"-{resource_suffix(model.name)}")
-        monitor_server(cfg, monitoring, server, model, name, ray_head_labels=ray_head_labels, opts=opts)
+        # The namespace's download/upload Job alerts once, with the first model's rules.
+        monitor_server(cfg, monitoring, server, model, name, ray_head_labels=ray_head_labels,
+                       model_store_alerts=i == 0, opts=opts)  # fmt: skip
     monitor_front_door(cfg, monitoring, door, opts)
     # The GPU exporter's DaemonSet runs on the nodes of every GPU pool.
+    gpu_metrics(cfg, monitoring, [pool.placement for pool in platform.pools.values()], platform.run_as_user, opts)
+    return monitoring
+
+
+# The labels KServe gives every predictor pod of an InferenceService, and the predictor Deployment's name in
+# RawDeployment mode (kserve v0.20.0, 1fb781055dd1: components/predictor.go buildObjectMeta labels
+# constants.InferenceServicePodLabelKey "serving.kserve.io/inferenceservice" = the isvc name and
+# constants.KServiceComponentLabel "component" = "predictor"; reconcilers/deployment/deployment_reconciler.go
+# puts that metadata on the pod template; constants.go PredictorServiceName: "<isvc>-predictor").
+KSERVE_ISVC_LABEL = "serving.kserve.io/inferenceservice"
+
+
+def kserve_predictor_labels(isvc: str) -> dict[str, str]:
+    return {KSERVE_ISVC_LABEL: isvc, "component": "predictor"}
+
+
+@dataclass(frozen=True)
+class KServeModel:
+    """One InferenceService as monitoring sees it: the name vLLM serves (model_name label) and the isvc's."""
+
+    served_model_name: str
+    isvc: str
+
+
+def observe_kserve(
+    cfg: ExistingStack,
+    platform: ServingPlatform,
+    models: list[KServeModel],
+    port_name: str,
+    *,
+    scrapable: bool,
+    opts: pulumi.ResourceOptions,
+) -> Monitoring:
+    """KServe's predictor pods scraped on vLLM's port, their alerts and dashboards, and GPU metrics. Only in
+    RawDeployment mode (under Serverless, Knative makes the Deployments itself and this program does not know
+    their names or ports) and when `scrapable`: a NetworkPolicy admits Prometheus to that port."""
+    monitoring = monitoring_stack(cfg, platform.provider, platform.system_node_selector)
+    o = cfg.observability
+    if not o.active:
+        return monitoring
+    after = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=monitoring.ready))
+    if scrapable and cfg.existing.kserve.deployment_mode == "RawDeployment":
+        for i, m in enumerate(models):
+            ModelMonitoring(
+                f"{cfg.name}-{m.isvc}-monitoring",
+                ModelMonitoringArgs(
+                    namespace=cfg.namespace,
+                    served_model_name=m.served_model_name,
+                    target=ScrapeTarget(pod_labels=kserve_predictor_labels(m.isvc), port_name=port_name),
+                    server=ServerTarget("deployment", f"{m.isvc}-predictor"),
+                    thresholds=thresholds(cfg),
+                    scrape_interval=o.scrape_interval,
+                    model_store_alerts=i == 0,
+                    name=m.isvc,
+                ),
+                opts=after,
+            )
     gpu_metrics(cfg, monitoring, [pool.placement for pool in platform.pools.values()], platform.run_as_user, opts)
     return monitoring
