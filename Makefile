@@ -9,7 +9,7 @@ export UV_PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: setup preview diff snapshot compare-snapshot test lint typecheck pytest clean nginx
+.PHONY: setup preview diff snapshot compare-snapshot test lint typecheck pytest clean nginx promtool
 
 # pip --target puts the wheel's uv binary in .tools/lib/bin (where uv/_find_uv.py looks: "Adjacent to the
 # package root"); the wrapper execs it directly: `python3 -m uv` started a Python (here behind a pyenv
@@ -66,9 +66,20 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 nginx:
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nginx; }
 
+# tests/test_promtool.py checks every generated PrometheusRule with promtool: the one binary taken out of
+# Debian's `prometheus` package (apt-get download + dpkg-deb -x: no Prometheus server installed or started).
+PROMTOOL := .tools/prometheus/usr/bin/promtool
+promtool: $(PROMTOOL)
+$(PROMTOOL):
+	mkdir -p .tools/deb
+	cd .tools/deb && { apt-get download -qq prometheus 2>/dev/null || { $(SUDO) apt-get update -qq && apt-get download -qq prometheus; }; }
+	dpkg-deb -x "$$(ls .tools/deb/prometheus_*.deb | head -1)" .tools/prometheus
+	rm -f .tools/prometheus/usr/bin/prometheus
+	test -x $@
+
 # pyright (one core, ~60 s of CPU: it parses the provider SDKs) runs beside the tests (pytest -n 2)
 # instead of before them: on 2 cores that keeps `make test` near its CPU time / 2.
-test: setup lint nginx
+test: setup lint nginx promtool
 	$(MAKE) --no-print-directory -j2 typecheck pytest
 
 pytest: setup

@@ -28,12 +28,14 @@ class ServerTarget:
     name: str
 
 
-def _rule(alert: str, expr: str, minutes: int, severity: str, summary: str) -> dict[str, Any]:
+def _rule(
+    alert: str, expr: str, minutes: int, severity: str, summary: str, labels: dict[str, str] | None = None
+) -> dict[str, Any]:
     return {
         "alert": alert,
         "expr": expr,
         "for": f"{minutes}m",
-        "labels": {"severity": severity},
+        "labels": {"severity": severity, **(labels or {})},
         "annotations": {"summary": summary},
     }
 
@@ -48,21 +50,24 @@ def no_ready_replica_expr(series: ModelSeries, target: ServerTarget) -> str:
 
 
 def model_rules(series: ModelSeries, target: ServerTarget, limits: AlertThresholds) -> dict[str, Any]:
-    """One rule group per served model."""
+    """One rule group per served model. Its alerts carry the model and namespace as labels: the expressions
+    aggregate the series' labels away, and two models' alerts with equal labels would be one alert to
+    Alertmanager (and one rule, twice, to `promtool check rules`)."""
     s, m = series, series.model_name
     queue = limits.queue_growing_minutes
+    who = {"namespace": s.namespace, "model_name": m}
     return {
         "name": f"vllm-{m}",
         "rules": [
             _rule("VllmNoReadyReplica", no_ready_replica_expr(s, target), 5, "critical",
-                  f"{m}: no replica is ready to serve"),
+                  f"{m}: no replica is ready to serve", who),
             # Waiting requests present and still rising over the window: replicas cannot keep up.
             _rule("VllmQueueGrowing", f"({s.waiting()} > 0) and (deriv({s.waiting()}[{queue}m:30s]) > 0)", queue,
-                  "warning", f"{m}: requests have been queueing and the queue growing for {queue} minutes"),
+                  "warning", f"{m}: requests have been queueing and the queue growing for {queue} minutes", who),
             _rule("VllmKvCacheFull", f"{s.kv_cache_usage()} > {limits.kv_cache_usage}", 5, "warning",
-                  f"{m}: a replica's KV cache is over {limits.kv_cache_usage:.0%} full (requests queue or get preempted)"),
+                  f"{m}: a replica's KV cache is over {limits.kv_cache_usage:.0%} full (requests queue or get preempted)", who),
             _rule("VllmTimeToFirstTokenSlo", f"{s.quantile(0.95, 'vllm:time_to_first_token_seconds')} > {limits.ttft_p95_seconds}",
-                  10, "warning", f"{m}: p95 time to first token above the {limits.ttft_p95_seconds} s objective"),
+                  10, "warning", f"{m}: p95 time to first token above the {limits.ttft_p95_seconds} s objective", who),
         ],
     }  # fmt: skip
 

@@ -1,0 +1,157 @@
+"""Every PrometheusRule the program writes, checked by Prometheus's own promtool (from Debian's
+`prometheus` package; `make promtool` takes the binary out of it): `promtool check rules` parses each
+expression and template as Prometheus will, and `promtool test rules` evaluates the alerts on series
+shaped as the exporters print them (names from stacks/catalog/metrics.yaml; the labels Prometheus adds
+when scraping: namespace, job)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.harness import KUBERNETES_STACKS, default_run, k8s_objects
+
+PROMTOOL = Path(__file__).resolve().parents[1] / ".tools" / "prometheus" / "usr" / "bin" / "promtool"
+
+
+def rule_groups(run) -> list[dict[str, Any]]:
+    return [g for o in k8s_objects(run) if o["kind"] == "PrometheusRule" for g in o["spec"]["groups"]]
+
+
+def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    assert PROMTOOL.exists(), "promtool missing: run `make promtool` (make test does)"
+    return subprocess.run([str(PROMTOOL), *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_every_generated_rule_passes_promtool_check(tmp_path):
+    from tests.test_router import two_models  # two models: two rule groups of each kind
+
+    runs = {stack: default_run(stack) for stack in KUBERNETES_STACKS} | {"doks-two-models": two_models()}
+    files = []
+    for stack, run in runs.items():
+        groups = rule_groups(run)
+        if groups:
+            path = tmp_path / f"{stack}.yaml"
+            path.write_text(yaml.safe_dump({"groups": groups}))
+            files.append(path.name)
+    assert len(files) >= 3
+    result = promtool("check", "rules", *files, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("SUCCESS") == len(files)
+
+
+def test_promtool_check_rejects_a_broken_expression(tmp_path):
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": [
+        {"alert": "A", "expr": "sum(rate(vllm:num_requests_waiting[5m])"}]}]}))  # fmt: skip
+    assert promtool("check", "rules", "bad.yaml", cwd=tmp_path).returncode != 0
+
+
+def _alert(eval_time: str, name: str, labels: dict[str, str] | None = None, summary: str = "") -> dict[str, Any]:
+    """An alert_rule_test: the alert firing once with these labels and summary, or (labels None) not firing."""
+    fired = [{"exp_labels": labels, "exp_annotations": {"summary": summary}}] if labels is not None else []
+    return {"eval_time": eval_time, "alertname": name, "exp_alerts": fired}
+
+
+# The doks stack's rules: namespace vllm, the model Qwen/Qwen2.5-0.5B-Instruct served as its config names
+# it, Deployment vllm, the door's scrape job vllm-entry.
+NS = 'namespace="vllm"'
+DOOR = f'{NS}, job="vllm-entry"'
+
+
+def _cases(model: str, summaries: dict[str, str]) -> list[dict[str, Any]]:
+    vllm = f'{NS}, model_name="{model}", engine="0"'
+    ours = {"namespace": "vllm", "model_name": model}  # the model rules' own labels
+
+    def fires(at: str, name: str, severity: str, **labels: str) -> dict[str, Any]:
+        return _alert(at, name, {"severity": severity, **labels}, summaries[name])
+
+    return [
+        {   # The door answers 1 req/s and fails 0.2/s: 17 % of all requests, above the 5 % objective.
+            "interval": "1m",
+            "input_series": [
+                {"series": f'vllm_router_requests_total{{{DOOR}, route="/v1/chat/completions"}}', "values": "0+60x40"},
+                {"series": f'vllm_router_request_errors_total{{{DOOR}, route="/v1/chat/completions", '
+                           'error_type="non_retryable_error"}', "values": "0+12x40"},
+                {"series": f'up{{{DOOR}, pod="vllm-entry-a"}}', "values": "1x40"},
+            ],
+            "alert_rule_test": [fires("30m", "VllmFrontDoorErrors", "warning"), _alert("30m", "VllmFrontDoorDown")],
+        },
+        {   # No door pod answers its scrape.
+            "interval": "1m",
+            "input_series": [{"series": f'up{{{DOOR}, pod="vllm-entry-a"}}', "values": "0x20"}],
+            "alert_rule_test": [fires("10m", "VllmFrontDoorDown", "critical")],
+        },
+        {   # A full KV cache on one replica, and a queue that keeps growing.
+            "interval": "1m",
+            "input_series": [
+                {"series": f'vllm:kv_cache_usage_perc{{{vllm}, pod="vllm-a"}}', "values": "0.97x20"},
+                {"series": f'vllm:num_requests_waiting{{{vllm}, pod="vllm-a"}}', "values": "1+1x20"},
+            ],
+            "alert_rule_test": [fires("15m", "VllmKvCacheFull", "warning", **ours),
+                                fires("15m", "VllmQueueGrowing", "warning", **ours)],
+        },
+        {   # The Deployment wants a replica and none is available; at zero wanted (scaled down) no page.
+            "interval": "1m",
+            "input_series": [
+                {"series": f'kube_deployment_spec_replicas{{{NS}, deployment="vllm"}}', "values": "1x10 0x10"},
+                {"series": f'kube_deployment_status_replicas_available{{{NS}, deployment="vllm"}}', "values": "0x20"},
+            ],
+            "alert_rule_test": [fires("8m", "VllmNoReadyReplica", "critical", deployment="vllm", **ours),
+                                _alert("19m", "VllmNoReadyReplica")],
+        },
+        {   # A GPU's last XID, and a failed weights download Job.
+            "interval": "1m",
+            "input_series": [
+                {"series": f'DCGM_FI_DEV_XID_ERRORS{{{NS}, gpu="0", Hostname="node-1", UUID="GPU-1"}}', "values": "0 79x5"},
+                {"series": f'kube_job_failed{{{NS}, job_name="model-download-ab12", condition="true"}}', "values": "1x5"},
+            ],
+            "alert_rule_test": [
+                _alert("3m", "GpuXidError", {"severity": "critical", "namespace": "vllm", "gpu": "0",
+                                             "Hostname": "node-1", "UUID": "GPU-1"}, "GPU 0 on node-1 reported XID 79"),
+                fires("3m", "ModelStoreJobFailed", "critical", namespace="vllm", job_name="model-download-ab12",
+                      condition="true"),
+            ],
+        },
+    ]  # fmt: skip
+
+
+def test_the_alerts_fire_on_the_series_the_exporters_print(tmp_path):
+    run = default_run("doks")
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": rule_groups(run)}))
+    model = run.outputs["servedModelName"]
+    summaries = {r["alert"]: r["annotations"]["summary"] for g in rule_groups(run) for r in g["rules"]}
+    tests = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": _cases(model, summaries)}
+    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests, sort_keys=False))
+    result = promtool("test", "rules", "tests.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("stack", ["doks"])
+def test_a_quiet_stack_pages_nobody(tmp_path, stack):
+    """Healthy series (a ready replica, an idle door, no XID): no alert fires."""
+    run = default_run(stack)
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": rule_groups(run)}))
+    model = run.outputs["servedModelName"]
+    vllm = f'{NS}, model_name="{model}", engine="0"'
+    series = [
+        (f'up{{{DOOR}, pod="vllm-entry-a"}}', "1x30"),
+        (f'vllm_router_requests_total{{{DOOR}, route="/v1/chat/completions"}}', "0+30x30"),
+        (f'vllm:kv_cache_usage_perc{{{vllm}, pod="vllm-a"}}', "0.3x30"),
+        (f'vllm:num_requests_waiting{{{vllm}, pod="vllm-a"}}', "0x30"),
+        (f'kube_deployment_spec_replicas{{{NS}, deployment="vllm"}}', "1x30"),
+        (f'kube_deployment_status_replicas_available{{{NS}, deployment="vllm"}}', "1x30"),
+        (f'DCGM_FI_DEV_XID_ERRORS{{{NS}, gpu="0", Hostname="node-1", UUID="GPU-1"}}', "0x30"),
+    ]
+    alerts = [r["alert"] for g in rule_groups(run) for r in g["rules"]]
+    tests = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m",
+        "input_series": [{"series": s, "values": v} for s, v in series],
+        "alert_rule_test": [_alert("25m", a) for a in alerts],
+    }]}  # fmt: skip
+    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests, sort_keys=False))
+    result = promtool("test", "rules", "tests.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
