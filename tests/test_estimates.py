@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from stacks import capacity, catalog
 from tests.harness import STACKS, default_run, one, preview
 from tools import estimates
 from tools.preview import summary
@@ -129,6 +130,26 @@ def test_a_larger_model_makes_the_download_longer_but_still_overlapped():
     assert est.steps[job.urn].seconds == pytest.approx(
         download["fixed_seconds"] + 47.2 * 8 / download["bandwidth_gbit_s"]
     )
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    ["Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-7B-Instruct-AWQ", "RedHatAI/Meta-Llama-3.1-8B-Instruct-FP8-dynamic",
+     "openai/gpt-oss-20b"],
+)  # fmt: skip
+def test_the_download_is_as_large_as_the_capacity_planner_says_the_checkpoint_is(model_id):
+    """One reading of a model's size: the time estimate downloads what the fit check stores (the
+    checkpoint's own size, or parameters x the bytes of the format the repo's name implies)."""
+    facts = capacity.lookup(model_id)
+    assert facts is not None
+    size, basis = estimates.model_size_gb(model_id)
+    assert size == pytest.approx(capacity.stored_weights_gb(model_id, facts), abs=0.01), basis
+
+
+def test_an_unknown_pre_quantized_repo_is_sized_from_its_name():
+    size, basis = estimates.model_size_gb("someone/Custom-13B-Instruct-AWQ")
+    assert size == pytest.approx(13 * catalog.BYTES_PER_PARAM["int4"]) and "4-bit checkpoint" in basis
+    assert estimates.model_size_gb("someone/Custom-13B-Instruct")[0] == pytest.approx(26)
 
 
 def test_preview_summary_shows_both_estimates_with_their_labels_and_sources():

@@ -17,13 +17,11 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from components.conventions import GPU_RESOURCE
+from stacks import capacity, catalog
 from tools.engine import ProgramRun, ResourceRecord, lookup
 
 CATALOG = Path(__file__).resolve().parent.parent / "stacks" / "catalog"
@@ -46,19 +44,12 @@ K8S_SERVICE = "kubernetes:core/v1:Service"
 K8S_JOB = "kubernetes:batch/v1:Job"
 
 
-def _load(path: Path) -> Any:
-    # libyaml's loader (same safe schema), as stacks/catalog loads these files.
-    return yaml.load(path.read_bytes(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-
-
-@cache
 def prices() -> dict[str, Any]:
-    return _load(PRICES_FILE)
+    return catalog.prices()
 
 
-@cache
 def durations() -> dict[str, Any]:
-    return _load(DURATIONS_FILE)
+    return catalog.durations()
 
 
 def _short_source(url: str) -> str:
@@ -306,39 +297,28 @@ def model_of(run: ProgramRun) -> str | None:
     return None
 
 
-MODELS_FILE = CATALOG / "models.yaml"
-
-
-@cache
-def _model_params_b() -> dict[str, float]:
-    """Parameter counts (billions) from the model catalog the capacity planner uses, when present."""
-    if not MODELS_FILE.exists():
-        return {}
-    rows = (_load(MODELS_FILE) or {}).get("models") or {}
-    return {k: float(v["params_b"]) for k, v in rows.items() if isinstance(v, dict) and "params_b" in v}
-
-
-def _bytes_per_parameter(model_id: str) -> tuple[float, str]:
-    """Checkpoint bytes per parameter: pre-quantized repos say so in their name, else bf16/fp16."""
-    name = model_id.upper()
-    if re.search(r"AWQ|GPTQ|INT4|W4A16|4BIT", name):
-        return 0.5, "4-bit checkpoint"
-    if re.search(r"FP8|INT8|W8A8|8BIT", name):
-        return 1.0, "8-bit checkpoint"
-    return float(durations()["model_download"]["bytes_per_parameter"]), "16-bit checkpoint"
+CHECKPOINT_BITS = {"int4": "4-bit", "int8": "8-bit", "fp8": "8-bit"}
+"""How the summary names the checkpoint format a repo's name implies (stacks/capacity.implied_quantization)."""
 
 
 def model_size_gb(model_id: str | None) -> tuple[float | None, str]:
     """Size of the weights to download, in GB, and how it was obtained: the size table in
-    durations.yaml, else parameters (model catalog, else the id's "...-7B-...") x bytes/parameter."""
+    durations.yaml, the checkpoint size the model catalog gives, else parameters (model catalog, else the
+    id's "...-7B-...") x the bytes per parameter of the format the repo's name implies (the capacity
+    planner's parser and bytes, stacks/capacity.py and stacks/catalog/models.yaml)."""
     table = durations()["model_download"]
     if model_id is None:
         return None, "no model id in the plan"
     known = (table.get("model_sizes_gb") or {}).get(model_id)
     if known is not None:
         return float(known), "model size table"
-    per_param, precision = _bytes_per_parameter(model_id)
-    params = _model_params_b().get(model_id)
+    facts = capacity.lookup(model_id)
+    if facts is not None and facts.checkpoint_gb is not None:
+        return facts.checkpoint_gb, "the published checkpoint's size from stacks/catalog/models.yaml"
+    implied = capacity.implied_quantization(model_id)
+    per_param = catalog.BYTES_PER_PARAM[implied or "bf16"]
+    precision = f"{CHECKPOINT_BITS.get(implied or '', '16-bit')} checkpoint"
+    params = facts.params_b if facts is not None else None
     origin = "stacks/catalog/models.yaml"
     if params is None:
         match = re.search(r"(?<![\d.])(\d+(?:\.\d+)?)\s*[bB](?![a-zA-Z])", model_id.split("/")[-1])

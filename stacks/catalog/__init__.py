@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +170,15 @@ MODELS: dict[str, ModelFacts] = {k: ModelFacts(id=k, **row) for k, row in _model
 BYTES_PER_PARAM: dict[str, float] = _models["bytes_per_param"]
 RESERVE_GB_PER_GPU: float = _models["reserve_gb_per_gpu"]
 GPU_MEMORY_VISIBLE_GB: dict[str, float] = _models["gpu_memory_visible_gb"]
+
+
+# The estimates' tables (tools/estimates.py): list prices and typical durations, each row with its source
+# or basis. Read on first use: only the preview's summary needs them.
+@cache
+def prices() -> dict[str, Any]:
+    return _load("prices.yaml")
+
+
+@cache
+def durations() -> dict[str, Any]:
+    return _load("durations.yaml")
