@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import fields
 from functools import cache
 from pathlib import Path
 
 from components.helm import HelmChart
+from components.oke import OkeClusterArgs, OkeNodePoolArgs
+from components.oke.rdma.args import OkeRdmaWorkersArgs
 from stacks import catalog
 from tests.harness import all_of, default_run
 
@@ -88,6 +91,23 @@ def test_no_output_is_combined_only_to_order_resources():
     assert not found
 
 
+LONG = 80
+WHY_LONG = "# Over 80 lines:"
+"""The comment a longer function carries to say why it stays whole."""
+
+
+def test_component_functions_are_short_or_say_why_not():
+    too_long = []
+    for path, tree in _trees("components").items():
+        lines = (REPO / path).read_text().splitlines()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None:
+                body = lines[node.lineno - 1 : node.end_lineno]
+                if len(body) > LONG and not any(line.strip().startswith(WHY_LONG) for line in body):
+                    too_long.append(f"{path}:{node.lineno} {node.name} ({len(body)} lines)")
+    assert not too_long
+
+
 def test_comments_speak_of_the_product_not_of_its_history():
     """Cite an upstream repo/path or a doc page, never "seed 3" or "issue 6" of this project."""
     history = re.compile(r"(?<![/\w])(seed|issue)\s*#?\d+", re.IGNORECASE)
@@ -103,11 +123,6 @@ def test_comments_speak_of_the_product_not_of_its_history():
 def test_oke_components_take_the_network_and_the_cluster_not_their_ids():
     """Like pulumi-eks's `ManagedNodeGroupArgs(cluster=...)`: an OKE cluster or pool is given the network
     (and the cluster) it joins, so its subnets, NSGs, CNI and compartment cannot disagree with them."""
-    from dataclasses import fields
-
-    from components.oke import OkeClusterArgs, OkeNodePoolArgs
-    from components.oke.rdma.args import OkeRdmaWorkersArgs
-
     network_ids = {"compartment_id", "vcn_id", "api_subnet_id", "api_nsg_ids", "service_lb_subnet_ids", "cni_type",
                    "cluster_id", "subnet_id", "pod_subnet_ids", "nsg_ids", "api_public"}  # fmt: skip
     for args in (OkeClusterArgs, OkeNodePoolArgs, OkeRdmaWorkersArgs):

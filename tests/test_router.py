@@ -22,7 +22,14 @@ import pytest
 import yaml
 
 from components.workloads.entry_point import door_keys_conf
-from components.workloads.router import ROUTER_METRICS_PORT, ROUTER_PORT, router_args
+from components.workloads.router import (
+    ROUTER_METRICS_PORT,
+    ROUTER_PORT,
+    DoorVolumes,
+    ModelRouterArgs,
+    door_pod_spec,
+    router_args,
+)
 from stacks import catalog
 from tests.harness import KUBERNETES_STACKS, containers, default_run, k8s_object, k8s_objects, preview
 from tests.loopback import free_port, localize_nginx, start_nginx, wait_for_port
@@ -402,3 +409,16 @@ def test_the_router_exports_every_metric_the_dashboards_and_alerts_use(door):
     answered = _total(after, "vllm_router_requests_total") - _total(before, "vllm_router_requests_total")
     failed = _total(after, "vllm_router_request_errors_total") - _total(before, "vllm_router_request_errors_total")
     assert (answered, failed) == (3, 1)
+
+
+def test_only_nginx_reads_the_door_keys_and_every_pod_volume_is_mounted():
+    """The door's pod, as a pure function: the keys Secret reaches nginx alone (not the router or the
+    sync), and every volume the pod declares is one a container mounts."""
+    args = ModelRouterArgs(namespace="ns", router_image="router", proxy_image="nginx", backends=[],
+                           api_keys={"a": "k"}, backend_api_key="b", image_pull_secrets=["pull"])  # fmt: skip
+    spec = door_pod_spec(args, {"app": "door"}, DoorVolumes("nginx-cm", "keys-secret", "sync-cm"))
+    mounts = {c["name"]: {m["name"] for m in c.get("volume_mounts") or []} for c in spec["containers"]}
+    assert [name for name, used in mounts.items() if "keys" in used] == ["nginx"]
+    assert {v["name"] for v in spec["volumes"]} == set().union(*mounts.values())
+    assert {"name": "keys", "secret": {"secret_name": "keys-secret"}} in spec["volumes"]
+    assert spec["image_pull_secrets"] == [{"name": "pull"}] and spec["automount_service_account_token"] is False

@@ -50,6 +50,8 @@ def nginx_config(
     With `keys_file` (see `door_keys_conf`, mounted from a Secret) a request needs one of the door's keys:
     anything else gets 401 here, before the router or a GPU sees it, and what goes upstream carries
     vLLM's own key instead of the client's."""
+    # Over 80 lines: one nginx.conf template, kept whole so it reads as the file nginx gets; its optional
+    # parts are the three blocks built first.
     prefix = path_prefix.rstrip("/") + "/"
     upstream_health = ""
     if upstream_health_path is not None:

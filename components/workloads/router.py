@@ -119,6 +119,115 @@ def _restricted(read_only: bool = True) -> k8s.core.v1.SecurityContextArgsDict:
     }
 
 
+@dataclass(frozen=True)
+class DoorVolumes:
+    """The names of the objects a door pod mounts: nginx's config, the keys Secret, the worker sync."""
+
+    nginx_config_map: pulumi.Input[str]
+    keys_secret: pulumi.Input[str]
+    sync_config_map: pulumi.Input[str]
+
+
+def door_containers(args: ModelRouterArgs) -> list[k8s.core.v1.ContainerArgsDict]:
+    """nginx (the only listener clients reach), the router on the pod's loopback, the worker sync."""
+    health: k8s.core.v1.HTTPGetActionArgsDict = {"path": "/healthz", "port": "health"}
+    # By number: a named port is looked up in the probing container's own ports.
+    router_health: k8s.core.v1.HTTPGetActionArgsDict = {"path": "/upstream/healthz", "port": HEALTH_PORT}
+    alive: k8s.core.v1.ExecActionArgsDict = {"command": ["python3", f"{SYNC_DIR}/router_sync.py", "--alive"]}
+    sync_ready: k8s.core.v1.ProbeArgsDict = {"exec_": alive, "period_seconds": 30, "timeout_seconds": 5}
+    sync_alive: k8s.core.v1.ProbeArgsDict = {
+        "exec_": alive,
+        "period_seconds": 30,
+        "timeout_seconds": 5,
+        "failure_threshold": 4,
+    }
+    return [
+        {
+            "name": "nginx",
+            "image": args.proxy_image,
+            # nginx itself, not the image entrypoint (whose scripts would rewrite files in /etc/nginx).
+            "command": ["nginx"],
+            "args": ["-c", "/etc/nginx-entry/nginx.conf", "-g", "daemon off;"],
+            "ports": [
+                {"name": "http", "container_port": PROXY_PORT},
+                {"name": "health", "container_port": HEALTH_PORT},
+                {"name": "redirect", "container_port": REDIRECT_PORT},
+            ],
+            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+            "readiness_probe": {"http_get": health, "period_seconds": 5},
+            "liveness_probe": {"http_get": health, "period_seconds": 10, "failure_threshold": 6},
+            "security_context": _restricted(),
+            "volume_mounts": [
+                {"name": "nginx", "mount_path": "/etc/nginx-entry", "read_only": True},
+                {"name": "keys", "mount_path": KEYS_DIR, "read_only": True},
+                {"name": "tmp", "mount_path": "/tmp"},
+            ],
+        },
+        {
+            "name": "router",
+            "image": args.router_image,
+            "command": ["vllm-router"],
+            "args": router_args(policy=args.policy, request_timeout_seconds=args.request_timeout_seconds),
+            "ports": [{"name": METRICS_PORT_NAME, "container_port": ROUTER_METRICS_PORT}],
+            "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
+            # Through nginx's health port: the router listens on the pod's loopback only.
+            "readiness_probe": {"http_get": router_health, "period_seconds": 5},
+            "liveness_probe": {"http_get": router_health, "period_seconds": 10, "failure_threshold": 6},
+            "security_context": _restricted(),
+            "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"}],
+        },
+        {
+            "name": "worker-sync",
+            "image": args.router_image,
+            "command": ["python3", f"{SYNC_DIR}/router_sync.py", f"{SYNC_DIR}/backends.json"],
+            "env": [{"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}],
+            "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
+            "readiness_probe": sync_ready,
+            "liveness_probe": sync_alive,
+            "security_context": _restricted(),
+            "volume_mounts": [
+                {"name": "sync", "mount_path": SYNC_DIR, "read_only": True},
+                {"name": "sync-tmp", "mount_path": "/tmp"},
+            ],
+        },
+    ]
+
+
+def door_pod_spec(args: ModelRouterArgs, labels: dict[str, str], volumes: DoorVolumes) -> k8s.core.v1.PodSpecArgsDict:
+    """The door's pod: no service account token, spread over nodes, its three containers and their files."""
+    pod_spec: k8s.core.v1.PodSpecArgsDict = {
+        "automount_service_account_token": False,
+        "enable_service_links": False,
+        "security_context": pod_security_context(args.run_as_user),
+        "node_selector": args.node_selector,
+        # Two replicas on two nodes: a node drain never takes the only door down.
+        "affinity": {
+            "pod_anti_affinity": {
+                "preferred_during_scheduling_ignored_during_execution": [
+                    {
+                        "weight": 100,
+                        "pod_affinity_term": {
+                            "label_selector": {"match_labels": labels},
+                            "topology_key": "kubernetes.io/hostname",
+                        },
+                    }
+                ]
+            }
+        },
+        "containers": door_containers(args),
+        "volumes": [
+            {"name": "nginx", "config_map": {"name": volumes.nginx_config_map}},
+            {"name": "keys", "secret": {"secret_name": volumes.keys_secret}},
+            {"name": "sync", "config_map": {"name": volumes.sync_config_map}},
+            {"name": "tmp", "empty_dir": {"size_limit": "1Gi"}},
+            {"name": "sync-tmp", "empty_dir": {"size_limit": "1Mi"}},
+        ],
+    }
+    if args.image_pull_secrets:
+        pod_spec["image_pull_secrets"] = [{"name": s} for s in args.image_pull_secrets]
+    return pod_spec
+
+
 class ModelRouter(pulumi.ComponentResource):
     """See the module docstring. Provides the `EntryPoint` attributes (components/workloads/types.py)."""
 
@@ -137,7 +246,47 @@ class ModelRouter(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         labels = {"app.kubernetes.io/name": "vllm-entry", "app.kubernetes.io/instance": args.name}
 
-        # Each model's replicas by address: a headless Service resolves to its ready pods.
+        backends = self._replica_services(name, args, labels)
+        volumes, checksum = self._files(name, args, labels, backends)
+        deployment = k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata={"name": args.name, "namespace": args.namespace, "labels": labels},
+            spec={
+                "replicas": args.replicas,
+                "selector": {"match_labels": labels},
+                "template": {
+                    "metadata": {"labels": labels, "annotations": {f"{LABEL_PREFIX}/config-sha256": checksum}},
+                    "spec": door_pod_spec(args, labels, volumes),
+                },
+            },
+            opts=child,
+        )
+        service, self.load_balancer_address = budgeted_service(
+            name,
+            parent=self,
+            namespace=args.namespace,
+            service_name=args.name,
+            labels=labels,
+            budget={"min_available": 1},
+            budget_after=[deployment],
+            service_type=args.service_type,
+            port=args.service_port,
+            annotations=args.service_annotations,
+            source_ranges=args.load_balancer_source_ranges,
+            extra_ports=[]
+            if args.redirect_port is None
+            else [{"name": "redirect", "port": args.redirect_port, "target_port": "redirect", "protocol": "TCP"}],
+        )
+        self.service_name = service.metadata.apply(lambda m: m.name or args.name)
+        self.service_port = args.service_port
+        self.container_port = PROXY_PORT
+        self.metrics_port = ROUTER_METRICS_PORT
+        self.redirect_port = REDIRECT_PORT if args.redirect_port is not None else None
+        self.pod_labels = labels
+        self.register_outputs({"serviceName": self.service_name})
+
+    def _replica_services(self, name: str, args: ModelRouterArgs, labels: dict[str, str]) -> pulumi.Output[str]:
+        """A headless Service per model (it resolves to the model's ready replicas); the sync's backends.json."""
         self.replica_services = []
         hosts: list[pulumi.Output[tuple[str, str, int]]] = []
         for i, backend in enumerate(args.backends):
@@ -150,7 +299,7 @@ class ModelRouter(pulumi.ComponentResource):
                     "selector": backend.pod_labels,
                     "ports": [{"name": "http", "port": backend.port, "target_port": backend.port}],
                 },
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self),
             )
             service_name = service.metadata.apply(lambda m: m.name or "")
             self.replica_services.append(service_name)
@@ -159,7 +308,14 @@ class ModelRouter(pulumi.ComponentResource):
                     lambda v, b=backend: (b.served_model_name, f"{v[0]}.{v[1]}.svc.cluster.local", b.port)
                 )
             )
-        backends = pulumi.Output.all(*hosts).apply(lambda rows: backends_json([tuple(r) for r in rows]))
+        return pulumi.Output.all(*hosts).apply(lambda rows: backends_json([tuple(r) for r in rows]))
+
+    def _files(
+        self, name: str, args: ModelRouterArgs, labels: dict[str, str], backends: pulumi.Output[str]
+    ) -> tuple[DoorVolumes, pulumi.Output[str]]:
+        """What the door's containers read at start (nginx.conf, the keys, the sync and its backends), and
+        a checksum of all of it for the pod template."""
+        child = pulumi.ResourceOptions(parent=self)
         sync = k8s.core.v1.ConfigMap(
             f"{name}-sync",
             metadata={"name": f"{args.name}-router-sync", "namespace": args.namespace, "labels": labels},
@@ -193,130 +349,9 @@ class ModelRouter(pulumi.ComponentResource):
         checksum = pulumi.Output.all(keys_text, backends).apply(
             lambda v: hashlib.sha256((conf + SYNC_SCRIPT.read_text() + v[0] + v[1]).encode()).hexdigest()
         )
-        health: k8s.core.v1.HTTPGetActionArgsDict = {"path": "/healthz", "port": "health"}
-        # By number: a named port is looked up in the probing container's own ports.
-        router_health: k8s.core.v1.HTTPGetActionArgsDict = {"path": "/upstream/healthz", "port": HEALTH_PORT}
-        alive: k8s.core.v1.ExecActionArgsDict = {"command": ["python3", f"{SYNC_DIR}/router_sync.py", "--alive"]}
-        sync_ready: k8s.core.v1.ProbeArgsDict = {"exec_": alive, "period_seconds": 30, "timeout_seconds": 5}
-        sync_alive: k8s.core.v1.ProbeArgsDict = {
-            "exec_": alive,
-            "period_seconds": 30,
-            "timeout_seconds": 5,
-            "failure_threshold": 4,
-        }
-        containers: list[k8s.core.v1.ContainerArgsDict] = [
-            {
-                "name": "nginx",
-                "image": args.proxy_image,
-                # nginx itself, not the image entrypoint (whose scripts would rewrite files in /etc/nginx).
-                "command": ["nginx"],
-                "args": ["-c", "/etc/nginx-entry/nginx.conf", "-g", "daemon off;"],
-                "ports": [
-                    {"name": "http", "container_port": PROXY_PORT},
-                    {"name": "health", "container_port": HEALTH_PORT},
-                    {"name": "redirect", "container_port": REDIRECT_PORT},
-                ],
-                "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
-                "readiness_probe": {"http_get": health, "period_seconds": 5},
-                "liveness_probe": {"http_get": health, "period_seconds": 10, "failure_threshold": 6},
-                "security_context": _restricted(),
-                "volume_mounts": [
-                    {"name": "nginx", "mount_path": "/etc/nginx-entry", "read_only": True},
-                    {"name": "keys", "mount_path": KEYS_DIR, "read_only": True},
-                    {"name": "tmp", "mount_path": "/tmp"},
-                ],
-            },
-            {
-                "name": "router",
-                "image": args.router_image,
-                "command": ["vllm-router"],
-                "args": router_args(policy=args.policy, request_timeout_seconds=args.request_timeout_seconds),
-                "ports": [{"name": METRICS_PORT_NAME, "container_port": ROUTER_METRICS_PORT}],
-                "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
-                # Through nginx's health port: the router listens on the pod's loopback only.
-                "readiness_probe": {"http_get": router_health, "period_seconds": 5},
-                "liveness_probe": {"http_get": router_health, "period_seconds": 10, "failure_threshold": 6},
-                "security_context": _restricted(),
-                "volume_mounts": [{"name": "tmp", "mount_path": "/tmp"}],
-            },
-            {
-                "name": "worker-sync",
-                "image": args.router_image,
-                "command": ["python3", f"{SYNC_DIR}/router_sync.py", f"{SYNC_DIR}/backends.json"],
-                "env": [{"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}],
-                "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
-                "readiness_probe": sync_ready,
-                "liveness_probe": sync_alive,
-                "security_context": _restricted(),
-                "volume_mounts": [
-                    {"name": "sync", "mount_path": SYNC_DIR, "read_only": True},
-                    {"name": "sync-tmp", "mount_path": "/tmp"},
-                ],
-            },
-        ]
-        pod_spec: k8s.core.v1.PodSpecArgsDict = {
-            "automount_service_account_token": False,
-            "enable_service_links": False,
-            "security_context": pod_security_context(args.run_as_user),
-            "node_selector": args.node_selector,
-            # Two replicas on two nodes: a node drain never takes the only door down.
-            "affinity": {
-                "pod_anti_affinity": {
-                    "preferred_during_scheduling_ignored_during_execution": [
-                        {
-                            "weight": 100,
-                            "pod_affinity_term": {
-                                "label_selector": {"match_labels": labels},
-                                "topology_key": "kubernetes.io/hostname",
-                            },
-                        }
-                    ]
-                }
-            },
-            "containers": containers,
-            "volumes": [
-                {"name": "nginx", "config_map": {"name": nginx.metadata.apply(lambda m: m.name)}},
-                {"name": "keys", "secret": {"secret_name": keys.metadata.apply(lambda m: m.name)}},
-                {"name": "sync", "config_map": {"name": sync.metadata.apply(lambda m: m.name)}},
-                {"name": "tmp", "empty_dir": {"size_limit": "1Gi"}},
-                {"name": "sync-tmp", "empty_dir": {"size_limit": "1Mi"}},
-            ],
-        }
-        if args.image_pull_secrets:
-            pod_spec["image_pull_secrets"] = [{"name": s} for s in args.image_pull_secrets]
-        deployment = k8s.apps.v1.Deployment(
-            f"{name}-deployment",
-            metadata={"name": args.name, "namespace": args.namespace, "labels": labels},
-            spec={
-                "replicas": args.replicas,
-                "selector": {"match_labels": labels},
-                "template": {
-                    "metadata": {"labels": labels, "annotations": {f"{LABEL_PREFIX}/config-sha256": checksum}},
-                    "spec": pod_spec,
-                },
-            },
-            opts=child,
+        volumes = DoorVolumes(
+            nginx_config_map=nginx.metadata.apply(lambda m: m.name),
+            keys_secret=keys.metadata.apply(lambda m: m.name),
+            sync_config_map=sync.metadata.apply(lambda m: m.name),
         )
-        service, self.load_balancer_address = budgeted_service(
-            name,
-            parent=self,
-            namespace=args.namespace,
-            service_name=args.name,
-            labels=labels,
-            budget={"min_available": 1},
-            budget_after=[deployment],
-            service_type=args.service_type,
-            port=args.service_port,
-            annotations=args.service_annotations,
-            source_ranges=args.load_balancer_source_ranges,
-            extra_ports=[]
-            if args.redirect_port is None
-            else [{"name": "redirect", "port": args.redirect_port, "target_port": "redirect", "protocol": "TCP"}],
-        )
-        self.service_name = service.metadata.apply(lambda m: m.name or args.name)
-        self.service_port = args.service_port
-        self.container_port = PROXY_PORT
-        self.metrics_port = ROUTER_METRICS_PORT
-        self.redirect_port = REDIRECT_PORT if args.redirect_port is not None else None
-        self.pod_labels = labels
-        self.register_outputs({"serviceName": self.service_name})
+        return volumes, checksum
