@@ -350,8 +350,8 @@ class ModelRouter(pulumi.ComponentResource):
             lambda v: hashlib.sha256((conf + SYNC_SCRIPT.read_text() + v[0] + v[1]).encode()).hexdigest()
         )
         volumes = DoorVolumes(
-            nginx_config_map=nginx.metadata.apply(lambda m: m.name),
-            keys_secret=keys.metadata.apply(lambda m: m.name),
-            sync_config_map=sync.metadata.apply(lambda m: m.name),
+            nginx_config_map=nginx.metadata.apply(lambda m: m.name or ""),
+            keys_secret=keys.metadata.apply(lambda m: m.name or ""),
+            sync_config_map=sync.metadata.apply(lambda m: m.name or ""),
         )
         return volumes, checksum
