@@ -21,7 +21,7 @@ from components.doks import (
     NodePoolSpec,
 )
 from components.doks import sdk as do
-from components.workloads import GpuPlacement
+from components.workloads import GpuPlacement, NfsModelStore
 from stacks import catalog
 from stacks.builders.autoscaling import node_bounds
 from stacks.builders.namespace import serving_namespace
@@ -69,8 +69,37 @@ def build(cfg: DoksStack) -> None:
     # Validation, before any resource: what DOKS offers today (a plain invoke, answered at preview too).
     offered = list(do.get_kubernetes_versions().valid_versions)
     version = pick_version(offered, d.kubernetes_version, gateway=cfg.endpoint.kind == "gateway")
+    cluster = doks_cluster(cfg, version, tags)
+    gpu_pools = gpu_node_pools(cfg, cluster, tags)
+    share = DoksNfsShare(
+        f"{cfg.name}-models",
+        DoksNfsShareArgs(
+            region=d.region,
+            vpc_id=cluster.vpc_id,
+            size_gb=cfg.model_store.size_gb,
+            retain_on_delete=cfg.model_store.retain_on_delete,
+        ),
+    )
+    store = serve_models(cfg, cluster, gpu_pools, share)
 
-    cluster = DoksCluster(
+    pulumi.export("clusterName", cluster.cluster_name)
+    pulumi.export("clusterId", cluster.cluster_id)
+    pulumi.export("vpcId", cluster.vpc_id)
+    pulumi.export("gpuNodePool", next(iter(gpu_pools.values())).pool_name)
+    if len(gpu_pools) > 1:
+        pulumi.export("gpuNodePools", {name: pool.pool_name for name, pool in gpu_pools.items()})
+    pulumi.export("nfsHost", share.host)
+    pulumi.export("nfsMountPath", share.mount_path)
+    pulumi.export("modelPath", store.model_path)
+    pulumi.export("kubernetesVersion", version)
+    # No kubeconfig output: its token would expire in state; this command fetches a fresh one.
+    pulumi.export("kubeconfigCommand", cluster.kubeconfig_command)
+
+
+def doks_cluster(cfg: DoksStack, version: str, tags: list[str]) -> DoksCluster:
+    """The cluster in its own VPC, with the autoscaled system pool for CPU work."""
+    d = cfg.doks
+    return DoksCluster(
         cfg.name,
         DoksClusterArgs(
             region=d.region,
@@ -91,7 +120,11 @@ def build(cfg: DoksStack) -> None:
             ),
         ),
     )
-    gpu_pools = {
+
+
+def gpu_node_pools(cfg: DoksStack, cluster: DoksCluster, tags: list[str]) -> dict[str, DoksGpuNodePool]:
+    """One GPU node pool per GPU pool of the config, by pool name."""
+    return {
         name: DoksGpuNodePool(
             pool_resource_name(cfg.name, name),
             DoksGpuNodePoolArgs(
@@ -103,18 +136,14 @@ def build(cfg: DoksStack) -> None:
                 autoscale=node_bounds(pool),
             ),
         )
-        for name, _, pool in d.named_gpu_pools
+        for name, _, pool in cfg.doks.named_gpu_pools
     }
-    share = DoksNfsShare(
-        f"{cfg.name}-models",
-        DoksNfsShareArgs(
-            region=d.region,
-            vpc_id=cluster.vpc_id,
-            size_gb=cfg.model_store.size_gb,
-            retain_on_delete=cfg.model_store.retain_on_delete,
-        ),
-    )
 
+
+def serve_models(
+    cfg: DoksStack, cluster: DoksCluster, gpu_pools: dict[str, DoksGpuNodePool], share: DoksNfsShare
+) -> NfsModelStore:
+    """The workload: the namespace, the download to the share, vLLM on the GPU pools behind the endpoint."""
     k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
     namespace = serving_namespace(cfg, cluster.provider)
     store, stores = nfs_model_store(
@@ -140,16 +169,4 @@ def build(cfg: DoksStack) -> None:
         namespace,
         stores,
     )
-
-    pulumi.export("clusterName", cluster.cluster_name)
-    pulumi.export("clusterId", cluster.cluster_id)
-    pulumi.export("vpcId", cluster.vpc_id)
-    pulumi.export("gpuNodePool", next(iter(gpu_pools.values())).pool_name)
-    if len(gpu_pools) > 1:
-        pulumi.export("gpuNodePools", {name: pool.pool_name for name, pool in gpu_pools.items()})
-    pulumi.export("nfsHost", share.host)
-    pulumi.export("nfsMountPath", share.mount_path)
-    pulumi.export("modelPath", store.model_path)
-    pulumi.export("kubernetesVersion", version)
-    # No kubeconfig output: its token would expire in state; this command fetches a fresh one.
-    pulumi.export("kubeconfigCommand", cluster.kubeconfig_command)
+    return store

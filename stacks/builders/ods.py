@@ -140,57 +140,14 @@ def predict_example(url: str, served_model_name: str) -> str:
 
 def build(cfg: DataScienceStack) -> None:
     ds, v = cfg.data_science, cfg.models[0]  # one model: DataScienceStack.check_sections
-    provider_region = pulumi.Config("oci").get("region")
-    if provider_region != ds.region:
-        raise ConfigError(
-            "oci:region",
-            f"is {provider_region!r} but {PROJECT}:dataScience.region is {ds.region!r}; set both to the same region "
-            f"(pulumi config set oci:region {ds.region})",
-        )
-    for value, placeholder, key in [
-        (ds.compartment_id, PLACEHOLDER_COMPARTMENT, "dataScience.compartmentId"),
-        (ds.iam.tenancy_id, PLACEHOLDER_TENANCY, "dataScience.iam.tenancyId"),
-    ]:
-        if value == placeholder:
-            pulumi.log.warn(
-                f"{key} is the committed placeholder; set yours with `pulumi config set --path '{key}' ...`"
-            )
-
-    # Before the first resource: what the service, the bucket and the container contract accept.
-    prefix = cfg.weights_prefix
-    command = vllm_command(
-        f"{catalog.DATA_SCIENCE_MODEL_MOUNT}/{prefix}", v.name, catalog.DATA_SCIENCE_PORT,
-        tensor_parallel_size=v.tensor_parallel_size, max_model_len=v.max_model_len,
-        gpu_memory_utilization=v.gpu_memory_utilization, dtype=v.dtype, quantization=v.quantization,
-        extra_args=list(v.extra_args),
-    )  # fmt: skip
-    environment = container_environment(v.shm_size_gi)
-    if problem := contract_problem(ENTRYPOINT, command, environment):
-        raise ConfigError(f"{PROJECT}:models[0].extraArgs", problem)
-    check_shape(ds)
+    command, environment = check_before_build(cfg)
     namespace = ds.weights.namespace or oci.objectstorage.get_namespace(compartment_id=ds.compartment_id).namespace
     description = describe_weights(cfg, ds, namespace)
     artifact_path, artifact_size = write_artifact(pulumi.get_stack(), description)
+    prefix = cfg.weights_prefix
 
     tags = {"app": cfg.name, "managed-by": "llm-serving"}
-    home = ds.iam.home_region
-    iam_provider = (
-        oci.Provider(f"{cfg.name}-home-region", region=home) if home is not None and home != ds.region else None
-    )
-    iam = ModelDeploymentIam(
-        f"{cfg.name}-iam",
-        ModelDeploymentIamArgs(
-            create=ds.iam.create,
-            tenancy_id=ds.iam.tenancy_id or "",
-            dynamic_group_name=ds.iam.dynamic_group_name or f"{cfg.name}-model-deployments",
-            compartment_id=ds.compartment_id,
-            repository_compartment_id=ds.iam.repository_compartment_id or ds.compartment_id,
-            bucket_compartment_id=ds.weights.compartment_id or ds.compartment_id,
-            bucket=ds.weights.bucket,
-            provider=iam_provider,
-            freeform_tags=tags,
-        ),
-    )
+    iam = deployment_iam(cfg, tags)
     project = DataScienceProject(cfg.name, ds.compartment_id, tags)
     location = artifact_location(namespace, ds.weights.bucket, prefix)
     model = ReferencedModel(
@@ -240,3 +197,58 @@ def build(cfg: DataScienceStack) -> None:
     pulumi.export("accessLogId", deployment.access_log_id)
     pulumi.export("predictLogId", deployment.predict_log_id)
     pulumi.export("dataSciencePolicyStatements", iam.policy_statements)
+
+
+def check_before_build(cfg: DataScienceStack) -> tuple[list[str], dict[str, str]]:
+    """Before the first resource: the provider's region, the placeholders, the container contract and the
+    shape (one-line ConfigErrors). Returns vLLM's command and environment in the deployment."""
+    ds, v = cfg.data_science, cfg.models[0]
+    provider_region = pulumi.Config("oci").get("region")
+    if provider_region != ds.region:
+        raise ConfigError(
+            "oci:region",
+            f"is {provider_region!r} but {PROJECT}:dataScience.region is {ds.region!r}; set both to the same region "
+            f"(pulumi config set oci:region {ds.region})",
+        )
+    for value, placeholder, key in [
+        (ds.compartment_id, PLACEHOLDER_COMPARTMENT, "dataScience.compartmentId"),
+        (ds.iam.tenancy_id, PLACEHOLDER_TENANCY, "dataScience.iam.tenancyId"),
+    ]:
+        if value == placeholder:
+            pulumi.log.warn(
+                f"{key} is the committed placeholder; set yours with `pulumi config set --path '{key}' ...`"
+            )
+    command = vllm_command(
+        f"{catalog.DATA_SCIENCE_MODEL_MOUNT}/{cfg.weights_prefix}", v.name, catalog.DATA_SCIENCE_PORT,
+        tensor_parallel_size=v.tensor_parallel_size, max_model_len=v.max_model_len,
+        gpu_memory_utilization=v.gpu_memory_utilization, dtype=v.dtype, quantization=v.quantization,
+        extra_args=list(v.extra_args),
+    )  # fmt: skip
+    environment = container_environment(v.shm_size_gi)
+    if problem := contract_problem(ENTRYPOINT, command, environment):
+        raise ConfigError(f"{PROJECT}:models[0].extraArgs", problem)
+    check_shape(ds)
+    return command, environment
+
+
+def deployment_iam(cfg: DataScienceStack, tags: dict[str, str]) -> ModelDeploymentIam:
+    """The dynamic group of the deployments and their policy (image pull, weights, logs), in the home region."""
+    ds = cfg.data_science
+    home = ds.iam.home_region
+    iam_provider = (
+        oci.Provider(f"{cfg.name}-home-region", region=home) if home is not None and home != ds.region else None
+    )
+    return ModelDeploymentIam(
+        f"{cfg.name}-iam",
+        ModelDeploymentIamArgs(
+            create=ds.iam.create,
+            tenancy_id=ds.iam.tenancy_id or "",
+            dynamic_group_name=ds.iam.dynamic_group_name or f"{cfg.name}-model-deployments",
+            compartment_id=ds.compartment_id,
+            repository_compartment_id=ds.iam.repository_compartment_id or ds.compartment_id,
+            bucket_compartment_id=ds.weights.compartment_id or ds.compartment_id,
+            bucket=ds.weights.bucket,
+            provider=iam_provider,
+            freeform_tags=tags,
+        ),
+    )

@@ -23,11 +23,11 @@ from components.oke import (
     service_annotations,
 )
 from components.oke.gpu_enablement import device_plugin_recipe
-from components.workloads import GpuPlacement
+from components.workloads import GpuPlacement, NfsModelStore
 from stacks.builders.autoscaling import node_bounds
 from stacks.builders.autoscaling import oke_node_autoscaler as node_autoscaler
 from stacks.builders.namespace import serving_namespace
-from stacks.builders.oke_foundation import export_foundation, ocir_pull_secrets, oke_foundation
+from stacks.builders.oke_foundation import OkeFoundation, export_foundation, ocir_pull_secrets, oke_foundation
 from stacks.builders.oke_offers import NodeImage
 from stacks.builders.platform import GpuPoolTarget, ServingPlatform
 from stacks.builders.serving import serve
@@ -48,8 +48,8 @@ def file_system_on_destroy(retained: bool, file_system_id: pulumi.Input[str]) ->
     return pulumi.Output.from_input("deleted by destroy: file system, mount target and export")
 
 
-def build(cfg: OkeStack) -> None:
-    o, net = cfg.oke, cfg.oke.network
+def warn_idle_gpus(cfg: OkeStack) -> None:
+    """A pool whose every node holds one replica of each of its models, with GPUs left over, pays for them."""
     for pool in cfg.placement_pools():
         demands = cfg.demands(pool)
         idle = pool.gpus_per_node - sum(d.gpus_per_replica for d in demands)
@@ -59,6 +59,11 @@ def build(cfg: OkeStack) -> None:
                 f"pool {pool.name}: its models take {pool.gpus_per_node - idle} of the {pool.gpus_per_node} GPUs of "
                 f"each {pool.shape} node; {idle} GPU(s) per node stay idle"
             )
+
+
+def build(cfg: OkeStack) -> None:
+    o = cfg.oke
+    warn_idle_gpus(cfg)
     base = oke_foundation(
         cfg,
         file_storage=True,
@@ -67,14 +72,39 @@ def build(cfg: OkeStack) -> None:
         # container runtime preinstalled, so OKE's device plugin add-on is all they need.
         gpu=device_plugin_recipe(o.gpu_plugin_version),
     )
-    network, cluster, system_pool, tags = base.network, base.cluster, base.system_pool, base.tags
-    native = net.cni == "vcnNative"
-    gpu_pools = {
+    gpu_pools = gpu_node_pools(cfg, base)
+    share = model_share(cfg, base)
+    storage, store = serve_models(cfg, base, gpu_pools, share)
+
+    export_foundation(cfg, base)
+    pulumi.export("fileStorageSubnetId", base.network.fss_subnet_id)
+    node_autoscaler(
+        cfg, base.cluster.cluster_id, [(gpu_pools[name].pool_id, node_bounds(gp)) for name, _, gp in o.named_gpu_pools]
+    )
+    first_name, _, first = o.named_gpu_pools[0]
+    pulumi.export("gpuNodePoolId", gpu_pools[first_name].pool_id)
+    pulumi.export("gpuNodeImageId", gpu_pools[first_name].image_id)
+    pulumi.export("gpuShape", first.shape)
+    if len(gpu_pools) > 1:
+        pulumi.export("gpuNodePoolIds", {name: pool.pool_id for name, pool in gpu_pools.items()})
+    pulumi.export("fileSystemId", share.file_system_id)
+    pulumi.export("mountTargetId", share.mount_target_id)
+    pulumi.export("exportId", share.export_id)
+    pulumi.export("nfsServer", share.server)
+    pulumi.export("nfsExportPath", share.export_path)
+    pulumi.export("modelStoreOnDestroy", file_system_on_destroy(cfg.model_store.retain_on_delete, share.file_system_id))
+    pulumi.export("modelPath", store.model_path)
+    pulumi.export("storageClasses", [storage.block_volume_class])
+
+
+def gpu_node_pools(cfg: OkeStack, base: OkeFoundation) -> dict[str, OkeNodePool]:
+    """One tainted OKE node pool per GPU pool of the config, by pool name."""
+    return {
         name: OkeNodePool(
             pool_resource_name(cfg.name, name),
             OkeNodePoolArgs(
-                cluster=cluster,
-                network=network,
+                cluster=base.cluster,
+                network=base.network,
                 shape=gp.shape,
                 gpu=True,
                 size=gp.node_count,
@@ -86,22 +116,27 @@ def build(cfg: OkeStack) -> None:
                 labels={POOL_LABEL: name, **base.gpu_plugin.node_labels},
                 taints=[NodeTaint(GPU_TAINT_KEY)],
                 ssh_public_key=gp.ssh_public_key,
-                freeform_tags=tags,
+                freeform_tags=base.tags,
             ),
             # No depends_on the system pool: the GPU nodes boot while the CPU nodes do (OKE creates pools of
             # one cluster in parallel; terraform-oci-oke module-workers.tf makes every worker pool wait only
             # for IAM). Tainted GPU nodes take no system pods, so joining first harms nothing; what really
             # needs the CPU nodes waits for them itself: the model download Job (its store waits for the
-            # system pool below).
+            # system pool).
         )
-        for name, _, gp in o.named_gpu_pools
+        for name, _, gp in cfg.oke.named_gpu_pools
     }
-    gpu_plugin = base.gpu_plugin
 
+
+def model_share(cfg: OkeStack, base: OkeFoundation) -> OciFileStorage:
+    """The File Storage share for the weights, mountable from the workers (and the pods with vcnNative)."""
+    o, net, network = cfg.oke, cfg.oke.network, base.network
     fss_ad = availability_domain(o.compartment_id, o.file_storage_availability_domain)
+    # oke_foundation(file_storage=True) made the File Storage subnet and NSG (OkeNetwork's outputs are
+    # optional for the stacks without File Storage).
     assert network.fss_subnet_id is not None and network.fss_nsg_id is not None
-    nfs_clients = [net.worker_subnet, *([net.pod_subnet] if native else [])]
-    share = OciFileStorage(
+    nfs_clients = [net.worker_subnet, *([net.pod_subnet] if net.cni == "vcnNative" else [])]
+    return OciFileStorage(
         f"{cfg.name}-models",
         OciFileStorageArgs(
             compartment_id=o.compartment_id,
@@ -111,10 +146,17 @@ def build(cfg: OkeStack) -> None:
             client_cidrs=nfs_clients,
             export_path="/models",
             retain_on_delete=cfg.model_store.retain_on_delete,
-            freeform_tags=tags,
+            freeform_tags=base.tags,
         ),
     )
 
+
+def serve_models(
+    cfg: OkeStack, base: OkeFoundation, gpu_pools: dict[str, OkeNodePool], share: OciFileStorage
+) -> tuple[OciStorageClasses, NfsModelStore]:
+    """The workload on the cluster: storage classes, the namespace, the download to the share, and vLLM on
+    the GPU pools behind an OCI load balancer."""
+    o, cluster, system_pool = cfg.oke, base.cluster, base.system_pool
     k8s_opts = pulumi.ResourceOptions(provider=cluster.provider)
     # Block volumes only: no dynamic File Storage class (components/oke/storage.py says why).
     storage = OciStorageClasses(f"{cfg.name}-storage", OciStorageClassesArgs(), opts=k8s_opts)
@@ -146,7 +188,7 @@ def build(cfg: OkeStack) -> None:
             pools={
                 name: GpuPoolTarget(
                     GpuPlacement(node_selector={POOL_LABEL: name}, taint_keys=pool.taint_keys),
-                    ready=[pool, gpu_plugin],
+                    ready=[pool, base.gpu_plugin],
                 )
                 for name, pool in gpu_pools.items()
             },
@@ -159,23 +201,4 @@ def build(cfg: OkeStack) -> None:
         namespace,
         stores,
     )
-
-    export_foundation(cfg, base)
-    pulumi.export("fileStorageSubnetId", network.fss_subnet_id)
-    node_autoscaler(
-        cfg, cluster.cluster_id, [(gpu_pools[name].pool_id, node_bounds(gp)) for name, _, gp in o.named_gpu_pools]
-    )
-    first_name, _, first = o.named_gpu_pools[0]
-    pulumi.export("gpuNodePoolId", gpu_pools[first_name].pool_id)
-    pulumi.export("gpuNodeImageId", gpu_pools[first_name].image_id)
-    pulumi.export("gpuShape", first.shape)
-    if len(gpu_pools) > 1:
-        pulumi.export("gpuNodePoolIds", {name: pool.pool_id for name, pool in gpu_pools.items()})
-    pulumi.export("fileSystemId", share.file_system_id)
-    pulumi.export("mountTargetId", share.mount_target_id)
-    pulumi.export("exportId", share.export_id)
-    pulumi.export("nfsServer", share.server)
-    pulumi.export("nfsExportPath", share.export_path)
-    pulumi.export("modelStoreOnDestroy", file_system_on_destroy(cfg.model_store.retain_on_delete, share.file_system_id))
-    pulumi.export("modelPath", store.model_path)
-    pulumi.export("storageClasses", [storage.block_volume_class])
+    return storage, store

@@ -58,55 +58,10 @@ def oke_foundation(
     `gpu_images`: the stack's GPU node images, checked with the system pool's against what OKE offers;
     `gpu`: the add-ons that make the stack's GPU images advertise their GPUs; `host_only_ports`: ports of
     host-network servers only their own nodes may reach (OkeNetworkArgs.host_only_ports)."""
-    o, net = cfg.oke, cfg.oke.network
-    # The OCI provider creates everything in `oci:region`; oke.region names the OCIR host and the checks.
-    provider_region = pulumi.Config("oci").get("region")
-    if provider_region != o.region:
-        raise ConfigError(
-            "oci:region",
-            f"is {provider_region!r} but {PROJECT}:oke.region is {o.region!r}; set both to the same region "
-            f"(pulumi config set oci:region {o.region})",
-        )
-    if o.compartment_id == PLACEHOLDER_COMPARTMENT:
-        pulumi.log.warn(
-            "oke.compartmentId is the committed placeholder; set yours with "
-            "`pulumi config set --path 'oke.compartmentId' ocid1.compartment.oc1..<id>` before `pulumi up`"
-        )
-    # Before the first resource: the version and the images must be ones OKE offers (one-line ConfigError).
-    version = check_offers(
-        o.region,
-        o.kubernetes_version,
-        [NodeImage("oke.systemPool.imageId", o.system_pool.image_id, gpu=False), *gpu_images],
-    )
+    o = cfg.oke
+    version = check_before_build(cfg, gpu_images)
     tags = {"app": cfg.name, "managed-by": PROJECT}
-    native = net.cni == "vcnNative"
-    cni_type: CniType = "OCI_VCN_IP_NATIVE" if native else "FLANNEL_OVERLAY"
-    load_balancer = cfg.endpoint.kind == "loadBalancer"
-
-    network = OkeNetwork(
-        f"{cfg.name}-net",
-        OkeNetworkArgs(
-            compartment_id=o.compartment_id,
-            vcn_cidr=net.vcn_cidr,
-            subnets=OkeSubnetCidrs(
-                api=net.api_subnet,
-                workers=net.worker_subnet,
-                load_balancers=net.load_balancer_subnet,
-                file_storage=net.file_storage_subnet if file_storage else None,
-                pods=net.pod_subnet if native else None,
-            ),
-            cni_type=cni_type,
-            api_public=o.api_endpoint.public,
-            api_allowed_cidrs=list(o.api_endpoint.allowed_cidrs),
-            lb_allowed_cidrs=list(cfg.endpoint.allowed_cidrs) if load_balancer else [],
-            lb_listener_ports=[LOAD_BALANCER_PORT],
-            lb_preserves_client_ip=o.load_balancer.type == "nlb",
-            ssh_allowed_cidrs=list(net.ssh_allowed_cidrs),
-            host_only_ports=dict(host_only_ports or {}),
-            dns_label=(re.sub(r"[^a-z0-9]", "", cfg.name) or "oke")[:15],
-            freeform_tags=tags,
-        ),
-    )
+    network = oke_network(cfg, tags, file_storage=file_storage, host_only_ports=host_only_ports)
     # Enhanced cluster (OkeCluster's default type): self-managed RDMA nodes can only join one of those
     # (Oracle, "Working with Self-Managed Nodes").
     cluster = OkeCluster(
@@ -114,8 +69,8 @@ def oke_foundation(
         OkeClusterArgs(
             network=network,
             kubernetes_version=version,
-            pods_cidr=net.pods_cidr,
-            services_cidr=net.services_cidr,
+            pods_cidr=o.network.pods_cidr,
+            services_cidr=o.network.services_cidr,
             freeform_tags=tags,
         ),
     )
@@ -143,6 +98,64 @@ def oke_foundation(
         opts=pulumi.ResourceOptions(depends_on=[system_pool]),
     )
     return OkeFoundation(network, cluster, system_pool, gpu_plugin, version, tags)
+
+
+def check_before_build(cfg: OkeStack | OkeRdmaStack, gpu_images: list[NodeImage]) -> str:
+    """Before the first resource: the provider's region is oke.region, and the version and images are ones
+    OKE offers (one-line ConfigErrors). Returns the Kubernetes version to use."""
+    o = cfg.oke
+    # The OCI provider creates everything in `oci:region`; oke.region names the OCIR host and the checks.
+    provider_region = pulumi.Config("oci").get("region")
+    if provider_region != o.region:
+        raise ConfigError(
+            "oci:region",
+            f"is {provider_region!r} but {PROJECT}:oke.region is {o.region!r}; set both to the same region "
+            f"(pulumi config set oci:region {o.region})",
+        )
+    if o.compartment_id == PLACEHOLDER_COMPARTMENT:
+        pulumi.log.warn(
+            "oke.compartmentId is the committed placeholder; set yours with "
+            "`pulumi config set --path 'oke.compartmentId' ocid1.compartment.oc1..<id>` before `pulumi up`"
+        )
+    return check_offers(
+        o.region,
+        o.kubernetes_version,
+        [NodeImage("oke.systemPool.imageId", o.system_pool.image_id, gpu=False), *gpu_images],
+    )
+
+
+def oke_network(
+    cfg: OkeStack | OkeRdmaStack, tags: dict[str, str], *, file_storage: bool, host_only_ports: dict[int, str] | None
+) -> OkeNetwork:
+    """The VCN, its subnets and NSGs from `oke.network`, opened to the endpoint's clients as config says."""
+    o, net = cfg.oke, cfg.oke.network
+    native = net.cni == "vcnNative"
+    cni_type: CniType = "OCI_VCN_IP_NATIVE" if native else "FLANNEL_OVERLAY"
+    load_balancer = cfg.endpoint.kind == "loadBalancer"
+    return OkeNetwork(
+        f"{cfg.name}-net",
+        OkeNetworkArgs(
+            compartment_id=o.compartment_id,
+            vcn_cidr=net.vcn_cidr,
+            subnets=OkeSubnetCidrs(
+                api=net.api_subnet,
+                workers=net.worker_subnet,
+                load_balancers=net.load_balancer_subnet,
+                file_storage=net.file_storage_subnet if file_storage else None,
+                pods=net.pod_subnet if native else None,
+            ),
+            cni_type=cni_type,
+            api_public=o.api_endpoint.public,
+            api_allowed_cidrs=list(o.api_endpoint.allowed_cidrs),
+            lb_allowed_cidrs=list(cfg.endpoint.allowed_cidrs) if load_balancer else [],
+            lb_listener_ports=[LOAD_BALANCER_PORT],
+            lb_preserves_client_ip=o.load_balancer.type == "nlb",
+            ssh_allowed_cidrs=list(net.ssh_allowed_cidrs),
+            host_only_ports=dict(host_only_ports or {}),
+            dns_label=(re.sub(r"[^a-z0-9]", "", cfg.name) or "oke")[:15],
+            freeform_tags=tags,
+        ),
+    )
 
 
 def export_foundation(cfg: OkeStack | OkeRdmaStack, base: OkeFoundation) -> None:
