@@ -47,3 +47,44 @@ def test_troubleshooting_cites_the_upstream_issues():
     body = text().split("## Troubleshooting", 1)[1]
     for ref in ("production-stack#276", "oci-hpc-oke#6", "kserve/kserve#5062", "aibrix#909", "kz8s/tack#73"):
         assert ref in body, ref
+
+
+def _definitions() -> tuple[set[str], dict[str, set[str]]]:
+    """Every function, class and assigned name in the program's packages, and each class's members."""
+    import ast
+
+    names: set[str] = set()
+    members: dict[str, set[str]] = {}
+    for package in ("stacks", "components", "tools", "policy"):
+        for path in (REPO / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                    names.add(node.name)
+                if isinstance(node, ast.ClassDef):
+                    own = members.setdefault(node.name, set())
+                    for item in node.body:
+                        if isinstance(item, (ast.FunctionDef, ast.ClassDef)):
+                            own.add(item.name)
+                        elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                            own.add(item.target.id)
+                elif isinstance(node, ast.Assign):
+                    names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names, members
+
+
+def test_the_walk_from_yaml_to_the_manifest_names_files_and_functions_that_exist():
+    walk = text().split("## One value from YAML to the manifest", 1)[1].split("\n## ", 1)[0]
+    spans = re.findall(r"`([^`]+)`", walk)
+    files = [s for s in spans if re.fullmatch(r"[\w./-]+\.(py|yaml)", s)]
+    assert len(files) >= 10 and [f for f in files if not (REPO / f).is_file()] == []
+    names, members = _definitions()
+    missing = []
+    for span in spans:
+        # `name()`, `Class.member()`, `Class(field=...)`, `Class.field`, `CONSTANT`, `Class`
+        match = re.fullmatch(r"([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?(?:\(.*\))?", span)
+        if match is None or not ("(" in span or span[0].isupper()):
+            continue  # a config key (`ray.pipelineParallelSize`), a flag, a value
+        owner, member = match.groups()
+        if owner not in names or (member is not None and member not in members.get(owner, set())):
+            missing.append(span)
+    assert missing == [], f"docs/architecture.md's walk names what the code does not define: {missing}"
