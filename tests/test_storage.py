@@ -9,6 +9,8 @@ import subprocess
 import pytest
 
 from components.workloads import claim_model_store
+from components.workloads.claim_model_store import ClaimModelStoreArgs, DownloadJob
+from components.workloads.types import ModelDownload
 from tests.harness import STACKS, config_error, containers, default_run, k8s_objects, preview
 from tests.test_existing_cluster import MINIO_KNOWN, minio_config
 from tools import estimates
@@ -257,3 +259,15 @@ def test_the_staging_rate_is_the_staging_nodes_bandwidth_capped_by_the_assumed_s
 
 def yaml_text_of_durations() -> str:
     return estimates.DURATIONS_FILE.read_text()
+
+
+def test_the_download_runs_without_a_root_step_unless_asked_and_never_without_an_owner():
+    """download_pod_spec is pure: a claim that needs no hand-over gets no root container at all, and a
+    root hand-over without the UID to hand over to is refused before any resource."""
+    model = ModelDownload(model_id="Qwen/Qwen2.5-0.5B-Instruct", model_revision="main", model_directory="qwen",
+                          downloader_image="python:3.12.12-slim", huggingface_hub_version="2.4.0")  # fmt: skip
+    plain = claim_model_store.download_pod_spec(ClaimModelStoreArgs(namespace="ns", claim_name="models", model=model))
+    assert plain["init_containers"] == [] and plain["security_context"]["run_as_user"] == 1000
+    root = DownloadJob(run_as_user=None, prepare_as_root=True)
+    with pytest.raises(ValueError, match="prepare_as_root needs run_as_user"):
+        claim_model_store.download_pod_spec(ClaimModelStoreArgs(namespace="ns", claim_name="m", model=model, job=root))

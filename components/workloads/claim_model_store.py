@@ -6,7 +6,7 @@ The claim must be ReadWriteMany when more than one replica (or node) reads it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -57,13 +57,12 @@ echo "$target ready for uid {uid}"
 
 
 @dataclass(frozen=True)
-class ClaimModelStoreArgs:
-    namespace: pulumi.Input[str]
-    claim_name: pulumi.Input[str]
-    model: ModelDownload
-    download: bool = True
+class DownloadJob:
+    """How a claim's download Job runs (what it downloads is the ModelDownload)."""
+
+    enabled: bool = True
     """False when the weights are already on the claim (copied in by other means)."""
-    download_timeout_minutes: int = 60
+    timeout_minutes: int = 60
     run_as_user: int | None = DEFAULT_UID
     """Fixed non-root UID; None lets the platform assign one (OpenShift's restricted SCC does)."""
     prepare_as_root: bool = False
@@ -72,22 +71,78 @@ class ClaimModelStoreArgs:
     namespace whose Pod Security level admits a root init container (baseline does)."""
 
 
+@dataclass(frozen=True)
+class ClaimModelStoreArgs:
+    namespace: pulumi.Input[str]
+    claim_name: pulumi.Input[str]
+    model: ModelDownload
+    job: DownloadJob = field(default_factory=DownloadJob)
+
+
+def prepare_container(model: ModelDownload, uid: int) -> k8s.core.v1.ContainerArgsDict:
+    """The root init step (`prepare_script`): only CHOWN, nothing else of root's."""
+    return {
+        "name": "prepare",
+        "image": model.downloader_image,
+        "command": ["/bin/sh", "-c"],
+        "args": [prepare_script(MOUNT_PATH, uid)],
+        "env": [{"name": "MODEL_DIR", "value": model.model_directory}],
+        "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
+        "security_context": {
+            "run_as_user": 0,
+            "run_as_group": 0,
+            "run_as_non_root": False,
+            "allow_privilege_escalation": False,
+            "capabilities": {"drop": ["ALL"], "add": ["CHOWN"]},
+        },
+        "volume_mounts": [{"name": "models", "mount_path": MOUNT_PATH}],
+    }
+
+
+def download_pod_spec(args: ClaimModelStoreArgs) -> k8s.core.v1.PodSpecArgsDict:
+    """The download Job's pod: `download_script` on the claim, non-root, where the model says."""
+    model, job = args.model, args.job
+    init_containers: list[k8s.core.v1.ContainerArgsDict] = []
+    if job.prepare_as_root:
+        if job.run_as_user is None:
+            raise ValueError("ClaimModelStoreArgs: prepare_as_root needs run_as_user (the owner to hand over to)")
+        init_containers.append(prepare_container(model, job.run_as_user))
+    return {
+        "restart_policy": "Never",
+        "node_selector": model.job_node_selector,
+        "automount_service_account_token": False,
+        "security_context": pod_security_context(job.run_as_user),
+        "init_containers": init_containers,
+        "containers": [
+            {
+                "name": "download",
+                "image": model.downloader_image,
+                "command": ["/bin/sh", "-c"],
+                "args": [download_script(MOUNT_PATH, COMPLETE_MARKER, model.huggingface_hub_version)],
+                "env": [*hugging_face_env(model), {"name": "MODEL_DIR", "value": model.model_directory}],
+                "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "4Gi"}},
+                "security_context": {"allow_privilege_escalation": False, "capabilities": {"drop": ["ALL"]}},
+                "volume_mounts": [{"name": "models", "mount_path": MOUNT_PATH}],
+            }
+        ],
+        "volumes": [{"name": "models", "persistent_volume_claim": {"claim_name": args.claim_name}}],
+    }
+
+
 class ClaimModelStore(pulumi.ComponentResource):
     model_path: str
     source: ModelSource
 
     def __init__(self, name: str, args: ClaimModelStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("llm-serving:workloads:ClaimModelStore", name, None, opts)
-        claim_name = args.claim_name
-
         ready: list[pulumi.Resource] = []
-        if args.download:
+        if args.job.enabled:
             ready.append(self._download_job(name, args))
 
         self.model_path = f"{MOUNT_PATH}/{args.model.model_directory}"
         self.source = ModelSource(
             model=self.model_path,
-            volumes=[{"name": "models", "persistent_volume_claim": {"claim_name": claim_name, "read_only": True}}],
+            volumes=[{"name": "models", "persistent_volume_claim": {"claim_name": args.claim_name, "read_only": True}}],
             volume_mounts=[{"name": "models", "mount_path": MOUNT_PATH, "read_only": True}],
             # Read whole files sequentially instead of mmap's random reads, which are slow over NFS.
             args=["--safetensors-load-strategy", "eager"],
@@ -96,77 +151,16 @@ class ClaimModelStore(pulumi.ComponentResource):
         self.register_outputs({"modelPath": self.model_path})
 
     def _download_job(self, name: str, args: ClaimModelStoreArgs) -> k8s.batch.v1.Job:
-        claim_name = args.claim_name
-        model = args.model
-        env = [
-            *hugging_face_env(model),
-            {"name": "MODEL_DIR", "value": model.model_directory},
-        ]
-        init_containers: list[k8s.core.v1.ContainerArgsDict] = []
-        if args.prepare_as_root:
-            if args.run_as_user is None:
-                raise ValueError("ClaimModelStoreArgs: prepare_as_root needs run_as_user (the owner to hand over to)")
-            init_containers.append(
-                {
-                    "name": "prepare",
-                    "image": model.downloader_image,
-                    "command": ["/bin/sh", "-c"],
-                    "args": [prepare_script(MOUNT_PATH, args.run_as_user)],
-                    "env": [{"name": "MODEL_DIR", "value": model.model_directory}],
-                    "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
-                    "security_context": {
-                        "run_as_user": 0,
-                        "run_as_group": 0,
-                        "run_as_non_root": False,
-                        "allow_privilege_escalation": False,
-                        "capabilities": {"drop": ["ALL"], "add": ["CHOWN"]},
-                    },
-                    "volume_mounts": [{"name": "models", "mount_path": MOUNT_PATH}],
-                }
-            )
-        job = k8s.batch.v1.Job(
+        labels = {f"{LABEL_PREFIX}/component": "model-download"}
+        return k8s.batch.v1.Job(
             f"{name}-download",
-            metadata={
-                "name": f"model-download-{model.digest()}",
-                "namespace": args.namespace,
-                "labels": {f"{LABEL_PREFIX}/component": "model-download"},
-            },
+            metadata={"name": f"model-download-{args.model.digest()}", "namespace": args.namespace, "labels": labels},
             spec={
                 "backoff_limit": 4,
-                "template": {
-                    "metadata": {"labels": {f"{LABEL_PREFIX}/component": "model-download"}},
-                    "spec": {
-                        "restart_policy": "Never",
-                        "node_selector": model.job_node_selector,
-                        "automount_service_account_token": False,
-                        "security_context": pod_security_context(args.run_as_user),
-                        "init_containers": init_containers,
-                        "containers": [
-                            {
-                                "name": "download",
-                                "image": model.downloader_image,
-                                "command": ["/bin/sh", "-c"],
-                                "args": [download_script(MOUNT_PATH, COMPLETE_MARKER, model.huggingface_hub_version)],
-                                "env": env,
-                                "resources": {
-                                    "requests": {"cpu": "500m", "memory": "1Gi"},
-                                    "limits": {"memory": "4Gi"},
-                                },
-                                "security_context": {
-                                    "allow_privilege_escalation": False,
-                                    "capabilities": {"drop": ["ALL"]},
-                                },
-                                "volume_mounts": [{"name": "models", "mount_path": MOUNT_PATH}],
-                            }
-                        ],
-                        "volumes": [{"name": "models", "persistent_volume_claim": {"claim_name": claim_name}}],
-                    },
-                },
+                "template": {"metadata": {"labels": labels}, "spec": download_pod_spec(args)},
             },
             opts=pulumi.ResourceOptions(
                 parent=self,
-                custom_timeouts=pulumi.CustomTimeouts(create=f"{args.download_timeout_minutes}m"),
+                custom_timeouts=pulumi.CustomTimeouts(create=f"{args.job.timeout_minutes}m"),
             ),
         )
-
-        return job

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.conventions import DEFAULT_UID, LABEL_PREFIX
-from components.workloads.claim_model_store import ClaimModelStore, ClaimModelStoreArgs
+from components.conventions import LABEL_PREFIX
+from components.workloads.claim_model_store import ClaimModelStore, ClaimModelStoreArgs, DownloadJob
 from components.workloads.types import ModelDownload, ModelSource
 
 CLAIM_REQUEST = "1Gi"
@@ -27,11 +27,9 @@ class NfsModelStoreArgs:
     capacity_gb: int
     model: ModelDownload
     mount_options: list[str] = field(default_factory=list)
-    download: bool = True
-    download_timeout_minutes: int = 60
-    run_as_user: int | None = DEFAULT_UID
-    prepare_as_root: bool = False
-    """See ClaimModelStoreArgs.prepare_as_root: for exports that keep root as root and are root-owned."""
+    job: DownloadJob = field(default_factory=DownloadJob)
+    """How the first model's download runs (prepare_as_root: for exports that keep root as root and are
+    root-owned)."""
     volume_name: str = "models"
 
 
@@ -82,10 +80,7 @@ class NfsModelStore(pulumi.ComponentResource):
                 namespace=args.namespace,
                 claim_name=self.claim_name,
                 model=args.model,
-                download=args.download,
-                download_timeout_minutes=args.download_timeout_minutes,
-                run_as_user=args.run_as_user,
-                prepare_as_root=args.prepare_as_root,
+                job=args.job,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

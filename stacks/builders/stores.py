@@ -15,7 +15,7 @@ from components.workloads import (
     NfsModelStoreArgs,
     ServingNamespace,
 )
-from components.workloads.claim_model_store import ClaimModelStore, ClaimModelStoreArgs
+from components.workloads.claim_model_store import ClaimModelStore, ClaimModelStoreArgs, DownloadJob
 from components.workloads.s3_model_store import S3ModelStore, S3ModelStoreArgs
 from stacks import catalog
 from stacks.builders.namespace import model_resource_name
@@ -93,10 +93,12 @@ def claim_model_stores(
             ClaimModelStoreArgs(
                 namespace=namespace.name,
                 claim_name=claim_name,
-                download=download,
-                download_timeout_minutes=download_timeout_minutes,
-                run_as_user=run_as_user,
-                prepare_as_root=prepare_as_root,
+                job=DownloadJob(
+                    enabled=download,
+                    timeout_minutes=download_timeout_minutes,
+                    run_as_user=run_as_user,
+                    prepare_as_root=prepare_as_root,
+                ),
                 model=model_download(namespace, model_id, revision, directory, job_node_selector),
             ),
             opts=opts,
@@ -128,9 +130,9 @@ def nfs_model_store(
             capacity_gb=store.size_gb,
             model=model_download(namespace, first.id, first.revision, first.directory, job_node_selector),
             mount_options=list(mount_options or []),
-            download_timeout_minutes=store.download_timeout_minutes,
-            run_as_user=run_as_user,
-            prepare_as_root=prepare_as_root,
+            job=DownloadJob(
+                timeout_minutes=store.download_timeout_minutes, run_as_user=run_as_user, prepare_as_root=prepare_as_root
+            ),
         ),
         opts=opts,
     )
