@@ -17,6 +17,7 @@ from tools.k8s_semantics import Plan, _selector_matches
 from tools.preview import load_stack_config
 
 EXAMPLE = Path(__file__).parent / "configs" / "doks-autoscaling.yaml"
+TWO_MODELS = Path(__file__).parent / "configs" / "doks-two-models.yaml"
 
 
 @functools.cache
@@ -182,6 +183,17 @@ def preview_default_ray():
     return default_run("existing-cluster")
 
 
+ZERO = {"enabled": True, "minReplicas": 0, "scaleToZero": True, "maxReplicas": 1}
+
+
+@functools.cache
+def zero_run():
+    """The doks stack (one model, Prometheus installed) with its model allowed to scale to zero."""
+    run = preview("doks", raw=_with_model(stack_config("doks"), autoscaling=ZERO))
+    assert run.error is None, run.error
+    return run
+
+
 def test_autoscaling_needs_prometheus_and_a_wake_signal_for_zero():
     doks = stack_config("doks")
     no_prometheus = _with_model(
@@ -189,12 +201,41 @@ def test_autoscaling_needs_prometheus_and_a_wake_signal_for_zero():
     )
     message = config_error(preview("doks", raw=no_prometheus))
     assert "models[0].autoscaling.enabled" in message and "observability.install" in message
-    zero = _with_model(doks, autoscaling={"enabled": True, "minReplicas": 0, "scaleToZero": True, "maxReplicas": 1})
-    message = config_error(preview("doks", raw=zero))
-    assert "models[0].autoscaling.scaleToZero" in message and "never wake" in message
+    # The door's counters are not per model: with two models nothing says which one to wake.
+    two = yaml.safe_load(TWO_MODELS.read_text())["config"]
+    message = config_error(preview("doks", raw=_with_model(two, autoscaling=ZERO)))
+    assert "models[0].autoscaling.scaleToZero" in message and "one model" in message
+    # The wake signal is the door's metrics, scraped through the PodMonitor the stack writes.
+    unscraped = _with_model(stack_config("doks", observability={"install": False, "prometheusUrl": "http://p:9090"}),
+                            autoscaling=ZERO)  # fmt: skip
+    message = config_error(preview("doks", raw=unscraped))
+    assert "models[0].autoscaling.scaleToZero" in message and "observability.install" in message
     assert "autoscaling.minReplicas" in config_error(
         preview("doks", raw=_with_model(doks, autoscaling={"minReplicas": 0}))
     )
+
+
+def test_at_zero_the_door_traffic_wakes_the_model():
+    plan = Plan(k8s_objects(zero_run()))
+    (so,) = plan.of_kind("ScaledObject")
+    spec = so["spec"]
+    assert spec["minReplicaCount"] == 0
+    (wake,) = [t for t in spec["triggers"] if t["name"] == "incoming-requests"]
+    # Active above 0: KEDA takes the Deployment from 0 to 1; a 0/1 value at 1 per replica never asks for more.
+    assert wake["metadata"]["activationThreshold"] == "0" and wake["metadata"]["threshold"] == "1"
+    query = wake["metadata"]["query"]
+    assert query.endswith("> bool 0") and unknown_metrics(query) == set()
+    # It reads the series of the door's pods as their PodMonitor labels them (its job, their namespace).
+    (door_monitor,) = [m for m in plan.of_kind("PodMonitor") if m["metadata"]["name"] == "vllm-entry"]
+    door = next(d for d in plan.of_kind("Deployment") if d["metadata"]["name"] == "vllm-entry")
+    job = door["spec"]["template"]["metadata"]["labels"][door_monitor["spec"]["jobLabel"]]
+    assert f'namespace="{door["metadata"]["namespace"]}", job="{job}"' in query
+    assert 'error_type="no_available_workers"' in query
+
+
+def test_the_summary_states_the_cold_start_of_a_model_at_zero():
+    (line,) = [line for line in observability_summary.scaling_lines(zero_run()) if "scale to zero" in line]
+    assert "503" in line and "ESTIMATE ~" in line and "after 1800 s without traffic" in line
 
 
 def test_the_summary_shows_the_bounds_and_the_cold_start():

@@ -155,3 +155,33 @@ def test_a_quiet_stack_pages_nobody(tmp_path, stack):
     (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests, sort_keys=False))
     result = promtool("test", "rules", "tests.yaml", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_wake_signal_is_1_from_the_first_refused_request_and_0_when_idle(tmp_path):
+    """The scale-to-zero trigger's query (components/observability/queries.RouterSeries.wake), evaluated by
+    promtool as a recording rule: the router creates its refusal counter at the first refusal (5 with its
+    retries), so a series that just appeared must already wake the model."""
+    from components.observability.queries import ModelSeries, RouterSeries
+
+    wake = RouterSeries("vllm", "vllm-entry").wake(ModelSeries("vllm", "m"))
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": [{"name": "w", "rules": [
+        {"record": "wake", "expr": wake}]}]}))  # fmt: skip
+    refused = f'vllm_router_request_errors_total{{{DOOR}, route="/v1/chat/completions", error_type="no_available_workers", pod="a"}}'
+    answered = f'vllm_router_requests_total{{{DOOR}, route="/v1/chat/completions", pod="a"}}'
+    running = 'vllm:num_requests_running{namespace="vllm", model_name="m", pod="vllm-a"}'
+
+    def case(series: list[tuple[str, str]], at: str, value: int) -> dict[str, Any]:
+        return {"interval": "1m", "input_series": [{"series": s, "values": v} for s, v in series],
+                "promql_expr_test": [{"expr": "wake", "eval_time": at, "exp_samples": [{"labels": "wake", "value": value}]}]}  # fmt: skip
+
+    tests = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [
+        case([(refused, "_x5 5x10")], "6m", 1),        # the first refusal ever: a new series
+        case([(refused, "5x5 10x5")], "6m", 1),        # a later refusal: the counter rises
+        case([(refused, "5x20")], "15m", 0),           # long quiet: back to zero after the cooldown
+        case([(answered, "0+30x10")], "8m", 1),        # traffic served: keep the replica
+        case([(running, "1x10")], "8m", 1),            # a long generation still running
+        case([(answered, "30x10"), (running, "0x10")], "8m", 0),
+    ]}  # fmt: skip
+    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests, sort_keys=False))
+    result = promtool("test", "rules", "tests.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr

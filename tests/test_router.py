@@ -422,3 +422,47 @@ def test_only_nginx_reads_the_door_keys_and_every_pod_volume_is_mounted():
     assert {v["name"] for v in spec["volumes"]} == set().union(*mounts.values())
     assert {"name": "keys", "secret": {"secret_name": "keys-secret"}} in spec["volumes"]
     assert spec["image_pull_secrets"] == [{"name": "pull"}] and spec["automount_service_account_token"] is False
+
+
+def test_at_zero_replicas_the_one_model_door_refuses_and_counts_what_wakes_it(tmp_path):
+    """A stack serving one model, scaled to zero: its door stays ready (the probe's /liveness answers), a
+    request gets 503 and the router counts it as the wake signal the ScaledObject reads."""
+    import subprocess
+
+    (router,) = [c for c in containers(_plan_door(default_run("doks"))) if c["name"] == "router"]
+    port, metrics = free_port(), free_port()
+    process = subprocess.Popen([str(ROUTER), *_localized_router_args(router["args"], port, metrics)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        wait_for_port(port, process)
+        assert _call(port, "/liveness", method="GET")[0] == 200, "the door's readiness probe path"
+        status, body = _call(
+            port, "/v1/chat/completions", {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+        )
+        assert status == 503 and b"No available workers" in body
+        counted = _router_series(Door(port, "", metrics, {}, None, []))
+        refusals = [k for k in counted if k.startswith("vllm_router_request_errors_total{")
+                    and 'error_type="no_available_workers"' in k]  # fmt: skip
+        assert refusals and all(counted[k] > 0 for k in refusals)
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_with_several_models_a_model_without_replicas_is_not_counted_as_refused(door):
+    """Why scale to zero is refused with several models: the router sends a request for a model that has no
+    replica to another model's replica (its 404), so nothing counts it as a request waiting for a replica."""
+    second = list(door.replicas)[1]
+    gone = door.replicas[second]
+    door.replicas[second] = []
+    try:
+        door.sync.sync_once(door.router, door.backends, door.resolve)
+        before = _router_series(door)
+        status, _ = _chat(door, second, "anyone there?")
+        after = _router_series(door)
+        assert status == 404, "answered by the other model's replica"
+        refused = [k for k in after if 'error_type="no_available_workers"' in k and after[k] != before.get(k, 0)]
+        assert refused == []
+    finally:
+        door.replicas[second] = gone
+        door.sync.sync_once(door.router, door.backends, door.resolve)

@@ -110,6 +110,16 @@ def scaling_lines(run: ProgramRun) -> list[str]:
                 f"{gb or 0:.1f} GB of weights) on a free GPU node; ~{(start + node) / 60:.1f} min when a GPU node "
                 "must be added first"
             )
+            for so in _objects(run, "ScaledObject"):
+                spec = so["spec"]
+                if spec["minReplicaCount"] == 0:
+                    lines.append(
+                        f"  scale to zero {so['metadata']['namespace']}/{spec['scaleTargetRef']['name']}: after "
+                        f"{spec['cooldownPeriod']} s without traffic. At zero the front door answers 503 (no available "
+                        "workers) and that request wakes the model (within a scrape and a KEDA poll): clients retry "
+                        f"until it serves again, ESTIMATE ~{start / 60:.1f} min later (~{(start + node) / 60:.1f} min "
+                        "when a GPU node must be added first)"
+                    )
     if any(r.type == "kubernetes:ray.io/v1:RayCluster" for r in run.registered()):
         lines.append("  multi-node Ray replica: not autoscaled (one replica spans every GPU node)")
     return lines

@@ -13,6 +13,16 @@ Scale-down never cuts a request off: the HPA removes one pod at a time after the
 and a removed pod first leaves the Service's endpoints, then its preStop hook waits until vLLM reports
 no running or waiting request (components/workloads/vllm.py DRAIN_SCRIPT) within the termination grace
 period. KEDA's `cooldownPeriod` only delays the last step to zero.
+
+Scale to zero (`min_replicas` 0) needs a signal that outlives the last vLLM pod: `wake_query`, a 0/1
+expression on the front door's traffic, as the vLLM production-stack does it (vllm-project/production-stack
+@a6c01db tutorials/20-keda-autoscaling.md "Scale Down to Zero": a keepalive trigger
+`sum(rate(vllm:num_incoming_requests_total[1m]) > bool 0)` on its router's counter, threshold 1; its router
+answers 503 while no replica is up, src/vllm_router/services/request_service/request.py). Its trigger is
+active above 0 (`activationThreshold` 0: KEDA takes the Deployment from 0 to 1) and, at 1 per replica, never
+asks the HPA for more than one replica itself. Requests that arrive at zero are refused (503), not held: the
+client retries after the cold start. (Holding them needs a proxy in the request path that waits for a
+replica, the KEDA HTTP add-on's interceptor: kedacore/http-add-on@59b2f6a, not used here.)
 """
 
 from __future__ import annotations

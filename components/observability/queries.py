@@ -97,3 +97,16 @@ class RouterSeries:
 
     def up(self) -> str:
         return f"(sum(up{{{self.selector}}}) or vector(0))"
+
+    def wake(self, model: ModelSeries, window: str = "2m") -> str:
+        """1 while the model has traffic, else 0: requests the door answered or could not place for want of
+        a replica (at zero replicas the pinned router answers 503 and counts error_type
+        "no_available_workers"), or requests still running on a replica. The router creates a counter's
+        series at its first increment, where rate() sees no increase yet: a refusal series that appeared
+        within the window counts too. The door's counters are not per model, so this is one model's traffic
+        only when the door serves that one model."""
+        refusals = f'vllm_router_request_errors_total{{{self.selector}, error_type="no_available_workers"}}'
+        answered = f"(sum(rate(vllm_router_requests_total{{{self.selector}}}[{window}])) or vector(0))"
+        refused = f"(sum(rate({refusals}[{window}])) or vector(0))"
+        first_refusal = f"(count({refusals} unless {refusals} offset {window}) or vector(0))"
+        return f"{answered} + {refused} + {first_refusal} + ({model.running()} or vector(0)) > bool 0"

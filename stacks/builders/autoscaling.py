@@ -52,7 +52,7 @@ def scale_replicas(
             opts=pulumi.ResourceOptions(provider=platform.provider),
         )
         depends.append(keda.release)
-    return [_scaler(cfg, platform, i, m, server, monitoring.prometheus_url, depends) for i, m, server in scaled]
+    return [_scaler(cfg, platform, i, m, server, monitoring, depends) for i, m, server in scaled]
 
 
 def _scaler(
@@ -61,18 +61,25 @@ def _scaler(
     index: int,
     m: ModelEntry,
     server: VllmServer,
-    prometheus_url: str,
+    monitoring: Monitoring,
     depends: list[pulumi.Resource],
 ) -> ReplicaScaler:
     a = m.autoscaling
     series = ModelSeries(cfg.namespace, m.name)
+    assert monitoring.prometheus_url is not None
+    # Scale to zero wakes on the door's traffic (stacks/config/autoscaling.check_autoscaling: one model,
+    # the door scraped).
+    wake = None
+    if a.scale_to_zero:
+        assert monitoring.front_door is not None
+        wake = monitoring.front_door.wake(series)
     name = f"{cfg.name}-vllm-autoscaling" + ("" if index == 0 else f"-{resource_suffix(m.name)}")
     return ReplicaScaler(
         name,
         ScalerArgs(
             namespace=cfg.namespace,
             deployment=server.pod_labels[JOB_LABEL],  # the Deployment carries its name as instance label
-            prometheus_url=prometheus_url,
+            prometheus_url=monitoring.prometheus_url,
             waiting_query=series.waiting(),
             kv_cache_query=series.mean_kv_cache_usage(),
             min_replicas=a.min_replicas,
@@ -82,6 +89,7 @@ def _scaler(
             polling_seconds=a.polling_seconds,
             cooldown_seconds=a.cooldown_seconds,
             scale_down_stabilization_seconds=a.scale_down_stabilization_seconds,
+            wake_query=wake,
         ),
         opts=pulumi.ResourceOptions(provider=platform.provider, depends_on=[*depends, server]),
     )

@@ -20,6 +20,7 @@ from components.observability.prometheus_stack import (
     PrometheusStack,
     PrometheusStackArgs,
 )
+from components.observability.queries import RouterSeries
 from components.workloads.router import METRICS_PORT_NAME
 from components.workloads.types import GpuPlacement
 from stacks import catalog
@@ -77,6 +78,8 @@ class Monitoring:
     prometheus_url: str | None
     ready: list[pulumi.Resource]
     """Resources the monitoring custom resources wait for (the chart that installs their CRDs)."""
+    front_door: RouterSeries | None = None
+    """The door's router series, when its PodMonitor is written (what wakes a model scaled to zero)."""
 
 
 def monitoring_stack(
@@ -227,7 +230,8 @@ def observe(
         # The namespace's download/upload Job alerts once, with the first model's rules.
         monitor_server(cfg, monitoring, server, model, name, ray_head_labels=ray_head_labels,
                        model_store_alerts=i == 0, opts=opts)  # fmt: skip
-    monitor_front_door(cfg, monitoring, door, opts)
+    if monitor_front_door(cfg, monitoring, door, opts) is not None:
+        monitoring.front_door = RouterSeries(cfg.namespace, door.pod_labels[JOB_LABEL])
     # The GPU exporter's DaemonSet runs on the nodes of every GPU pool.
     gpu_metrics(cfg, monitoring, [pool.placement for pool in platform.pools.values()], platform.run_as_user, opts)
     return monitoring

@@ -19,8 +19,9 @@ class AutoscalingConfig(Section):
     max_replicas: int = Field(2, ge=1, le=64, description="Most replicas (each one GPU node). Default: 2.")
     scale_to_zero: bool = Field(
         False,
-        description="Allow 0 replicas when idle: the first request after that waits for a cold start (the "
-        "preview prints its estimate). Default: false.",
+        description="Allow 0 replicas after cooldownSeconds without traffic (a stack serving one model): requests "
+        "that arrive at zero get a 503 from the front door and wake the model, which serves again after a cold "
+        "start (the preview prints its estimate). Default: false.",
     )
     waiting_per_replica: float = Field(
         4, gt=0, le=1000, description="Target waiting requests per replica (vllm:num_requests_waiting). Default: 4."
@@ -84,7 +85,27 @@ def pool_nodes_key(pool: Any, key: str) -> str:
     return f"{key}.autoscale.maxNodes" if pool.autoscale is not None else f"{key}.nodeCount"
 
 
-def check_autoscaling(root: Any, pools: list[Any], front_door_counts_requests: bool) -> None:
+def check_wake_signal(root: Any, at: str) -> None:
+    """A model at zero replicas has no vLLM metrics left: what wakes it is the front door's router, which
+    answers 503 and counts the request ("no_available_workers") when no replica is there. Its counters are
+    not per model, and with several models the pinned router (vllm-router 0.1.17, run by
+    tests/test_router.py) sends a request for a model without replicas to another model's replica instead
+    (a 404, not counted as a missing replica): so only a stack serving one model, whose door Prometheus
+    scrapes (the PodMonitor this stack writes), can wake it."""
+    if len(root.models) > 1:
+        raise ValueError(
+            f"{at}.scaleToZero: only for a stack serving one model: the front door's router does not count "
+            f"requests per model, so KEDA could not tell which of the {len(root.models)} models to wake"
+        )
+    o = root.observability
+    if not o.active:
+        raise ValueError(
+            f"{at}.scaleToZero: the wake signal is the front door's router metrics, scraped through the PodMonitor "
+            "this stack writes; set observability.install: true or observability.prometheusOperator: true"
+        )
+
+
+def check_autoscaling(root: Any, pools: list[Any]) -> None:
     """What autoscaling needs from the rest of the stack: GPU pools that start within their bounds and can
     hold each model's maxReplicas (one replica per node; several models on a pool are summed by the
     placement check), single-node replicas, a Prometheus to query, and a wake signal for zero."""
@@ -113,11 +134,8 @@ def check_autoscaling(root: Any, pools: list[Any], front_door_counts_requests: b
                 f"{at}.enabled: KEDA scales on vLLM's metrics in Prometheus; set observability.install: true, or "
                 "observability.prometheusUrl to a Prometheus that scrapes them"
             )
-        if scaling.scale_to_zero and not front_door_counts_requests:
-            raise ValueError(
-                f"{at}.scaleToZero: with no replica left nothing counts the model's new requests (vLLM's metrics "
-                "go with its last pod), so KEDA could never wake it; keep minReplicas >= 1"
-            )
+        if scaling.scale_to_zero:
+            check_wake_signal(root, at)
         pool = pool_named(pools, m.pool)
         if scaling.max_replicas > pool.nodes:
             raise ValueError(

@@ -183,7 +183,7 @@ class StackBase(Section):
     def _fits_the_cluster(self) -> StackBase:
         pools = self.placement_pools()
         check_models(list(self.models), [p.name for p in pools])
-        check_autoscaling(self, pools, front_door_counts_requests=False)
+        check_autoscaling(self, pools)
         self.check_sections()
         for pool in pools:
             placement.check_pool(pool, self.demands(pool))
