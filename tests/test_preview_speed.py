@@ -5,6 +5,7 @@ noisy (measure that with `python -X importtime -m tools.preview --stack doks`)."
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 import shutil
@@ -12,15 +13,49 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from tools.preview import REPO
 
-# What a doks run imports before it registers anything, listed by a fresh interpreter (a full preview
-# in a subprocess would cost seconds of CPU in every `make test`).
-IMPORT_DOKS_AND_LIST_MODULES = (
-    "import json, sys; import tools.preview, stacks, stacks.builders.doks, stacks.config.stack; "
-    "print(json.dumps(sorted(sys.modules)))"
-)
+# One fresh interpreter answers both questions below (each start imports the SDKs: seconds of CPU):
+# first what a doks run imports before it registers anything (a full preview in a subprocess would cost
+# more), then every `k8s.<group>.<version>.<Name>` the program reads, resolved through the deferred
+# packages (components/sdk_import.py), beside each package's real __init__ run for comparison.
+IMPORT_CHECKS = textwrap.dedent(r"""
+    import importlib.util, json, re, sys
+    from pathlib import Path
+    import tools.preview, stacks, stacks.builders.doks, stacks.config.stack
+    doks_modules = sorted(sys.modules)
+    import components  # installs the deferred packages
+    import pulumi_kubernetes as k8s
+    used = sorted({m for p in [*Path("components").rglob("*.py"), *Path("stacks").rglob("*.py")]
+                   for m in re.findall(r"\bk8s\.(\w+\.\w+)\.(\w+)", p.read_text())})
+    for group_version, name in used:
+        getattr(getattr(getattr(k8s, group_version.split(".")[0]), group_version.split(".")[1]), name)
+    packages = sorted({gv for gv, _ in used})
+    loaded = sorted(sys.modules)
+    still_deferred = [gv for gv in packages if type(sys.modules["pulumi_kubernetes." + gv]).__name__ == "_DeferredGroupVersion"]
+    different = []
+    for gv in packages:
+        deferred = sys.modules["pulumi_kubernetes." + gv]
+        spec = importlib.util.spec_from_file_location("eager_" + gv, deferred.__file__,
+                                                      submodule_search_locations=deferred.__path__)
+        eager = importlib.util.module_from_spec(spec)
+        eager.__package__ = deferred.__name__  # its `from .X import *` lines import the same submodules
+        spec.loader.exec_module(eager)
+        different += [f"{gv}.{n}" for n, v in vars(eager).items()
+                      if not n.startswith("__") and getattr(deferred, n) is not v]
+    print(json.dumps({"doks_modules": doks_modules, "used": len(used), "packages": packages,
+                      "still_deferred": still_deferred, "loaded": loaded, "different": different}))
+""")
+
+
+@functools.cache
+def import_checks() -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-c", IMPORT_CHECKS], cwd=REPO, capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout)
 
 
 def _imports(path: Path) -> set[str]:
@@ -35,10 +70,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_a_doks_run_imports_no_oci_sdk_and_only_the_digitalocean_modules_it_uses():
-    done = subprocess.run([sys.executable, "-c", IMPORT_DOKS_AND_LIST_MODULES], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    modules = json.loads(done.stdout)
+    modules = import_checks()["doks_modules"]
     assert not [m for m in modules if m.split(".")[0] == "pulumi_oci"], "a doks run loads the OCI SDK"
     # components/doks/sdk.py names every DigitalOcean module the program uses; the SDK's __init__
     # (all ~190 modules, ~0.4 s) must not run.
@@ -91,40 +123,8 @@ def test_a_deferred_package_loads_single_modules_and_its_init_on_first_other_nam
     assert done.stdout.strip() == "ok", done.stderr
 
 
-# Every `k8s.<group>.<version>.<Name>` the program reads; the subprocess resolves them through the deferred
-# packages, then runs each package's real __init__ beside it and compares every name it binds.
-DEFERRED_KUBERNETES_CHECK = textwrap.dedent(r"""
-    import importlib.util, json, re, sys
-    from pathlib import Path
-    import components  # installs the deferred packages
-    import pulumi_kubernetes as k8s
-    used = sorted({m for p in [*Path("components").rglob("*.py"), *Path("stacks").rglob("*.py")]
-                   for m in re.findall(r"\bk8s\.(\w+\.\w+)\.(\w+)", p.read_text())})
-    for group_version, name in used:
-        getattr(getattr(getattr(k8s, group_version.split(".")[0]), group_version.split(".")[1]), name)
-    packages = sorted({gv for gv, _ in used})
-    loaded = sorted(sys.modules)
-    still_deferred = [gv for gv in packages if type(sys.modules["pulumi_kubernetes." + gv]).__name__ == "_DeferredGroupVersion"]
-    different = []
-    for gv in packages:
-        deferred = sys.modules["pulumi_kubernetes." + gv]
-        spec = importlib.util.spec_from_file_location("eager_" + gv, deferred.__file__,
-                                                      submodule_search_locations=deferred.__path__)
-        eager = importlib.util.module_from_spec(spec)
-        eager.__package__ = deferred.__name__  # its `from .X import *` lines import the same submodules
-        spec.loader.exec_module(eager)
-        different += [f"{gv}.{n}" for n, v in vars(eager).items()
-                      if not n.startswith("__") and getattr(deferred, n) is not v]
-    print(json.dumps({"used": len(used), "packages": packages, "still_deferred": still_deferred,
-                      "loaded": loaded, "different": different}))
-""")
-
-
 def test_pulumi_kubernetes_loads_the_resource_modules_the_program_names_and_answers_like_its_own_init():
-    done = subprocess.run([sys.executable, "-c", DEFERRED_KUBERNETES_CHECK], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout)
+    result = import_checks()
     assert result["used"] > 20 and {"core.v1", "apps.v1", "helm.v3"} <= set(result["packages"])
     # Reading every name the program uses ran no package __init__: no unused resource module (core/v1
     # Binding, ...) and not helm/v3/helm.py, whose v3 Chart pulls in requests.
