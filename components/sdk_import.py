@@ -46,25 +46,27 @@ def defer_package_init(name: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------
-# pulumi_kubernetes: one module per resource, loaded when the program names it
+# pulumi_kubernetes and pulumi_oci: one module per resource, loaded when the program names it
 # ------------------------------------------------------------------------------------------
-# Every group-version package of pulumi_kubernetes (`core.v1`, `apps.v1`, `helm.v3`, ...) has an
-# __init__ made only of `from .<Module> import *` lines (and `from . import outputs`): reading
-# `k8s.core.v1.Namespace` runs all ~50 resource modules of core/v1, and `k8s.helm.v3.Release` runs
-# helm/v3/helm.py (the v3 Chart), which imports `requests` and urllib3: ~0.25 s of a doks preview for
-# modules it never uses. A deferred package answers each name from the one module that defines it and
-# binds what that module exports, exactly as its __init__'s `import *` would; a name it cannot place
-# (or a star import of the package, which asks for __all__) runs the real __init__ once. Rehydrating a
-# resource reference still works: pulumi_kubernetes/_utilities.py `Module.construct` reads the class with
-# getattr(lazy_import("pulumi_kubernetes.<group>.<version>"), <Kind>), which the deferred package answers.
+# Every group-version package of pulumi_kubernetes (`core.v1`, `apps.v1`, `helm.v3`, ...) and every
+# service package of pulumi_oci (`core`, `identity`, `containerengine`, ...) has an __init__ made only of
+# `from .<module> import *` lines (and `from . import outputs`): reading `k8s.core.v1.Namespace` runs all
+# ~50 resource modules of core/v1, `k8s.helm.v3.Release` runs helm/v3/helm.py (the v3 Chart, which imports
+# `requests` and urllib3), `oci.core.Vcn` ~250 modules and `oci.identity.Policy` ~230 (~1.5 s each).
+# A deferred package answers each name from the one module that defines it (pulumi_kubernetes names a
+# module after its kind, `Namespace.py`; pulumi_oci in snake case, `vcn.py`; input types live in
+# `_inputs`) and binds what that module exports, exactly as its __init__'s `import *` would; a name it
+# cannot place (or a star import of the package, which asks for __all__) runs the real __init__ once.
+# Rehydrating a resource reference still works: the SDKs' _utilities.py `Module.construct` reads the
+# class with getattr(lazy_import("<package>"), <Kind>), which the deferred package answers.
 
-_KUBERNETES = "pulumi_kubernetes"
 _STAR_IMPORT = re.compile(r"^from \.(\w+) import \*$", re.M)
 _INPUT_SUFFIXES = ("ArgsDict", "Args")
+_CAMEL_HUMP = re.compile(r"(?<!^)(?=[A-Z])")
 
 
-class _DeferredGroupVersion(types.ModuleType):
-    """A pulumi_kubernetes group-version package whose __init__ has not run (see above)."""
+class _DeferredPackage(types.ModuleType):
+    """An SDK package whose __init__ has not run (see above)."""
 
     def __getattr__(self, attr: str) -> Any:  # PEP 562: only names not bound yet
         state = _deferred.get(self.__name__)
@@ -82,8 +84,8 @@ class _DeferredGroupVersion(types.ModuleType):
         return getattr(self, attr)
 
     def __setattr__(self, attr: str, value: Any) -> None:
-        # The import system binds a submodule on its package as it loads it; the real __init__ then
-        # replaces `Namespace` (the module) with what `from .Namespace import *` exports.
+        # The import system binds a submodule on its package as it loads it; the real __init__ then adds
+        # what `from .<module> import *` exports (replacing `Namespace` the module with Namespace the class).
         super().__setattr__(attr, value)
         state = _deferred.get(self.__name__)
         if state is not None and attr in state.star and getattr(value, "__name__", "") == f"{self.__name__}.{attr}":
@@ -92,11 +94,13 @@ class _DeferredGroupVersion(types.ModuleType):
                 super().__setattr__(name, getattr(value, name))
 
 
-class _GroupVersion:
+class _StarPackage:
     """What a deferred package's __init__ would import, read from its files on first use."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, snake_case: bool):
         self.directory = directory
+        self.snake_case = snake_case
+        """Modules named in snake case after what they define (pulumi_oci), else after it (pulumi_kubernetes)."""
 
     @functools.cached_property
     def submodules(self) -> set[str]:
@@ -107,16 +111,20 @@ class _GroupVersion:
         """The modules the __init__ star-imports."""
         return set(_STAR_IMPORT.findall((self.directory / "__init__.py").read_text()))
 
+    def _module(self, name: str) -> str:
+        return _CAMEL_HUMP.sub("_", name).lower() if self.snake_case else name
+
     def candidates(self, attr: str) -> list[str]:
-        """The modules that can define `attr`: its own (resources are `<Kind>.py`), else the input types
-        (`_inputs`) or the resource module an `<Kind>Args`/`<Kind>InitArgs` belongs to."""
+        """The modules that can define `attr`: itself (a submodule), its own (`Vcn` in vcn.py, `get_x_output`
+        in get_x.py), else the input types (`_inputs`) or the resource module an `<Kind>Args` or
+        `<Kind>InitArgs` belongs to."""
         if attr in self.submodules:
             return [attr]
-        found = []
+        found = [m for m in (self._module(attr), attr.removesuffix("_output")) if m in self.star]
         if attr.endswith(_INPUT_SUFFIXES) and "_inputs" in self.star:
             found.append("_inputs")
             stem = attr.removesuffix("Dict").removesuffix("Args")
-            found += [m for m in (stem, stem.removesuffix("Init")) if m in self.star]
+            found += [m for m in (self._module(stem), self._module(stem.removesuffix("Init"))) if m in self.star]
         return found
 
     def run_init(self, package: types.ModuleType) -> None:
@@ -127,24 +135,30 @@ class _GroupVersion:
         package.__class__ = types.ModuleType
 
 
-_deferred: dict[str, _GroupVersion] = {}
+_deferred: dict[str, _StarPackage] = {}
+
+# The SDKs and where their star-import packages are, below the package root.
+_SDKS = {"pulumi_kubernetes": ("*/*/__init__.py", False), "pulumi_oci": ("*/__init__.py", True)}
 
 
-def defer_kubernetes_packages() -> None:
-    """Install a deferred package for each pulumi_kubernetes group version not imported yet (a no-op
-    for those already imported, and when the SDK is absent)."""
-    spec = importlib.util.find_spec(_KUBERNETES)
-    if spec is None or not spec.submodule_search_locations:
-        return
-    root = Path(next(iter(spec.submodule_search_locations)))
-    for init in root.glob("*/*/__init__.py"):
-        name = f"{_KUBERNETES}.{init.parent.parent.name}.{init.parent.name}"
-        if name in sys.modules:
+def defer_sdk_packages() -> None:
+    """Install a deferred package for each pulumi_kubernetes group version and pulumi_oci service not
+    imported yet (a no-op for those already imported, and for an SDK that is absent)."""
+    for sdk, (pattern, snake_case) in _SDKS.items():
+        spec = importlib.util.find_spec(sdk)
+        if spec is None or not spec.submodule_search_locations:
             continue
-        package_spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(init.parent)])
-        assert package_spec is not None
-        package = _DeferredGroupVersion(name)
-        package.__file__, package.__path__, package.__package__ = str(init), [str(init.parent)], name
-        package.__spec__, package.__loader__ = package_spec, package_spec.loader
-        _deferred[name] = _GroupVersion(init.parent)
-        sys.modules[name] = package
+        root = Path(next(iter(spec.submodule_search_locations)))
+        for init in root.glob(pattern):
+            name = ".".join((sdk, *init.parent.relative_to(root).parts))
+            if name in sys.modules:
+                continue
+            package_spec = importlib.util.spec_from_file_location(
+                name, init, submodule_search_locations=[str(init.parent)]
+            )
+            assert package_spec is not None
+            package = _DeferredPackage(name)
+            package.__file__, package.__path__, package.__package__ = str(init), [str(init.parent)], name
+            package.__spec__, package.__loader__ = package_spec, package_spec.loader
+            _deferred[name] = _StarPackage(init.parent, snake_case)
+            sys.modules[name] = package

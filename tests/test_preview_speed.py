@@ -19,33 +19,49 @@ from tools.preview import REPO
 
 # One fresh interpreter answers both questions below (each start imports the SDKs: seconds of CPU):
 # first what a doks run imports before it registers anything (a full preview in a subprocess would cost
-# more), then every `k8s.<group>.<version>.<Name>` the program reads, resolved through the deferred
-# packages (components/sdk_import.py), beside each package's real __init__ run for comparison.
+# more), then every `k8s.<group>.<version>.<Name>` and `oci.<service>.<Name>` the program reads, resolved
+# through the deferred packages (components/sdk_import.py). Each answer is compared with what the
+# package's own __init__ binds: by running that __init__ beside it (pulumi_kubernetes), or, where that
+# takes seconds (pulumi_oci core/identity), with the module whose __all__ lists the name (its
+# `from .<module> import *` line) read from the files.
 IMPORT_CHECKS = textwrap.dedent(r"""
-    import importlib.util, json, re, sys
+    import importlib, importlib.util, json, re, sys
     from pathlib import Path
     import tools.preview, stacks, stacks.builders.doks, stacks.config.stack
-    doks_modules = sorted(sys.modules)
+    doks_modules = sorted(m for m, module in sys.modules.items() if type(module).__name__ != "_DeferredPackage")
     import components  # installs the deferred packages
-    import pulumi_kubernetes as k8s
-    used = sorted({m for p in [*Path("components").rglob("*.py"), *Path("stacks").rglob("*.py")]
-                   for m in re.findall(r"\bk8s\.(\w+\.\w+)\.(\w+)", p.read_text())})
-    for group_version, name in used:
-        getattr(getattr(getattr(k8s, group_version.split(".")[0]), group_version.split(".")[1]), name)
-    packages = sorted({gv for gv, _ in used})
+    sources = [p.read_text() for p in [*Path("components").rglob("*.py"), *Path("stacks").rglob("*.py")]]
+    sdks = {"pulumi_kubernetes": r"\bk8s\.(\w+\.\w+)\.(\w+)", "pulumi_oci": r"\boci\.(\w+)\.(\w+)"}
+    used = sorted({(sdk, f"{sdk}.{package}", name) for sdk, pattern in sdks.items() for text in sources
+                   for package, name in re.findall(pattern, text)
+                   if Path(importlib.util.find_spec(sdk).origin).parent.joinpath(*package.split("."), "__init__.py").is_file()})
+    for _, package, name in used:
+        getattr(importlib.import_module(package), name)
+    packages = sorted({package for _, package, _ in used})
     loaded = sorted(sys.modules)
-    still_deferred = [gv for gv in packages if type(sys.modules["pulumi_kubernetes." + gv]).__name__ == "_DeferredGroupVersion"]
+    still_deferred = [p for p in packages if type(sys.modules[p]).__name__ == "_DeferredPackage"]
     different = []
-    for gv in packages:
-        deferred = sys.modules["pulumi_kubernetes." + gv]
-        spec = importlib.util.spec_from_file_location("eager_" + gv, deferred.__file__,
+    for package in [p for p in packages if p.startswith("pulumi_kubernetes.")]:
+        deferred = sys.modules[package]
+        spec = importlib.util.spec_from_file_location("eager_" + package, deferred.__file__,
                                                       submodule_search_locations=deferred.__path__)
         eager = importlib.util.module_from_spec(spec)
         eager.__package__ = deferred.__name__  # its `from .X import *` lines import the same submodules
         spec.loader.exec_module(eager)
-        different += [f"{gv}.{n}" for n, v in vars(eager).items()
+        different += [f"{package}.{n}" for n, v in vars(eager).items()
                       if not n.startswith("__") and getattr(deferred, n) is not v]
-    print(json.dumps({"doks_modules": doks_modules, "used": len(used), "packages": packages,
+    owners = {}  # pulumi_oci package -> {name: the star-imported module whose __all__ lists it}
+    for sdk, package, name in used:
+        if sdk == "pulumi_oci":
+            if package not in owners:
+                folder = Path(sys.modules[package].__file__).parent
+                owners[package] = {n: m for m in re.findall(r"^from \.(\w+) import \*$", (folder / "__init__.py").read_text(), re.M)
+                                   for n in re.findall(r"'(\w+)'", re.search(r"^__all__ = \[([^\]]*)\]", (folder / f"{m}.py").read_text(), re.M).group(1))}
+            owner = owners[package].get(name)
+            expected = getattr(importlib.import_module(f"{package}.{owner}"), name) if owner else sys.modules.get(f"{package}.{name}")
+            if getattr(sys.modules[package], name) is not expected:
+                different.append(f"{package}.{name}")
+    print(json.dumps({"doks_modules": doks_modules, "used": [f"{p}.{n}" for _, p, n in used], "packages": packages,
                       "still_deferred": still_deferred, "loaded": loaded, "different": different}))
 """)
 
@@ -123,15 +139,18 @@ def test_a_deferred_package_loads_single_modules_and_its_init_on_first_other_nam
     assert done.stdout.strip() == "ok", done.stderr
 
 
-def test_pulumi_kubernetes_loads_the_resource_modules_the_program_names_and_answers_like_its_own_init():
+def test_the_sdks_load_the_resource_modules_the_program_names_and_answer_like_their_own_inits():
     result = import_checks()
-    assert result["used"] > 20 and {"core.v1", "apps.v1", "helm.v3"} <= set(result["packages"])
+    used = result["used"]
+    assert len(used) > 80 and {"pulumi_kubernetes.core.v1.Namespace", "pulumi_oci.core.Vcn"} <= set(used)
+    assert {"pulumi_kubernetes.helm.v3", "pulumi_oci.identity"} <= set(result["packages"])
     # Reading every name the program uses ran no package __init__: no unused resource module (core/v1
-    # Binding, ...) and not helm/v3/helm.py, whose v3 Chart pulls in requests.
+    # Binding, OCI's boot volumes, identity domains) and not helm/v3/helm.py, whose v3 Chart pulls in requests.
     assert result["still_deferred"] == result["packages"]
-    assert "pulumi_kubernetes.core.v1.Binding" not in result["loaded"]
-    assert "pulumi_kubernetes.helm.v3.helm" not in result["loaded"] and "requests" not in result["loaded"]
-    # ...and each name is the very object the package's own __init__ binds, for every name it binds.
+    for unused in ("pulumi_kubernetes.core.v1.Binding", "pulumi_oci.core.boot_volume", "pulumi_oci.identity.domain",
+                   "pulumi_kubernetes.helm.v3.helm", "requests"):  # fmt: skip
+        assert unused not in result["loaded"]
+    # ...and each name is the very object the package's own __init__ binds.
     assert result["different"] == []
 
 
