@@ -82,13 +82,11 @@ $(PROMTOOL):
 test: setup lint nginx promtool
 	$(MAKE) --no-print-directory -j2 typecheck pytest
 
-# --dist loadfile: a file's tests share one worker, so its cached program runs and checkov's one run
-# (tests/test_checkov.py) happen once; pytest 9.2's structured node ids made `loadgroup` ignore
-# xdist_group marks (pytest-dev/pytest-xdist#1386). PYTHONDONTWRITEBYTECODE emptied for the tests only:
-# when set, pytest re-rewrites the asserts of every test module in each worker on every run instead of
-# reading its __pycache__ (_pytest/assertion/rewrite.py writes it only when sys.dont_write_bytecode is off).
+# PYTHONDONTWRITEBYTECODE emptied for the tests only: when set, pytest re-rewrites the asserts of every
+# test module in each worker on every run instead of reading its __pycache__
+# (_pytest/assertion/rewrite.py writes it only when sys.dont_write_bytecode is off).
 pytest: setup
-	PYTHONDONTWRITEBYTECODE= $(RUN) pytest -n 2 --dist loadfile
+	PYTHONDONTWRITEBYTECODE= $(RUN) pytest -n 2 --dist loadgroup
 
 clean:
 	rm -rf build .venv .tools

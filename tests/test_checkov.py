@@ -36,8 +36,9 @@ def skipped(check: str, stack: str, file: str) -> bool:
 
 KNOWN_BAD = "known-bad"
 
-# One worker runs every test here (`make test` distributes whole files, --dist loadfile): the session
-# fixture below starts checkov once per worker, ~5-8 s of CPU each time.
+# One worker runs every test here (`make test` uses --dist loadgroup): the session fixture below starts
+# checkov once per worker, ~5-8 s of CPU each time.
+pytestmark = pytest.mark.xdist_group("checkov")
 
 # A pod that breaks rules the stacks keep: privileged, host network, no probes, no resources.
 BAD_POD = {
