@@ -51,13 +51,13 @@ GB = 1e9  # decimal GB throughout; GPU memory as the driver reports it (catalog/
 
 
 # ------------------------------------------------------------------------------------------
-# What a platform section tells the planner
+# What a platform's config variant tells the planner
 # ------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class GpuPlan:
-    """The GPUs one stack gives vLLM, as its platform section sees them."""
+    """The GPUs one stack gives vLLM, as its platform's config variant sees them."""
 
     shape_name: str
     gpu_model: str

@@ -53,7 +53,7 @@ def serve_on_ray(
     operator: KubeRayOperator | None,
 ) -> RayVllmServer:
     """One vLLM replica over a RayCluster (one pod per GPU node), exposed as config says."""
-    model = cfg.models[0]  # a Ray stack serves one model (checked by its platform section)
+    model = cfg.models[0]  # a Ray stack serves one model (its variant's check_sections)
     pool = platform.pools[cfg.pool_of(model).name]
     opts = pulumi.ResourceOptions(provider=platform.provider)
     server = RayVllmServer(

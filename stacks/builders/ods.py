@@ -146,7 +146,7 @@ def build(cfg: DataScienceStack) -> None:
     artifact_path, artifact_size = write_artifact(pulumi.get_stack(), description)
     prefix = cfg.weights_prefix
 
-    tags = {"app": cfg.name, "managed-by": "llm-serving"}
+    tags = {"app": cfg.name, "managed-by": PROJECT}
     iam = deployment_iam(cfg, tags)
     project = DataScienceProject(cfg.name, ds.compartment_id, tags)
     location = artifact_location(namespace, ds.weights.bucket, prefix)

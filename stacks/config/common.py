@@ -7,7 +7,7 @@ A platform's variant (stacks/config/doks.py, oke.py, rdma.py, existing.py, ods.p
 - `platform: Literal["<name>"]`, its tag in the union of stacks/config/stack.py;
 - its sections as required fields (a section left out is read as `{}`: its defaults apply and its
   required keys are named), an optional one (existing's `ray`) as `X | None = None`;
-- `model_store` typed with the store kinds it supports (`STORE_KINDS` lists them for messages);
+- `model_store` typed with the store kinds it supports (`store_kinds()` reads them from that type);
 - `SECTION`, the key of its own section (messages, the config reference);
 - the hooks below: its GPU pools, the GPUs a model gets (`gpu_plan`), its Ray cluster, its model store,
   and `check_sections()`, its rules across sections (raising ValueError("<key>: ...")).
@@ -20,7 +20,7 @@ import re
 import typing
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from stacks import capacity, placement
 from stacks.config.autoscaling import KedaConfig, check_autoscaling
@@ -35,6 +35,13 @@ from stacks.config.secrets import Secrets
 from stacks.config.syntax import workload_namespace
 from stacks.config.tls import tls_problem
 
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
 # The section keys of every variant (filled as the variants are defined), to tell a user who writes another
 # platform's section which one this platform reads.
 _PLATFORM_SECTIONS: set[str] = set()
@@ -43,8 +50,6 @@ _PLATFORM_SECTIONS: set[str] = set()
 class StackBase(Section):
     SECTION: ClassVar[str] = ""
     """The key of the variant's own section (`doks`, `oke`, `rdma`, `existing`, `dataScience`)."""
-    STORE_KINDS: ClassVar[tuple[str, ...]] = ()
-    """The `modelStore.kind`s the variant supports (its `model_store` annotation; none: no model store)."""
 
     name: DnsLabel = Field("vllm", description="Prefix for every cloud resource name. Default: vllm.")
     namespace: Annotated[DnsLabel, AfterValidator(workload_namespace)] = Field(
@@ -72,6 +77,14 @@ class StackBase(Section):
         """(key, field) of each section the variant adds to the shared keys (not `platform`, `modelStore`)."""
         shared = set(StackBase.model_fields) | {"platform", "model_store"}
         return [(f.alias or n, f) for n, f in cls.model_fields.items() if n not in shared]
+
+    @classmethod
+    def store_kinds(cls) -> tuple[str, ...]:
+        """The `modelStore.kind`s the variant supports, read from its `model_store` annotation (none: it keeps
+        no weights of its own)."""
+        field = cls.model_fields.get("model_store")
+        stores = _models_in(field.annotation) if field is not None else []
+        return tuple(m.model_fields["kind"].default for m in stores)
 
     @classmethod
     def platform_name(cls) -> str:
@@ -133,7 +146,7 @@ class StackBase(Section):
         for other in sorted(_PLATFORM_SECTIONS - own):
             if other in data:
                 raise ValueError(f"{other}: belongs to another platform; platform {platform} reads {cls.SECTION}")
-        store, kinds = data.get("modelStore"), cls.STORE_KINDS
+        store, kinds = data.get("modelStore"), cls.store_kinds()
         store_required = "model_store" in cls.model_fields and cls.model_fields["model_store"].is_required()
         if kinds and (
             (isinstance(store, dict) and store.get("kind", kinds[0]) not in kinds) or (store is None and store_required)

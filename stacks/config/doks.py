@@ -155,7 +155,6 @@ class DoksStack(StackBase):
     """A DOKS cluster with its GPU pools and a Managed NFS share for the weights."""
 
     SECTION: ClassVar[str] = "doks"
-    STORE_KINDS: ClassVar[tuple[str, ...]] = ("nfs",)
 
     platform: Literal["doks"] = Field(description="DigitalOcean Kubernetes (DOKS).")
     doks: DoksConfig = Field(description="DigitalOcean settings (platform doks).")

@@ -15,7 +15,7 @@ from stacks.catalog import GpuShape
 from stacks.config.base import DnsLabel, Section
 from stacks.config.common import StackBase
 from stacks.config.kserve import KserveConfig, OpenShiftRouteConfig, check_kserve
-from stacks.config.model_store import STORE_KINDS, ModelStore, NfsModelStoreConfig, S3ModelStoreConfig
+from stacks.config.model_store import ModelStore, NfsModelStoreConfig, S3ModelStoreConfig
 from stacks.config.models import ModelEntry
 from stacks.config.pools import DEFAULT_POOL, named_pools, pool_named
 from stacks.config.ray import RayConfig
@@ -154,7 +154,6 @@ class ExistingStack(StackBase):
     """A Kubernetes cluster someone else runs: no cloud resources, the provider from a kubeconfig."""
 
     SECTION: ClassVar[str] = "existing"
-    STORE_KINDS: ClassVar[tuple[str, ...]] = STORE_KINDS
 
     platform: Literal["existing"] = Field(description="A Kubernetes cluster you already run.")
     existing: ExistingClusterConfig = Field(description="A Kubernetes cluster you already run (platform existing).")

@@ -3,6 +3,7 @@ types its `model_store` with the kinds it supports (stacks/config/doks.py, oke.p
 
 from __future__ import annotations
 
+import typing
 from typing import Literal
 
 from pydantic import Field
@@ -108,7 +109,7 @@ class S3ModelStoreConfig(Section):
 
 ModelStore = NfsModelStoreConfig | S3ModelStoreConfig | ExistingClaimModelStoreConfig
 """Every kind of model store some platform supports."""
-STORE_KINDS = ("nfs", "s3", "existingClaim")
+STORE_KINDS = tuple(m.model_fields["kind"].default for m in typing.get_args(ModelStore))
 """Their `kind` tags (the discriminated union's tags, which are not keys the user wrote)."""
 
 

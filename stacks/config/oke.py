@@ -320,7 +320,6 @@ class OkeStack(StackBase):
     """An OKE cluster in its own VCN, GPU node pools, and File Storage over NFS for the weights."""
 
     SECTION: ClassVar[str] = "oke"
-    STORE_KINDS: ClassVar[tuple[str, ...]] = ("nfs",)
 
     platform: Literal["oke"] = Field(description="Oracle Cloud OKE.")
     oke: OkeConfig = Field(description="Oracle Cloud OKE settings (platform oke).")

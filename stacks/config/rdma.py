@@ -115,7 +115,6 @@ class OkeRdmaStack(StackBase):
     Ray cluster over them, and the weights in an S3-compatible bucket."""
 
     SECTION: ClassVar[str] = "rdma"
-    STORE_KINDS: ClassVar[tuple[str, ...]] = ("s3",)
 
     platform: Literal["oke-rdma"] = Field(description="OKE plus multi-node RDMA GPU workers.")
     oke: OkeConfig = Field(description="Oracle Cloud OKE settings: network, cluster and system pool.")
