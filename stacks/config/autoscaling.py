@@ -121,13 +121,8 @@ def check_autoscaling(root: Any, pools: list[Any]) -> None:
         if not scaling.enabled:
             continue
         at = f"models[{i}].autoscaling"
-        if root.ray_cluster() is not None:
-            raise ValueError(
-                f"{at}.enabled: a multi-node Ray replica spans every GPU node of its pool and is not autoscaled; "
-                "turn autoscaling off (or serve one node per replica)"
-            )
-        if root.platform == "existing" and root.existing.serving == "kserve":
-            raise ValueError(f"{at}.enabled: not with existing.serving kserve (KServe scales its own predictors)")
+        if why := root.not_autoscaled():  # the platform's variant: multi-node on Ray, KServe's own scaling
+            raise ValueError(f"{at}.enabled: {why}")
         o = root.observability
         if not (o.enabled and (o.install or o.prometheus_url)):
             raise ValueError(

@@ -119,6 +119,15 @@ class StackBase(Section):
         nothing is checked)."""
         return None
 
+    def not_autoscaled(self) -> str | None:
+        """Why the platform's model replicas cannot be autoscaled (stacks/config/autoscaling.py); None: they can."""
+        if self.ray_cluster() is not None:
+            return (
+                "a multi-node Ray replica spans every GPU node of its pool and is not autoscaled; turn autoscaling "
+                "off (or serve one node per replica)"
+            )
+        return None
+
     def pod_gpus(self, m: ModelEntry, plan: capacity.GpuPlan | None) -> int:
         """GPUs one of the model's vLLM pods holds."""
         if self.ray_cluster() is not None and plan is not None:

@@ -187,6 +187,11 @@ class ExistingStack(StackBase):
     def placement_pools(self) -> list[Pool]:
         return self.existing.placement_pools()
 
+    def not_autoscaled(self) -> str | None:
+        if self.existing.serving == "kserve":
+            return "not with existing.serving kserve (KServe scales its own predictors)"
+        return super().not_autoscaled()
+
     def pod_gpus(self, m: ModelEntry, plan: GpuPlan | None) -> int:
         if self.ray is not None and plan is None:  # Ray on existing: its one pool's nodes, whole
             return self.existing.gpu_nodes.gpus_per_node
