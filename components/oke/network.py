@@ -508,11 +508,8 @@ def _security_rule(
                 min=rule.ports[0], max=rule.ports[1]
             )
         )
-    peer = (
-        {"source": rule.peer, "source_type": rule.peer_type}
-        if rule.direction == "INGRESS"
-        else {"destination": rule.peer, "destination_type": rule.peer_type}
-    )
+    # The peer is the source of an ingress rule, the destination of an egress one (the other stays unset).
+    ingress = rule.direction == "INGRESS"
     return oci.core.NetworkSecurityGroupSecurityRule(
         name,
         network_security_group_id=group.id,
@@ -527,6 +524,9 @@ def _security_rule(
             if rule.icmp is not None
             else None
         ),
-        **peer,  # type: ignore[arg-type]
+        source=rule.peer if ingress else None,
+        source_type=rule.peer_type if ingress else None,
+        destination=None if ingress else rule.peer,
+        destination_type=None if ingress else rule.peer_type,
         opts=pulumi.ResourceOptions(parent=parent),
     )
