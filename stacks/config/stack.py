@@ -7,8 +7,8 @@ from them).
 
 Each platform's variant (its sections, its model store, its checks across sections) lives with its
 section: stacks/config/doks.py, oke.py, rdma.py, existing.py, ods.py; what they share is
-stacks/config/common.py. A new platform is one more file with a `StackBase` subclass and one more
-`| Variant` below.
+stacks/config/common.py. A new platform is one more file with a `StackBase` subclass, one more
+`| Variant` below, and its builder module in stacks/__init__.py's BUILDERS.
 """
 
 from __future__ import annotations
