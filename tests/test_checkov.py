@@ -4,6 +4,8 @@ seconds to start), in its own locked environment (.tools/checkov, tools/checkov/
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import subprocess
 from collections import defaultdict
@@ -18,6 +20,7 @@ from tools import manifests
 
 REPO = Path(__file__).resolve().parent.parent
 CHECKOV = REPO / ".tools" / "checkov" / "bin" / "checkov"
+CHECKOV_CACHE = REPO / "build" / ".cache" / "checkov"
 SKIPS: dict[str, Any] = yaml.safe_load((REPO / "tools" / "checkov_skips.yaml").read_text())
 
 
@@ -84,6 +87,32 @@ def checkov_input(obj: dict[str, Any]) -> list[dict[str, Any]]:
     return pod_templates(obj) if not manifests._is_builtin(obj.get("apiVersion", "")) else [obj]
 
 
+def checkov_report(root: Path) -> Any:
+    """checkov's JSON report on the manifests under `root`, run once per content: both pytest-xdist workers
+    ask (pytest 9.2 made --dist loadgroup ignore the group mark above, pytest-dev/pytest-xdist#1386), the
+    second waits on a lock and reads the first's answer, and a later `make test` on the same manifests and
+    the same locked checkov reads it from build/.cache (checkov's verdict depends on nothing else)."""
+    digest = hashlib.sha256((REPO / "tools" / "checkov" / "uv.lock").read_bytes())
+    for path in sorted(root.rglob("*.yaml")):
+        digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes() + b"\0")
+    CHECKOV_CACHE.mkdir(parents=True, exist_ok=True)
+    cached = CHECKOV_CACHE / f"{digest.hexdigest()[:24]}.json"
+    with (CHECKOV_CACHE / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not cached.is_file():
+            result = subprocess.run(
+                [str(CHECKOV), "--framework", "kubernetes", "--directory", str(root), "--output", "json", "--quiet",
+                 "--skip-download"],
+                capture_output=True, text=True, timeout=300, check=False,
+            )  # fmt: skip
+            assert result.returncode in (0, 1), result.stderr[-2000:]
+            json.loads(result.stdout)  # a whole report, or nothing is kept
+            partial = cached.with_suffix(".tmp")
+            partial.write_text(result.stdout)
+            partial.replace(cached)
+        return json.loads(cached.read_text())
+
+
 @pytest.fixture(scope="session")
 def failures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, set[str]]]:
     """{stack: {check id: {file}}} of every failed check, one checkov run for all stacks."""
@@ -91,13 +120,7 @@ def failures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, se
     for stack in STACKS:
         manifests.write([o for obj in k8s_objects(default_run(stack)) for o in checkov_input(obj)], root / stack)
     manifests.write([BAD_POD], root / KNOWN_BAD)
-    result = subprocess.run(
-        [str(CHECKOV), "--framework", "kubernetes", "--directory", str(root), "--output", "json", "--quiet",
-         "--skip-download"],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert result.returncode in (0, 1), result.stderr[-2000:]
-    reports = json.loads(result.stdout)
+    reports = checkov_report(root)
     found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for report in reports if isinstance(reports, list) else [reports]:
         assert report["summary"]["parsing_errors"] == 0
