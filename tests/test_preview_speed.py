@@ -5,8 +5,9 @@ noisy (measure that with `python -X importtime -m tools.preview --stack doks`)."
 from __future__ import annotations
 
 import ast
-import functools
+import fcntl
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -14,6 +15,8 @@ import sys
 import textwrap
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tools.preview import REPO
 
@@ -66,12 +69,21 @@ IMPORT_CHECKS = textwrap.dedent(r"""
 """)
 
 
-@functools.cache
-def import_checks() -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-c", IMPORT_CHECKS], cwd=REPO, capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout)
+@pytest.fixture(scope="session")
+def import_checks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The subprocess's answers, once per session: under pytest-xdist the two tests below may run on two
+    workers, which share their session's temp folder (the xdist docs' "session-scoped fixture once" recipe)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shared = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
+    answer = shared / "import-checks.json"
+    with (shared / "import-checks.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not answer.is_file():
+            done = subprocess.run([sys.executable, "-c", IMPORT_CHECKS], cwd=REPO, capture_output=True, text=True,
+                                  timeout=300)  # fmt: skip
+            assert done.returncode == 0, done.stderr[-2000:]
+            answer.write_text(done.stdout)
+        return json.loads(answer.read_text())
 
 
 def _imports(path: Path) -> set[str]:
@@ -85,8 +97,8 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-def test_a_doks_run_imports_no_oci_sdk_and_only_the_digitalocean_modules_it_uses():
-    modules = import_checks()["doks_modules"]
+def test_a_doks_run_imports_no_oci_sdk_and_only_the_digitalocean_modules_it_uses(import_checks):
+    modules = import_checks["doks_modules"]
     assert not [m for m in modules if m.split(".")[0] == "pulumi_oci"], "a doks run loads the OCI SDK"
     # components/doks/sdk.py names every DigitalOcean module the program uses; the SDK's __init__
     # (all ~190 modules, ~0.4 s) must not run.
@@ -139,8 +151,8 @@ def test_a_deferred_package_loads_single_modules_and_its_init_on_first_other_nam
     assert done.stdout.strip() == "ok", done.stderr
 
 
-def test_the_sdks_load_the_resource_modules_the_program_names_and_answer_like_their_own_inits():
-    result = import_checks()
+def test_the_sdks_load_the_resource_modules_the_program_names_and_answer_like_their_own_inits(import_checks):
+    result = import_checks
     used = result["used"]
     assert len(used) > 80 and {"pulumi_kubernetes.core.v1.Namespace", "pulumi_oci.core.Vcn"} <= set(used)
     assert {"pulumi_kubernetes.helm.v3", "pulumi_oci.identity"} <= set(result["packages"])
