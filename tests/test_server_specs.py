@@ -102,6 +102,15 @@ def test_kserve_gets_the_same_engine_flags_and_container_as_the_plain_server():
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert model[probe] == wire[probe] == head[probe]
     assert served["securityContext"] == wire["securityContext"] == head["securityContext"]
+    # Offline weights, no usage stats, and a user name for an arbitrary UID (vLLM asks getpass for one).
+    for container in (wire, served, head):
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert {k: env.get(k) for k in ("HF_HUB_OFFLINE", "HOME", "USER", "VLLM_NO_USAGE_STATS")} == {
+            "HF_HUB_OFFLINE": "1",
+            "HOME": "/tmp",
+            "USER": "vllm",
+            "VLLM_NO_USAGE_STATS": "1",
+        }, container["name"]
 
 
 def test_single_node_pod_holds_its_gpus_on_a_gpu_node_as_a_fixed_uid():

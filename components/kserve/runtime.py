@@ -22,8 +22,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.conventions import GPU_RESOURCE, LABEL_PREFIX
-from components.workloads.server_container import hardened
+from components.conventions import GPU_RESOURCE, LABEL_PREFIX, PROJECT
+from components.workloads.server_container import hardened, server_env
 from components.workloads.wire import camel
 
 CONTAINER = "kserve-container"  # kserve v0.20.0 pkg/constants/constants.go InferenceServiceContainerName
@@ -53,7 +53,7 @@ def runtime_body(args: VllmRuntimeArgs) -> tuple[dict[str, Any], dict[str, Any]]
         "namespace": args.namespace,
         "labels": {"opendatahub.io/dashboard": "true", f"{LABEL_PREFIX}/component": "serving-runtime"},
         "annotations": {
-            "openshift.io/display-name": f"vLLM {args.vllm_version} NVIDIA GPU ServingRuntime (llm-serving)",
+            "openshift.io/display-name": f"vLLM {args.vllm_version} NVIDIA GPU ServingRuntime ({PROJECT})",
             "opendatahub.io/recommended-accelerators": json.dumps([GPU_RESOURCE]),
         },
     }
@@ -63,11 +63,8 @@ def runtime_body(args: VllmRuntimeArgs) -> tuple[dict[str, Any], dict[str, Any]]
         "command": ["vllm", "serve"],
         "args": [MODEL_DIR, "--host=0.0.0.0", f"--port={PORT}"],
         "env": [
-            # Weights come from /mnt/models only; never reach out to the Hub at start.
-            {"name": "HF_HUB_OFFLINE", "value": "1"},
-            {"name": "HOME", "value": "/tmp"},
+            *server_env(),
             {"name": "HF_HOME", "value": "/tmp/hf_home"},
-            {"name": "VLLM_NO_USAGE_STATS", "value": "1"},
             *args.env,
         ],
         "ports": [{"name": PORT_NAME, "containerPort": PORT, "protocol": "TCP"}],

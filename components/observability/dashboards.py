@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.conventions import PROJECT
 from components.observability import queries as q
 from components.observability.queries import ModelSeries, RouterSeries
 
@@ -65,7 +66,7 @@ def model_dashboard(uid: str, series: ModelSeries) -> dict[str, Any]:
     return _dashboard(
         uid,
         f"vLLM: {s.model_name} ({s.namespace})",
-        ["llm-serving", "vllm"],
+        [PROJECT, "vllm"],
         [
             [
                 ("Requests per second", [(s.requests_per_second(), "finished requests/s")], "reqps"),
@@ -105,7 +106,7 @@ def front_door_dashboard(uid: str, series: RouterSeries) -> dict[str, Any]:
     return _dashboard(
         uid,
         f"vLLM front door ({s.namespace})",
-        ["llm-serving", "vllm-router"],
+        [PROJECT, "vllm-router"],
         [
             [
                 ("Requests per second", [(s.requests_per_second("route"), "{{route}}")], "reqps"),
@@ -130,7 +131,7 @@ def gpu_dashboard(uid: str) -> dict[str, Any]:
     return _dashboard(
         uid,
         "GPUs (DCGM)",
-        ["llm-serving", "gpu"],
+        [PROJECT, "gpu"],
         [
             [
                 ("GPU utilisation", [(q.GPU_UTILIZATION, per_gpu)], "percent"),

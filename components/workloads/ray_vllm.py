@@ -37,7 +37,7 @@ from components.conventions import LABEL_PREFIX
 from components.workloads.api_service import budgeted_service
 from components.workloads.engine import PORT, EngineFlags, vllm_args
 from components.workloads.namespace import API_KEY_SECRET_KEY
-from components.workloads.server_container import gpu_resources, hardened, health_probes
+from components.workloads.server_container import gpu_resources, hardened, health_probes, server_env
 from components.workloads.types import GpuPlacement, ModelSource, PodRuntime, ServerExposure
 from components.workloads.wire import camel
 
@@ -159,12 +159,7 @@ def ray_container(args: RayVllmServerArgs, role: Role) -> dict[str, Any]:
     runtime, rdma = args.runtime, args.rdma
     env: list[dict[str, Any]] = [
         {"name": "VLLM_HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
-        {"name": "HOME", "value": "/tmp"},
-        # An arbitrary UID has no /etc/passwd entry; getpass.getuser() (vllm/config/vllm.py) reads USER first.
-        {"name": "USER", "value": "vllm"},
-        # Weights come from the model store only; never reach out to the Hub at start.
-        {"name": "HF_HUB_OFFLINE", "value": "1"},
-        {"name": "VLLM_NO_USAGE_STATS", "value": "1"},
+        *server_env(),
         *({"name": k, "value": v} for k, v in sorted(socket_env(args.nccl_env).items())),
         *camel(list(args.source.env)),
     ]

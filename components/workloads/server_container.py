@@ -46,6 +46,19 @@ def health_probes(port: str, startup_timeout_seconds: int) -> HealthProbes:
     }
 
 
+def server_env() -> list[k8s.core.v1.EnvVarArgsDict]:
+    """The environment of every vLLM server container (the same in snake_case and camelCase)."""
+    return [
+        # Weights come from the model store only; never reach out to the Hub at start.
+        {"name": "HF_HUB_OFFLINE", "value": "1"},
+        # An arbitrary UID (OpenShift, the stacks' fixed non-root UID) has no home and no /etc/passwd entry:
+        # getpass.getuser() (vllm 0.33.0 vllm/config/vllm.py) reads USER before it asks the passwd database.
+        {"name": "HOME", "value": "/tmp"},
+        {"name": "USER", "value": "vllm"},
+        {"name": "VLLM_NO_USAGE_STATS", "value": "1"},
+    ]
+
+
 def hardened() -> k8s.core.v1.SecurityContextArgsDict:
     """Non-root, no privilege escalation, no capabilities (Pod Security `restricted`)."""
     return {"allow_privilege_escalation": False, "capabilities": {"drop": ["ALL"]}, "run_as_non_root": True}

@@ -12,7 +12,7 @@ import pulumi_kubernetes as k8s
 from components.workloads.api_service import budgeted_service
 from components.workloads.engine import PORT, EngineFlags, vllm_args
 from components.workloads.namespace import API_KEY_SECRET_KEY
-from components.workloads.server_container import gpu_resources, hardened, health_probes
+from components.workloads.server_container import gpu_resources, hardened, health_probes, server_env
 from components.workloads.types import GpuPlacement, ModelSource, PodRuntime, ServerExposure, pod_security_context
 
 # preStop: wait until vLLM reports no running and no waiting requests (its Prometheus gauges
@@ -65,11 +65,7 @@ def vllm_container(args: VllmServerArgs) -> k8s.core.v1.ContainerArgsDict:
                     "secret_key_ref": {"name": args.exposure.api_key_secret_name, "key": API_KEY_SECRET_KEY}
                 },
             },
-            # Weights come from the model store only; never reach out to the Hub at start.
-            {"name": "HF_HUB_OFFLINE", "value": "1"},
-            {"name": "HOME", "value": "/tmp"},
-            {"name": "USER", "value": "vllm"},
-            {"name": "VLLM_NO_USAGE_STATS", "value": "1"},
+            *server_env(),
             *args.source.env,
         ],
         "resources": gpu_resources(runtime.cpu, runtime.memory, args.engine.tensor_parallel_size),
