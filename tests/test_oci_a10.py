@@ -395,6 +395,22 @@ def test_the_committed_placeholder_compartment_is_flagged():
     assert any(level == "warning" and "placeholder" in message for level, message in a10().logs)
 
 
+@pytest.mark.parametrize(
+    ("stack", "keys"),
+    [
+        ("oci-a10", ["oke.compartmentId"]),
+        ("oci-h100-rdma", ["oke.compartmentId", "rdma.imageId", "rdma.iam.tenancyId"]),
+        ("oci-data-science", ["dataScience.compartmentId", "dataScience.iam.tenancyId"]),
+    ],
+)
+def test_every_committed_placeholder_ocid_is_named_with_the_command_that_replaces_it(stack, keys):
+    warned = [m for level, m in default_run(stack).logs if level == "warning" and "committed placeholder" in m]
+    assert sorted(warned) == sorted(
+        f"{key} is the committed placeholder; set yours with `pulumi config set --path '{key}' ...` before `pulumi up`"
+        for key in keys
+    )
+
+
 def test_file_system_survives_destroy_only_when_asked():
     assert not one(a10(), "fileSystem:FileSystem").retain_on_delete
     kept = preview(STACK, modelStore={"retainOnDelete": True})

@@ -43,9 +43,9 @@ from components.oci_datascience.deployment import (
     vllm_command,
 )
 from stacks import catalog
-from stacks.config.base import PROJECT
-from stacks.config.ods import PLACEHOLDER_TENANCY, DataScienceConfig, DataScienceStack
-from stacks.config.oke import PLACEHOLDER_COMPARTMENT
+from stacks.builders.oci_provider import check_provider_region, warn_placeholders
+from stacks.config.base import PLACEHOLDER_COMPARTMENT, PLACEHOLDER_TENANCY, PROJECT
+from stacks.config.ods import DataScienceConfig, DataScienceStack
 from stacks.errors import ConfigError
 
 # Where the model description is written for the provider to upload: relative to the project directory
@@ -203,21 +203,13 @@ def check_before_build(cfg: DataScienceStack) -> tuple[list[str], dict[str, str]
     """Before the first resource: the provider's region, the placeholders, the container contract and the
     shape (one-line ConfigErrors). Returns vLLM's command and environment in the deployment."""
     ds, v = cfg.data_science, cfg.models[0]
-    provider_region = pulumi.Config("oci").get("region")
-    if provider_region != ds.region:
-        raise ConfigError(
-            "oci:region",
-            f"is {provider_region!r} but {PROJECT}:dataScience.region is {ds.region!r}; set both to the same region "
-            f"(pulumi config set oci:region {ds.region})",
-        )
-    for value, placeholder, key in [
-        (ds.compartment_id, PLACEHOLDER_COMPARTMENT, "dataScience.compartmentId"),
-        (ds.iam.tenancy_id, PLACEHOLDER_TENANCY, "dataScience.iam.tenancyId"),
-    ]:
-        if value == placeholder:
-            pulumi.log.warn(
-                f"{key} is the committed placeholder; set yours with `pulumi config set --path '{key}' ...`"
-            )
+    check_provider_region("dataScience.region", ds.region)
+    warn_placeholders(
+        [
+            (ds.compartment_id, PLACEHOLDER_COMPARTMENT, "dataScience.compartmentId"),
+            (ds.iam.tenancy_id, PLACEHOLDER_TENANCY, "dataScience.iam.tenancyId"),
+        ]
+    )
     command = vllm_command(
         f"{catalog.DATA_SCIENCE_MODEL_MOUNT}/{cfg.weights_prefix}", v.name, catalog.DATA_SCIENCE_PORT,
         tensor_parallel_size=v.tensor_parallel_size, max_model_len=v.max_model_len,

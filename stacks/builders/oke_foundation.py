@@ -27,10 +27,11 @@ from components.workloads import ServingNamespace
 from components.workloads.registry_secret import RegistryPullSecret, RegistryPullSecretArgs
 from stacks.builders.front_door import LOAD_BALANCER_PORT
 from stacks.builders.namespace import secret_or_none
+from stacks.builders.oci_provider import check_provider_region, warn_placeholders
 from stacks.builders.oke_offers import NodeImage, check_offers
-from stacks.config.oke import PLACEHOLDER_COMPARTMENT, OkeStack
+from stacks.config.base import PLACEHOLDER_COMPARTMENT
+from stacks.config.oke import OkeStack
 from stacks.config.rdma import OkeRdmaStack
-from stacks.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -104,19 +105,8 @@ def check_before_build(cfg: OkeStack | OkeRdmaStack, gpu_images: list[NodeImage]
     """Before the first resource: the provider's region is oke.region, and the version and images are ones
     OKE offers (one-line ConfigErrors). Returns the Kubernetes version to use."""
     o = cfg.oke
-    # The OCI provider creates everything in `oci:region`; oke.region names the OCIR host and the checks.
-    provider_region = pulumi.Config("oci").get("region")
-    if provider_region != o.region:
-        raise ConfigError(
-            "oci:region",
-            f"is {provider_region!r} but {PROJECT}:oke.region is {o.region!r}; set both to the same region "
-            f"(pulumi config set oci:region {o.region})",
-        )
-    if o.compartment_id == PLACEHOLDER_COMPARTMENT:
-        pulumi.log.warn(
-            "oke.compartmentId is the committed placeholder; set yours with "
-            "`pulumi config set --path 'oke.compartmentId' ocid1.compartment.oc1..<id>` before `pulumi up`"
-        )
+    check_provider_region("oke.region", o.region)
+    warn_placeholders([(o.compartment_id, PLACEHOLDER_COMPARTMENT, "oke.compartmentId")])
     return check_offers(
         o.region,
         o.kubernetes_version,

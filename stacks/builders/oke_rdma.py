@@ -32,13 +32,14 @@ from components.workloads.s3_model_store import S3ModelStore
 from stacks import catalog
 from stacks.builders.kuberay import kuberay_operator, serve_on_ray
 from stacks.builders.namespace import secret, serving_namespace
+from stacks.builders.oci_provider import warn_placeholders
 from stacks.builders.oke_foundation import OkeFoundation, export_foundation, ocir_pull_secrets, oke_foundation
 from stacks.builders.oke_offers import describe_image
 from stacks.builders.platform import GpuPoolTarget, ServingPlatform
 from stacks.builders.stores import s3_model_store
-from stacks.config.base import PROJECT
+from stacks.config.base import PLACEHOLDER_TENANCY, PROJECT
 from stacks.config.pools import DEFAULT_POOL
-from stacks.config.rdma import PLACEHOLDER_IMAGE, PLACEHOLDER_TENANCY, S3_KEYS_INSTEAD, OkeRdmaStack, RdmaConfig
+from stacks.config.rdma import PLACEHOLDER_IMAGE, S3_KEYS_INSTEAD, OkeRdmaStack, RdmaConfig
 from stacks.errors import ConfigError
 
 # rdma.imageOs -> what GetImage reports as the image's operating system.
@@ -71,14 +72,9 @@ def check_before_build(cfg: OkeRdmaStack) -> None:
     """Warnings for the committed placeholders and a missing Hugging Face token; before anything is created,
     the RDMA image exists and runs the OS config says (it decides the GPU add-ons)."""
     r = cfg.rdma
-    for value, placeholder, key in [
-        (r.image_id, PLACEHOLDER_IMAGE, "rdma.imageId"),
-        (r.iam.tenancy_id, PLACEHOLDER_TENANCY, "rdma.iam.tenancyId"),
-    ]:
-        if value == placeholder:
-            pulumi.log.warn(
-                f"{key} is the committed placeholder; set yours with `pulumi config set --path '{key}' ...`"
-            )
+    warn_placeholders(
+        [(r.image_id, PLACEHOLDER_IMAGE, "rdma.imageId"), (r.iam.tenancy_id, PLACEHOLDER_TENANCY, "rdma.iam.tenancyId")]
+    )
     if cfg.secrets.hf_token is None:
         pulumi.log.warn(
             f"secrets.hfToken is not set: the upload Job cannot download gated models such as {cfg.models[0].id} "

@@ -168,3 +168,8 @@ VcnOcid = Annotated[str, AfterValidator(ocid_validator("vcn"))]
 ImageOcid = Annotated[str, AfterValidator(ocid_validator("image"))]
 TenancyOcid = Annotated[str, AfterValidator(ocid_validator("tenancy"))]
 UserOcid = Annotated[str, AfterValidator(ocid_validator("user"))]
+
+# The committed stack files carry obviously fake, format-valid OCIDs: every user sets their own (the
+# builders warn while one is left).
+PLACEHOLDER_COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaareplacewithyourcompartmentocid00000000000000000000000"
+PLACEHOLDER_TENANCY = "ocid1.tenancy.oc1..aaaaaaaareplacewithyourtenancyocid0000000000000000000000000000"

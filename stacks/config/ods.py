@@ -18,8 +18,6 @@ from stacks.config.models import ModelEntry
 from stacks.config.pools import DEFAULT_POOL
 from stacks.placement import Pool
 
-# The committed stack file carries obviously fake, format-valid OCIDs: every user sets their own.
-PLACEHOLDER_TENANCY = "ocid1.tenancy.oc1..aaaaaaaareplacewithyourtenancyocid0000000000000000000000000000"
 # An OCIR image: <region key>.ocir.io/<tenancy namespace>/<repository>:<tag>[@sha256:<digest>]; the model
 # deployment API takes exactly these two forms (pulumi_oci 5.5.0 datascience ModelDeployment
 # environment_configuration_details.image: "Acceptable format: <region>.ocir.io/<registry>/<image>:<tag>

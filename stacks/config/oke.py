@@ -30,9 +30,6 @@ from stacks.config.pools import named_pools, pool_named
 from stacks.config.secrets import Secrets
 from stacks.placement import Pool
 
-# The committed stack files carry this obviously fake, format-valid compartment: every user sets their own.
-PLACEHOLDER_COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaareplacewithyourcompartmentocid00000000000000000000000"
-
 FaultDomain = Annotated[str, Field(pattern=r"^FAULT-DOMAIN-[1-3]$")]
 AdNumber = Annotated[int, Field(ge=1, le=3)]
 SshPublicKey = Annotated[

@@ -19,8 +19,7 @@ from stacks.config.pools import DEFAULT_POOL
 from stacks.config.ray import RayConfig
 from stacks.placement import Pool
 
-# The committed stack file carries an obviously fake, format-valid tenancy: every user sets their own.
-PLACEHOLDER_TENANCY = "ocid1.tenancy.oc1..aaaaaaaareplacewithyourtenancyocid0000000000000000000000000000"
+# The committed stack file's RDMA image is a placeholder too (stacks/config/base.py).
 PLACEHOLDER_IMAGE = "ocid1.image.oc1.iad.aaaaaaaareplacewithyourrdmagpuimageocid000000000000000000000000"
 
 
