@@ -37,6 +37,9 @@ Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
 DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 DnsLabel = Annotated[str, Field(pattern=DNS_LABEL, max_length=40)]
 
+# A tenancy's Object Storage namespace, as `oci os ns get` prints it (also OCIR's tenancy namespace).
+ObjectStorageNamespace = Annotated[str, Field(pattern=r"^[a-z0-9]+$")]
+
 
 PinnedImage = Annotated[str, AfterValidator(image_reference)]
 """A valid image reference pinned by a version tag (not `latest`) or a sha256 digest."""

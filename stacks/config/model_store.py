@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from stacks.config.base import CompartmentOcid, DnsLabel, Section, UserOcid
+from stacks.config.base import CompartmentOcid, DnsLabel, ObjectStorageNamespace, Section, UserOcid
 from stacks.config.syntax import AbsolutePath, Server
 
 
@@ -78,9 +78,8 @@ class S3ModelStoreConfig(Section):
         description="OCI user OCID that gets a customer secret key (S3 access key pair) for the bucket. Default: "
         "none; then secrets.s3AccessKeyId and secrets.s3SecretAccessKey are required.",
     )
-    namespace: str | None = Field(
+    namespace: ObjectStorageNamespace | None = Field(
         None,
-        pattern=r"^[a-z0-9]+$",
         description="The tenancy's Object Storage namespace (`oci os ns get`). Default: looked up.",
     )
     compartment_id: CompartmentOcid | None = Field(

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 
 from stacks import catalog
 from stacks.capacity import GpuPlan
-from stacks.config.base import CompartmentOcid, DnsLabel, Section, TenancyOcid
+from stacks.config.base import CompartmentOcid, DnsLabel, ObjectStorageNamespace, Section, TenancyOcid
 from stacks.config.common import StackBase
 from stacks.config.models import ModelEntry
 from stacks.config.pools import DEFAULT_POOL
@@ -37,9 +37,8 @@ class DataScienceWeights(Section):
         "each object's version). The stack does not create or fill it: upload first (docs/oci-data-science.md), "
         "or point at the bucket the oci-h100-rdma stack filled. Required.",
     )
-    namespace: str | None = Field(
+    namespace: ObjectStorageNamespace | None = Field(
         None,
-        pattern=r"^[a-z0-9]+$",
         description="The tenancy's Object Storage namespace (`oci os ns get`). Default: looked up.",
     )
     prefix: str | None = Field(

@@ -17,6 +17,7 @@ from stacks.config.base import (
     DnsLabel,
     ImageOcid,
     KubernetesVersion,
+    ObjectStorageNamespace,
     Section,
     check_ocid_region,
     no_overlap,
@@ -210,8 +211,8 @@ class OkeLoadBalancer(Section):
 
 
 class OkeOcir(Section):
-    tenancy_namespace: str = Field(
-        pattern=r"^[a-z0-9]+$", description="Object Storage namespace of the tenancy (`oci os ns get`)."
+    tenancy_namespace: ObjectStorageNamespace = Field(
+        description="Object Storage namespace of the tenancy (`oci os ns get`)."
     )
     username: str = Field(
         pattern=r"^[^\s/][^\s]*$",
