@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from tools import manifests
+from tools import manifests, snapshot
 from tools.engine import ProgramRun, ResourceRecord
 from tools.preview import load_stack_config, run_main, stack_names
 
@@ -60,6 +60,25 @@ def default_run(stack: str) -> ProgramRun:
     """The committed stack config, run once per test session (read-only for tests)."""
     run = preview(stack)
     assert run.error is None, f"{stack} failed: {run.error!r}"
+    return run
+
+
+# The example configs of tests/configs/ by file stem, each with the stack whose program runs it (the one
+# list: tools/snapshot.py examples()). The judges run over them as over the committed stacks.
+EXAMPLES: dict[str, snapshot.Case] = {case.config_file.stem: case for case in snapshot.examples() if case.config_file}
+
+
+def example_config(name: str) -> dict[str, Any]:
+    """The `config:` mapping of example `name` (its file stem)."""
+    return load_stack_config(EXAMPLES[name].stack, EXAMPLES[name].config_file)
+
+
+@functools.cache
+def example_run(name: str) -> ProgramRun:
+    """Example `name` run as `make preview STACK=<its stack> CONFIG=tests/configs/<name>.yaml` runs it
+    (each `secure:` value a placeholder secret), once per test session (read-only for tests)."""
+    run = run_main(example_config(name), EXAMPLES[name].stack)
+    assert run.error is None, f"example {name} failed: {run.error!r}"
     return run
 
 

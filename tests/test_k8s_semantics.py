@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.harness import STACKS, default_run, k8s_objects, preview, stack_config
+from tests import harness
+from tests.harness import STACKS, default_run, example_config, example_run, k8s_objects, preview, stack_config
 from tools import k8s_semantics
 from tools.k8s_semantics import Obj
 
@@ -17,9 +18,9 @@ NS = "serving"
 LABELS = {"app.kubernetes.io/name": "vllm"}
 
 
-def external_objects(stack: str) -> dict[k8s_semantics.Ref, str]:
-    """Objects a stack refers to without creating them, from the config keys that name them."""
-    config = stack_config(stack)
+def external_objects(stack: str, config: dict[str, Any] | None = None) -> dict[k8s_semantics.Ref, str]:
+    """Objects a stack (or `config`) refers to without creating them, from the config keys that name them."""
+    config = config if config is not None else stack_config(stack)
     namespace = config.get("llm-serving:namespace", "vllm")
     store = config.get("llm-serving:modelStore") or {}
     external: dict[k8s_semantics.Ref, str] = {}
@@ -35,6 +36,33 @@ def test_every_object_of_every_stack_passes_the_api_server_rules(stack):
     objects = k8s_objects(default_run(stack))
     findings = k8s_semantics.check(objects, external_objects(stack))
     assert [str(f) for f in findings] == []
+
+
+@pytest.mark.parametrize("name", sorted(harness.EXAMPLES))
+def test_every_object_of_every_example_config_passes_the_api_server_rules(name):
+    stack = harness.EXAMPLES[name].stack
+    findings = k8s_semantics.check(k8s_objects(example_run(name)), external_objects(stack, example_config(name)))
+    assert [str(f) for f in findings] == []
+
+
+def test_kserve_predictor_pods_are_checked_as_kserve_builds_them():
+    """Each InferenceService of the KServe example is one pod: the ServingRuntime's container with the model's
+    fields over it, the runtime's volumes and the predictor's pod fields (tools/kserve_pods.py)."""
+    plan = k8s_semantics.Plan(k8s_objects(example_run("existing-rhoai-kserve")))
+    pods = [t for t in plan.templates if t.owner["kind"] == "InferenceService"]
+    assert len(pods) == 2 and not [t for t in plan.templates if t.owner["kind"] == "ServingRuntime"]
+    for pod in pods:
+        (server,) = pod.spec["containers"]
+        assert server["name"] == "kserve-container" and server["image"].startswith("vllm/vllm-openai:")
+        assert server["args"][:3] == ["/mnt/models", "--host=0.0.0.0", "--port=8080"]  # runtime's, then the model's
+        assert f"--served-model-name={pod.owner['metadata']['name']}" in server["args"]
+        assert (
+            "nvidia.com/gpu" in server["resources"]["limits"] and server["readinessProbe"]["httpGet"]["port"] == "http"
+        )
+        assert {v["name"] for v in pod.spec["volumes"]} == {m["name"] for m in server["volumeMounts"]} == {"shm", "tmp"}
+        assert pod.spec["serviceAccountName"] == "kserve-models" and pod.spec["nodeSelector"]
+        assert pod.labels["component"] == "predictor"
+        assert pod.labels["app"] == f"isvc.{pod.owner['metadata']['name']}-predictor"
 
 
 def test_pod_templates_inside_custom_resources_are_checked():
@@ -213,6 +241,101 @@ def test_a_secret_outside_the_plan_passes_only_when_documented():
     assert k8s_semantics.check([pod], {("Secret", NS, "hf"): "created by the cluster admin"}) == []
 
 
+def network_policy(pod_selector: dict[str, Any], peer: dict[str, Any], port: Any) -> Obj:
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "allow", "namespace": NS},
+            "spec": {"podSelector": pod_selector, "policyTypes": ["Ingress"],
+                     "ingress": [{"from": [peer], "ports": [{"port": port, "protocol": "TCP"}]}]}}  # fmt: skip
+
+
+def serving_runtime(**container: Any) -> Obj:
+    server = {"name": "kserve-container", "image": "vllm/vllm-openai:v0.33.0", "args": ["/mnt/models"],
+              "ports": [{"name": "http", "containerPort": 8080}], **container}  # fmt: skip
+    return {"apiVersion": "serving.kserve.io/v1alpha1", "kind": "ServingRuntime",
+            "metadata": {"name": "vllm-runtime", "namespace": NS},
+            "spec": {"supportedModelFormats": [{"name": "vLLM", "autoSelect": True}], "containers": [server],
+                     "volumes": [{"name": "shm", "emptyDir": {"medium": "Memory"}}]}}  # fmt: skip
+
+
+def inference_service(runtime: str | None = "vllm-runtime", predictor: Obj | None = None, **model: Any) -> Obj:
+    spec = {"modelFormat": {"name": "vLLM"}, "storageUri": "s3://models/m", **model}
+    if runtime:
+        spec["runtime"] = runtime
+    return {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
+            "metadata": {"name": "m", "namespace": NS, "annotations": {"serving.kserve.io/deploymentMode": "RawDeployment"}},
+            "spec": {"predictor": {"minReplicas": 1, **(predictor or {}), "model": spec}}}  # fmt: skip
+
+
+KSERVE_EXAMPLES: dict[str, tuple[str, Example]] = {
+    # The model's limit under the runtime's request: each object alone is fine, KServe's merged container is not.
+    "requests-within-limits": ("the model's cpu limit under the runtime's cpu request", (
+        [serving_runtime(resources={"requests": {"cpu": "4"}}), inference_service(resources={"limits": {"cpu": "2"}})],
+        [serving_runtime(resources={"requests": {"cpu": "4"}}), inference_service(resources={"limits": {"cpu": "8"}})],
+    )),
+    # The model mounts a volume the predictor must bring (the runtime brings only shm).
+    "volume-mounts-name-volumes": ("the model mounts a volume neither the runtime nor the predictor has", (
+        [serving_runtime(), inference_service(volumeMounts=[{"name": "cache", "mountPath": "/cache"}])],
+        [serving_runtime(), inference_service(volumeMounts=[{"name": "cache", "mountPath": "/cache"}],
+                                              predictor={"volumes": [{"name": "cache", "emptyDir": {}}]})],
+    )),
+    # The model's probe names a port of the runtime's container.
+    "named-ports-exist": ("the model's probe names a port the runtime's container does not have", (
+        [serving_runtime(), inference_service(readinessProbe={"httpGet": {"path": "/health", "port": "api"}})],
+        [serving_runtime(), inference_service(readinessProbe={"httpGet": {"path": "/health", "port": "http"}})],
+    )),
+    # The predictor's service account, and the runtime the model names, exist.
+    "references-exist": ("the predictor names a runtime the plan does not create", (
+        [serving_runtime(), inference_service(runtime="vllm")],
+        [serving_runtime(), inference_service(runtime="vllm-runtime")],
+    )),
+    # Without `runtime`, KServe picks a runtime that auto-selects the model's format.
+    "references-exist+autoselect": ("no runtime auto-selects the model's format", (
+        [serving_runtime(), inference_service(runtime=None, modelFormat={"name": "vllm"})],
+        [serving_runtime(), inference_service(runtime=None)],
+    )),
+    # A NetworkPolicy for KServe's predictor pods selects them by the labels KServe puts on them.
+    "selectors-reach-pods": ("a policy selecting a label KServe does not put on predictor pods", (
+        [serving_runtime(), inference_service(), network_policy({"matchLabels": {"component": "server"}},
+                                                                {"podSelector": {}}, "http")],
+        [serving_runtime(), inference_service(), network_policy({"matchLabels": {"component": "predictor"}},
+                                                                {"podSelector": {}}, "http")],
+    )),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(KSERVE_EXAMPLES))
+def test_kserve_objects_are_judged_as_the_pod_kserve_builds(case):
+    _, (bad, good) = KSERVE_EXAMPLES[case]
+    rule = case.split("+")[0]
+    assert [f.rule for f in k8s_semantics.check(bad)] == [rule]
+    assert k8s_semantics.check(good) == []
+
+
+def test_kserve_merges_the_model_over_the_runtime_container():
+    """kserve v0.20.0 MergeRuntimeContainers: strategic merge (env by name, limits key by key), args appended."""
+    runtime = serving_runtime(env=[{"name": "HOME", "value": "/tmp"}, {"name": "KEY", "value": "x"}],
+                              resources={"requests": {"cpu": "4"}})  # fmt: skip
+    isvc = inference_service(args=["--dtype=auto"], resources={"limits": {"nvidia.com/gpu": "1"}},
+                             env=[{"name": "KEY", "valueFrom": {"secretKeyRef": {"name": "api", "key": "k"}}}],
+                             predictor={"nodeSelector": {"pool": "gpu"}, "volumes": [{"name": "shm", "emptyDir": {}}]})  # fmt: skip
+    (pod,) = k8s_semantics.Plan([runtime, isvc]).templates
+    (server,) = pod.spec["containers"]
+    assert server["args"] == ["/mnt/models", "--dtype=auto"]
+    assert server["resources"] == {"requests": {"cpu": "4"}, "limits": {"nvidia.com/gpu": "1"}}
+    assert server["env"] == [{"name": "HOME", "value": "/tmp"},
+                             {"name": "KEY", "valueFrom": {"secretKeyRef": {"name": "api", "key": "k"}}},
+                             {"name": "INFERENCE_SERVICE_NAME", "value": "m"}]  # fmt: skip
+    assert pod.spec["volumes"] == [{"name": "shm", "emptyDir": {}}]  # the predictor's volume replaces the runtime's
+    assert pod.spec["nodeSelector"] == {"pool": "gpu"}
+    assert pod.where(".containers[0]") == (
+        f"InferenceService {NS}/m spec.predictor (KServe's pod, with ServingRuntime {NS}/vllm-runtime).containers[0]"
+    )
+
+
+def test_a_serving_runtime_no_model_uses_is_checked_as_its_own_pod():
+    runtime = serving_runtime(volumeMounts=[{"name": "cache", "mountPath": "/cache"}])
+    assert [f.rule for f in k8s_semantics.check([runtime])] == ["volume-mounts-name-volumes"]
+
+
 def test_ray_pods_carry_kuberay_labels_a_service_can_select():
     """KubeRay adds ray.io/node-type to the pods it makes from a template (labelPod)."""
     objects = [ray_cluster({}, []), service(selector={"ray.io/node-type": "head"})]
@@ -322,12 +445,6 @@ def test_a_bigger_nfs_share_changes_no_immutable_field(stack):
     bigger = preview(stack, modelStore={"sizeGb": size * 2})
     assert bigger.error is None, bigger.error
     assert [str(c) for c in k8s_semantics.immutable_changes(k8s_objects(default_run(stack)), k8s_objects(bigger))] == []
-
-
-def network_policy(pod_selector: dict[str, Any], peer: dict[str, Any], port: Any) -> Obj:
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "allow", "namespace": NS},
-            "spec": {"podSelector": pod_selector, "policyTypes": ["Ingress"],
-                     "ingress": [{"from": [peer], "ports": [{"port": port, "protocol": "TCP"}]}]}}  # fmt: skip
 
 
 def test_network_policies_select_pods_of_the_plan_and_their_named_ports():

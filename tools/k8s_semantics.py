@@ -16,7 +16,9 @@ without endpoints); those name the controller or kubelet function where the fail
 
 Pod templates are found wherever they are — a Deployment's or Job's `spec.template`, a RayCluster's
 head and worker group templates, any custom resource that embeds one — by their shape: a mapping
-whose `spec` has a `containers` list.
+whose `spec` has a `containers` list. KServe's objects have no such shape: an InferenceService's
+predictor pod is built from it and its ServingRuntime as KServe builds it (tools/kserve_pods.py), and a
+ServingRuntime no InferenceService uses is checked as the pod it would give.
 
 Entry points: `check(objects, external)` for one plan; `immutable_changes(old, new)` for two plans
 of the same stack (a field the API server refuses to update under the same object name).
@@ -29,6 +31,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
+
+from tools import kserve_pods
 
 Obj = dict[str, Any]
 Ref = tuple[str, str, str]
@@ -139,6 +143,8 @@ class PodTemplate:
     path: str
     """Where the template sits in its owner, e.g. `spec.template` or `spec.workerGroupSpecs[0].template`."""
     template: Obj
+    spec_where: str | None = None
+    """Where the pod spec's fields are said to be; default `<path>.spec` (a built pod names its sources)."""
 
     @property
     def namespace(self) -> str:
@@ -171,7 +177,8 @@ class PodTemplate:
         return labels
 
     def where(self, suffix: str = "") -> str:
-        return f"{describe(self.owner)} {self.path}.spec{suffix}"
+        spec = self.spec_where if self.spec_where is not None else f"{self.path}.spec"
+        return f"{describe(self.owner)} {spec}{suffix}"
 
     def containers(self, include_init: bool = True) -> Iterator[tuple[str, Obj]]:
         """(field path, container) for init, regular and ephemeral containers."""
@@ -219,8 +226,28 @@ class Plan:
         self.external = dict(external or {})
         self.by_ref: dict[Ref, Obj] = {ref(o): o for o in objects}
         self.templates: list[PodTemplate] = []
+        self.kserve_problems: list[tuple[Obj, str]] = []
+        """(InferenceService, what KServe would refuse when building its predictor pod)."""
+        runtimes = [o for o in objects if o.get("kind") in kserve_pods.RUNTIME_KINDS]
+        used: set[int] = set()
         for obj in objects:
-            if obj.get("kind") == "Pod":
+            if obj.get("kind") == "InferenceService":
+                pod = kserve_pods.predictor_pod(obj, runtimes)
+                if pod is None:
+                    continue
+                self.kserve_problems += [(obj, problem) for problem in pod.problems]
+                if pod.runtime is not None:
+                    used.add(id(pod.runtime))
+                if pod.template:
+                    where = f"spec.predictor (KServe's pod, with {describe(pod.runtime or {})})"
+                    self.templates.append(PodTemplate(obj, "spec.predictor", pod.template, where))
+        for obj in objects:
+            if obj.get("kind") in kserve_pods.RUNTIME_KINDS:
+                if id(obj) not in used:
+                    self.templates.append(PodTemplate(obj, "spec", kserve_pods.runtime_pod(obj), "spec"))
+            elif obj.get("kind") == "InferenceService":
+                continue
+            elif obj.get("kind") == "Pod":
                 self.templates.append(PodTemplate(obj, "", {"metadata": obj.get("metadata", {}), "spec": obj["spec"]}))
             else:
                 for path, template in _find_templates(obj.get("spec"), "spec"):
@@ -590,6 +617,14 @@ def _references(plan: Plan) -> Iterator[Finding]:
         account = t.spec.get("serviceAccountName")
         if account and account != "default":
             yield from missing("ServiceAccount", ns, account, t.where(".serviceAccountName"))
+    # KServe: the runtime an InferenceService names or auto-selects (kserve v0.20.0
+    # components/predictor.go reconcileModel; tools/kserve_pods.py), unless it is a documented external one.
+    for isvc, problem in plan.kserve_problems:
+        runtime = ((isvc.get("spec") or {}).get("predictor") or {}).get("model", {}).get("runtime")
+        if runtime and (("ServingRuntime", namespace_of(isvc), runtime) in plan.external
+                        or ("ClusterServingRuntime", "", runtime) in plan.external):  # fmt: skip
+            continue
+        yield Finding(rule, describe(isvc), problem)
     # Gateway API: an HTTPRoute's parents and backends (gateway-api's route status conditions
     # Accepted/ResolvedRefs report what is missing; the route then serves nothing).
     for route in plan.of_kind("HTTPRoute", "GRPCRoute"):
@@ -738,7 +773,8 @@ RULES: list[Rule] = [
          "ports resolve on the selected pods", _named_ports),
     Rule("references-exist", "kubelet: pkg/kubelet/kubelet_pods.go makeEnvironmentVariables (secretKeyRef, "
          "configMapKeyRef, envFrom -> CreateContainerConfigError), volume mounters (secret/configMap/PVC not "
-         "found); Gateway API route ResolvedRefs", _references),
+         "found); Gateway API route ResolvedRefs; KServe reconcileModel/GetServingRuntime (the predictor's "
+         "runtime exists and supports its model format)", _references),
     Rule("pvc-pv-binding", "core ValidatePersistentVolumeSpec / ValidatePersistentVolumeClaimSpec; "
          "pkg/controller/volume/persistentvolume/pv_controller.go checkVolumeSatisfyClaim", _pvc_pv_binding),
     Rule("workload-specs", "apps ValidatePodTemplateSpecForReplicaSet / ValidateRollingUpdateDeployment; batch "

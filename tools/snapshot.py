@@ -53,10 +53,14 @@ def _stack_for(config_file: Path) -> str:
     return preview.stack_names()[0]
 
 
+def examples() -> list[Case]:
+    """Every example config in tests/configs/, with the committed stack whose program it runs: the one list
+    of examples (the snapshot saves them, tests/harness.py example_run runs them through the judges)."""
+    return [Case(f"example-{p.stem}", _stack_for(p), p) for p in sorted(EXAMPLE_CONFIGS.glob("*.yaml"))]
+
+
 def cases() -> list[Case]:
-    own = [Case(stack, stack, None) for stack in preview.stack_names()]
-    examples = [Case(f"example-{p.stem}", _stack_for(p), p) for p in sorted(EXAMPLE_CONFIGS.glob("*.yaml"))]
-    return own + examples
+    return [Case(stack, stack, None) for stack in preview.stack_names()] + examples()
 
 
 def render(case: Case, out: Path) -> None:
