@@ -23,7 +23,7 @@ from stacks.builders.kserve import api_key_env, isvc_name
 from stacks.config.stack import parse
 from stacks.errors import ConfigError
 from tests.harness import default_run, k8s_object, k8s_objects, merge, preview
-from tools import manifests
+from tools import k8s_semantics, manifests
 from tools.preview import REPO
 
 STACK = "existing-cluster"
@@ -157,6 +157,16 @@ def test_token_auth_off_leaves_no_auth_annotation_and_quantization_reaches_vllm(
     meta, spec = _isvc(token_auth=False, engine=dataclasses.replace(ENGINE, quantization="fp8"))
     assert "security.opendatahub.io/enable-auth" not in meta["annotations"]
     assert "--quantization=fp8" in spec["predictor"]["model"]["args"]
+
+
+def test_predictor_pods_get_an_api_token_only_for_openshift_ais_auth_proxy(rhoai):
+    """checkov CKV_K8S_38 on the predictor pod KServe builds (tools/kserve_pods.py): without token auth nothing in
+    it calls the API server; with it, OpenShift AI's kube-rbac-proxy does and its KServe mounts the token."""
+    without = preview(STACK, raw=example(existing={"kserve": {"tokenAuth": False}}), secrets={"secrets": KNOWN})
+    assert without.error is None, without.error
+    for run, automount in ((without, False), (rhoai, None)):
+        pods = [t for t in k8s_semantics.Plan(k8s_objects(run)).templates if t.owner["kind"] == "InferenceService"]
+        assert len(pods) == 2 and {t.spec.get("automountServiceAccountToken") for t in pods} == {automount}
 
 
 def test_inference_service_names_are_kserve_names():

@@ -116,6 +116,14 @@ def inference_service_body(args: InferenceServiceArgs) -> tuple[dict[str, Any], 
         "terminationGracePeriodSeconds": args.termination_grace_period_seconds,
         "model": model,
     }
+    if not args.token_auth:
+        # Nothing in the predictor pod calls the Kubernetes API: vLLM does not, and KServe's storage
+        # initializer gets the S3 keys as env from the service account's secret (read by the webhook, not
+        # the pod). With token auth OpenShift AI's kube-rbac-proxy needs the token (TokenReview,
+        # SubjectAccessReview), and its KServe sets automountServiceAccountToken: true itself
+        # (opendatahub-io/kserve, commit 3cf0a0416662e3db328f6ddf4755ce730f41c747,
+        # reconcilers/deployment/deployment_reconciler.go, "ODH override", RHOAIENG-19904).
+        predictor["automountServiceAccountToken"] = False
     if args.deployment_mode == "RawDeployment":
         # No surge: a GPU-bound cluster has no spare GPU for an extra pod during a rollout.
         predictor["deploymentStrategy"] = {
