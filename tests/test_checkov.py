@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.harness import STACKS, default_run, k8s_objects
-from tools import manifests
+from tests.harness import EXAMPLES, STACKS, default_run, example_run, k8s_objects
+from tools import k8s_semantics, manifests
 
 REPO = Path(__file__).resolve().parent.parent
 CHECKOV = REPO / ".tools" / "checkov" / "bin" / "checkov"
@@ -51,40 +51,21 @@ BAD_POD = {
 }  # fmt: skip
 
 
-def pod_templates(obj: dict[str, Any]) -> list[dict[str, Any]]:
-    """Pods inside a custom resource (RayCluster head and worker groups, ...), as Pod documents:
-    checkov only knows the built-in kinds, and these pods are the ones that run vLLM."""
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any, path: str) -> None:
-        if isinstance(node, dict):
-            template = node.get("template")
-            if (
-                isinstance(template, dict)
-                and isinstance(template.get("spec"), dict)
-                and "containers" in template["spec"]
-            ):
-                name = (
-                    f"{obj['metadata']['name']}-{path or 'pod'}".lower()
-                    .replace(".", "-")
-                    .replace("[", "")
-                    .replace("]", "")
-                )
-                meta = {"name": name, "namespace": obj["metadata"].get("namespace", "default")}
-                found.append({"apiVersion": "v1", "kind": "Pod",
-                              "metadata": {**(template.get("metadata") or {}), **meta}, "spec": template["spec"]})  # fmt: skip
-            for key, value in node.items():
-                walk(value, f"{path}.{key}" if path else key)
-        elif isinstance(node, list):
-            for i, value in enumerate(node):
-                walk(value, f"{path}[{i}]")
-
-    walk(obj.get("spec"), "")
+def checkov_inputs(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The built-in objects as they are, and every pod a custom resource makes as a Pod document, found as
+    the API-server judge finds them (tools/k8s_semantics.py Plan): RayCluster head and worker groups, and
+    each InferenceService's predictor pod as KServe builds it from its ServingRuntime. checkov only knows
+    the built-in kinds, and these pods are the ones that run vLLM."""
+    found = [obj for obj in objects if manifests._is_builtin(obj.get("apiVersion", ""))]
+    for t in k8s_semantics.Plan(objects).templates:
+        if manifests._is_builtin(t.owner.get("apiVersion", "")):
+            continue
+        path = t.path.removeprefix("spec").removeprefix(".") or "pod"
+        name = f"{t.owner['metadata']['name']}-{path}".lower().replace(".", "-").replace("[", "").replace("]", "")
+        meta = {"name": name, "namespace": t.owner["metadata"].get("namespace", "default")}
+        found.append({"apiVersion": "v1", "kind": "Pod", "metadata": {**(t.template.get("metadata") or {}), **meta},
+                      "spec": t.spec})  # fmt: skip
     return found
-
-
-def checkov_input(obj: dict[str, Any]) -> list[dict[str, Any]]:
-    return pod_templates(obj) if not manifests._is_builtin(obj.get("apiVersion", "")) else [obj]
 
 
 def checkov_report(root: Path) -> Any:
@@ -113,12 +94,18 @@ def checkov_report(root: Path) -> Any:
         return json.loads(cached.read_text())
 
 
+# Each committed stack, and each example config of tests/configs under `example-<name>` (its folder, and
+# the prefix of its skips in tools/checkov_skips.yaml).
+FOLDERS = {**{stack: lambda stack=stack: default_run(stack) for stack in STACKS},
+           **{f"example-{name}": lambda name=name: example_run(name) for name in EXAMPLES}}  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def failures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, set[str]]]:
-    """{stack: {check id: {file}}} of every failed check, one checkov run for all stacks."""
+    """{folder: {check id: {file}}} of every failed check, one checkov run for all stacks and examples."""
     root = tmp_path_factory.mktemp("checkov")
-    for stack in STACKS:
-        manifests.write([o for obj in k8s_objects(default_run(stack)) for o in checkov_input(obj)], root / stack)
+    for folder, run in FOLDERS.items():
+        manifests.write(checkov_inputs(k8s_objects(run())), root / folder)
     manifests.write([BAD_POD], root / KNOWN_BAD)
     reports = checkov_report(root)
     found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
@@ -130,7 +117,7 @@ def failures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, se
     return found
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", sorted(FOLDERS))
 def test_every_failed_check_is_fixed_or_skipped_with_a_reason(failures, stack):
     unexplained = {
         check: sorted(f for f in files if not skipped(check, stack, f))
@@ -141,7 +128,7 @@ def test_every_failed_check_is_fixed_or_skipped_with_a_reason(failures, stack):
 
 
 def test_the_skip_file_lists_only_checks_that_fail_today(failures):
-    failing = {check for stack in STACKS for check in failures[stack]}
+    failing = {check for folder in FOLDERS for check in failures[folder]}
     assert set(SKIPS) <= failing, f"no longer failing, remove from the skip file: {sorted(set(SKIPS) - failing)}"
 
 
@@ -160,6 +147,19 @@ def test_pods_inside_a_raycluster_are_checked_too():
     ray = {"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": {"name": "r", "namespace": "n"},
            "spec": {"headGroupSpec": {"template": {"spec": {"containers": [{"name": "head"}]}}},
                     "workerGroupSpecs": [{"template": {"spec": {"containers": [{"name": "w"}]}}}]}}  # fmt: skip
-    pods = checkov_input(ray)
+    pods = checkov_inputs([ray])
     assert [p["kind"] for p in pods] == ["Pod", "Pod"]
     assert [p["spec"]["containers"][0]["name"] for p in pods] == ["head", "w"]
+    assert [p["metadata"]["name"] for p in pods] == ["r-headgroupspec-template", "r-workergroupspecs0-template"]
+
+
+def test_kserve_predictor_pods_are_checked_as_kserve_builds_them():
+    """A ServingRuntime and an InferenceService are one pod: the runtime's container with the model's fields."""
+    objects = k8s_objects(example_run("existing-rhoai-kserve"))
+    pods = {p["metadata"]["name"]: p for p in checkov_inputs(objects) if p["kind"] == "Pod"}
+    isvcs = [o["metadata"]["name"] for o in objects if o["kind"] == "InferenceService"]
+    assert sorted(pods) == sorted(f"{name}-predictor" for name in isvcs) and len(isvcs) == 2
+    for pod in pods.values():
+        (server,) = pod["spec"]["containers"]
+        assert server["image"].startswith("vllm/vllm-openai:") and "livenessProbe" in server  # runtime + model
+        assert pod["spec"]["securityContext"]["runAsNonRoot"] is True  # the predictor's pod field

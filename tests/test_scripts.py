@@ -22,7 +22,7 @@ import pytest
 from components.workloads.claim_model_store import COMPLETE_MARKER as DOWNLOAD_MARKER
 from components.workloads.s3_model_store import COMPLETE_MARKER as UPLOAD_MARKER
 from components.workloads.vllm import DRAIN_SCRIPT, PORT
-from tests.harness import STACKS, default_run, preview
+from tests.harness import EXAMPLES, STACKS, default_run, example_run, preview
 from tools import scripts
 from tools.scripts import Script
 
@@ -50,6 +50,14 @@ def one_script(stack: str, origin_part: str, run=None) -> Script:
 @pytest.mark.parametrize("script", all_scripts())
 def test_script_passes_shellcheck(script):
     assert scripts.shellcheck(script) == []
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_every_script_of_every_example_config_passes_shellcheck(name):
+    """The example configs bring scripts no committed stack has (the S3 upload Job, KServe's pods, ...)."""
+    found = {s.origin: scripts.shellcheck(s) for s in scripts.extract(example_run(name))}
+    assert found, "every example runs at least one script"
+    assert {origin: findings for origin, findings in found.items() if findings} == {}
 
 
 def test_every_kind_of_script_is_extracted():
