@@ -17,7 +17,7 @@ import yaml
 from stacks.config import stack
 from stacks.config.stack import parse as parse_values
 from stacks.errors import ConfigError
-from tests.harness import all_of, containers, k8s_objects, preview, stack_config
+from tests.harness import all_of, containers, example_run, k8s_objects, preview, stack_config
 from tools import diff, manifests, policy_check
 
 REPO = Path(__file__).resolve().parent.parent
@@ -262,19 +262,9 @@ def test_oke_node_pools_of_two_shapes_each_hold_their_models() -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@functools.cache
-def example_run(name: str):
-    config = example(name)
-    secrets = {"secrets": {k: "mock-0123456789abcdefghij" for k in config.pop("llm-serving:secrets", {})}}
-    stack = "doks" if name.startswith("doks") else "existing-cluster"
-    run = preview(stack, raw=config, secrets=secrets if secrets["secrets"] else None)
-    assert run.error is None, run.error
-    return run
-
-
 @pytest.mark.parametrize("name", ["doks-two-models.yaml", "existing-rhoai-two-models.yaml"])
 def test_each_model_gets_its_server_on_its_pool_and_every_manifest_passes_the_judges(name: str) -> None:
-    run = example_run(name)
+    run = example_run(name.removesuffix(".yaml"))
     models = example(name)["llm-serving:models"]
     servers = {
         o["metadata"]["name"]: c
@@ -296,7 +286,7 @@ def test_each_model_gets_its_server_on_its_pool_and_every_manifest_passes_the_ju
 
 
 def test_one_upload_per_checkpoint_in_the_rhoai_example() -> None:
-    jobs = [o for o in k8s_objects(example_run("existing-rhoai-two-models.yaml")) if o["kind"] == "Job"]
+    jobs = [o for o in k8s_objects(example_run("existing-rhoai-two-models")) if o["kind"] == "Job"]
     prefixes = sorted(
         e["value"] for job in jobs for c in containers(job) for e in c.get("env", []) if e["name"] == "PREFIX"
     )
