@@ -159,7 +159,7 @@ def ray_container(args: RayVllmServerArgs, role: Role) -> dict[str, Any]:
     runtime, rdma = args.runtime, args.rdma
     env: list[dict[str, Any]] = [
         {"name": "VLLM_HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
-        *server_env(),
+        *(dict(e) for e in server_env()),
         *({"name": k, "value": v} for k, v in sorted(socket_env(args.nccl_env).items())),
         *camel(list(args.source.env)),
     ]

@@ -20,7 +20,7 @@ def check_provider_region(region_key: str, region: str) -> None:
         )
 
 
-def warn_placeholders(settings: list[tuple[str, str, str]]) -> None:
+def warn_placeholders(settings: list[tuple[str | None, str, str]]) -> None:
     """A warning for each (value, placeholder, key) still holding the committed stack file's placeholder:
     the preview runs with it, `pulumi up` would not."""
     for value, placeholder, key in settings:
