@@ -22,6 +22,7 @@ from stacks import catalog
 from stacks.builders.kserve import api_key_env, isvc_name
 from stacks.config.stack import parse
 from stacks.errors import ConfigError
+from tests import knative
 from tests.harness import default_run, k8s_object, k8s_objects, merge, preview
 from tools import k8s_semantics, manifests
 from tools.preview import REPO
@@ -384,3 +385,40 @@ def test_each_models_predictor_pods_are_scraped_on_vllms_port(monitored):
                 and p["spec"]["podSelector"].get("matchLabels", {}).items() <= _predictor_pod_labels(isvcs[0]).items()
                 for rule in p["spec"].get("ingress", []) if scraper in rule.get("from", [])]  # fmt: skip
     assert [p["port"] for rule in admitted for p in rule["ports"]] == [8080]
+
+
+def _serving_container(runtime: dict[str, Any], isvc: dict[str, Any]) -> dict[str, Any]:
+    """The predictor's container as KServe v0.20.0 writes it: the runtime's container with the
+    InferenceService's model fields over it (pkg/controller/v1beta1/inferenceservice/utils
+    MergeRuntimeContainers; the model spec adds the probes, the runtime gives the port)."""
+    (container,) = runtime["spec"]["containers"]
+    model = isvc["spec"]["predictor"]["model"]
+    return {**container, **{k: model[k] for k in ("startupProbe", "readinessProbe", "livenessProbe") if k in model}}
+
+
+@pytest.fixture(scope="module")
+def serverless():
+    run = preview(STACK, raw=example(existing={"kserve": {"deploymentMode": "Serverless"}}), secrets={"secrets": KNOWN})
+    assert run.error is None, run.error
+    return run
+
+
+def test_under_serverless_knative_accepts_the_predictor_and_its_probes_find_the_port(serverless):
+    runtime = k8s_object(serverless, "ServingRuntime")
+    for isvc in [o for o in k8s_objects(serverless) if o["kind"] == "InferenceService"]:
+        container = _serving_container(runtime, isvc)
+        assert knative.webhook_errors(container) == [], "Knative's webhook would refuse the Knative Service"
+        pod = knative.pod_container(container)
+        names = {p["name"] for p in pod["ports"]}
+        for probe in ("startupProbe", "livenessProbe"):
+            port = pod[probe]["httpGet"]["port"]
+            assert port in names or port == knative.DEFAULT_USER_PORT, f"{probe} names no port of the pod"
+
+
+def test_in_raw_deployment_the_probes_keep_the_named_port(rhoai):
+    runtime = k8s_object(rhoai, "ServingRuntime")
+    (port,) = runtime["spec"]["containers"][0]["ports"]
+    assert port["name"] == "http"  # KServe's raw Service port takes this name; the Route targets it
+    for isvc in [o for o in k8s_objects(rhoai) if o["kind"] == "InferenceService"]:
+        assert {isvc["spec"]["predictor"]["model"][p]["httpGet"]["port"] for p in
+                ("startupProbe", "readinessProbe", "livenessProbe")} == {"http"}  # fmt: skip

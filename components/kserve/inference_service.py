@@ -40,7 +40,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.conventions import DEFAULT_UID, LABEL_PREFIX
-from components.kserve.runtime import MODEL_FORMAT, PORT_NAME
+from components.kserve.runtime import MODEL_FORMAT, PORT, PORT_NAME
 from components.workloads.engine import EngineFlags, engine_flags
 from components.workloads.server_container import gpu_resources, health_probes
 from components.workloads.types import GpuPlacement, pod_security_context
@@ -82,6 +82,16 @@ class InferenceServiceArgs:
     wait_for: list[pulumi.Resource] = field(default_factory=list)
 
 
+def probe_port(deployment_mode: str) -> str | int:
+    """The port the probes name. RawDeployment: the runtime's named port. Serverless: its number, because
+    Knative (knative/serving v0.48.1) renames the serving container's port to "user-port" on the pod
+    (pkg/reconciler/revision/resources/deploy.go makeServingContainer/buildContainerPorts) and rewrites only
+    the liveness probe to the number (rewriteUserLivenessProbe; the readiness probe moves to queue-proxy):
+    a startup probe naming the port would find no such port on the pod. Knative's webhook accepts a number
+    (pkg/apis/serving/k8s_validation.go validateProbe checks only a named port against the container's)."""
+    return PORT_NAME if deployment_mode == "RawDeployment" else PORT
+
+
 def inference_service_body(args: InferenceServiceArgs) -> tuple[dict[str, Any], dict[str, Any]]:
     """(metadata, spec) of the InferenceService, in the API's camelCase."""
     annotations: dict[str, Any] = {
@@ -102,7 +112,7 @@ def inference_service_body(args: InferenceServiceArgs) -> tuple[dict[str, Any], 
         "storageUri": args.storage_uri,
         "args": model_args(args.engine),
         "resources": camel(gpu_resources(args.cpu, args.memory, args.engine.tensor_parallel_size)),
-        **camel(health_probes(PORT_NAME, args.startup_timeout_seconds)),
+        **camel(health_probes(probe_port(args.deployment_mode), args.startup_timeout_seconds)),
     }
     predictor: dict[str, Any] = {
         "minReplicas": args.replicas,

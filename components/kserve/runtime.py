@@ -29,6 +29,12 @@ from components.workloads.wire import camel
 CONTAINER = "kserve-container"  # kserve v0.20.0 pkg/constants/constants.go InferenceServiceContainerName
 PORT = 8080  # odh-model-controller's vLLM template; KServe's raw Service maps port 80 to it
 PORT_NAME = "http"
+KNATIVE_PORT_NAME = "http1"
+"""The port's name under Serverless: Knative refuses any other than "", "h2c" or "http1" on the serving
+container (knative/serving v0.48.1, the release kserve v0.20.0's go.mod pins:
+pkg/apis/serving/k8s_validation.go validateContainerPorts, validPortNames: "Port name http is not allowed"),
+and calls the port "user-port" on the pod it builds (pkg/reconciler/revision/resources/deploy.go
+buildContainerPorts). "http1" says what vLLM speaks (plain HTTP/1.1)."""
 MODEL_DIR = "/mnt/models"
 MODEL_FORMAT = "vLLM"
 
@@ -44,6 +50,9 @@ class VllmRuntimeArgs:
     """Extra env of every model's container (e.g. VLLM_API_KEY from a secret)."""
     image_pull_secrets: list[pulumi.Input[str]] = field(default_factory=list)
     name: str = "vllm-runtime"
+    port_name: str = PORT_NAME
+    """The name of vLLM's port: KServe's raw Service port takes it (RawDeployment); Knative accepts only
+    KNATIVE_PORT_NAME-like names (Serverless)."""
 
 
 def runtime_body(args: VllmRuntimeArgs) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -67,7 +76,7 @@ def runtime_body(args: VllmRuntimeArgs) -> tuple[dict[str, Any], dict[str, Any]]
             {"name": "HF_HOME", "value": "/tmp/hf_home"},
             *args.env,
         ],
-        "ports": [{"name": PORT_NAME, "containerPort": PORT, "protocol": "TCP"}],
+        "ports": [{"name": args.port_name, "containerPort": PORT, "protocol": "TCP"}],
         "securityContext": camel(hardened()),
         "volumeMounts": [{"name": "shm", "mountPath": "/dev/shm"}, {"name": "tmp", "mountPath": "/tmp"}],
     }

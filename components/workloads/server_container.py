@@ -31,8 +31,8 @@ class HealthProbes(TypedDict):
     liveness_probe: k8s.core.v1.ProbeArgsDict
 
 
-def health_probes(port: str, startup_timeout_seconds: int) -> HealthProbes:
-    """Startup, readiness and liveness on /health of the named port. Loading a large model takes
+def health_probes(port: str | int, startup_timeout_seconds: int) -> HealthProbes:
+    """Startup, readiness and liveness on /health of the port (its name or number). Loading a large model takes
     minutes: only the startup probe waits that long; afterwards a hung engine is restarted in a minute."""
     health: k8s.core.v1.HTTPGetActionArgsDict = {"path": HEALTH_PATH, "port": port}
     return {

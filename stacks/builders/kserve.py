@@ -25,8 +25,8 @@ from components.kserve import (
     VllmRuntimeArgs,
     VllmServingRuntime,
 )
+from components.kserve.runtime import KNATIVE_PORT_NAME, PORT_NAME
 from components.kserve.runtime import PORT as RUNTIME_PORT
-from components.kserve.runtime import PORT_NAME
 from components.openshift import OpenShiftRoute, OpenShiftRouteArgs
 from components.workloads import GpuPlacement, ModelSource
 from components.workloads.engine import EngineFlags
@@ -130,6 +130,7 @@ def serve_with_kserve(
             env=api_key_env(token_auth, namespace.api_key_secret_name),
             image_pull_secrets=list(platform.image_pull_secrets),
             name=kserve.runtime_name,
+            port_name=PORT_NAME if kserve.deployment_mode == "RawDeployment" else KNATIVE_PORT_NAME,
         ),
         opts=opts,
     )

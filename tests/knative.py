@@ -1,0 +1,71 @@
+"""What Knative Serving does with the Knative Service KServe writes for a Serverless InferenceService,
+restated from its source so tests can hold our objects against it offline: the webhook's checks of the
+serving container, the container and names of the pod it builds. Release: knative/serving v0.48.1 (the
+one kserve v0.20.0's go.mod requires), knative/pkg 4a022ed9999a (serving v0.48.1's go.mod)."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from typing import Any
+
+VALID_PORT_NAMES = {"", "h2c", "http1"}
+"""pkg/apis/serving/k8s_validation.go validPortNames: the only names the serving container's port may have."""
+USER_PORT_NAME = "user-port"
+"""pkg/apis/serving/v1/revision_helpers.go UserPortName: the serving container's port on the pod."""
+DEFAULT_USER_PORT = 8080  # revision_helpers.go DefaultUserPort
+QUEUE_PROXY_METRICS_PORTS = {"http-autometric": 9090, "http-usermetric": 9091}
+"""pkg/reconciler/revision/resources/queue.go queueNonServingPorts: queue-proxy's own metrics (requests
+it proxied, for Knative's autoscaler and for users; numbers: pkg/networking/constants.go), not vLLM's."""
+REVISION_LABEL = "serving.knative.dev/revision"  # pkg/apis/serving/register.go RevisionLabelKey
+
+
+def webhook_errors(container: dict[str, Any]) -> list[str]:
+    """ValidateUserContainer: validateContainerPorts (the first port's name) and validateProbe for the
+    liveness and readiness probes (a named probe port must be the container port's name)."""
+    errors = []
+    ports = container.get("ports") or []
+    if ports and ports[0].get("name", "") not in VALID_PORT_NAMES:
+        errors.append(f"Port name {ports[0]['name']} is not allowed")
+    name = ports[0].get("name", "") if ports else ""
+    for probe in ("livenessProbe", "readinessProbe"):
+        port = ((container.get(probe) or {}).get("httpGet") or {}).get("port")
+        if isinstance(port, str) and port not in ("", name):
+            errors.append(f"{probe}.httpGet.port {port}: Probe port must match container port")
+    return errors
+
+
+def pod_container(container: dict[str, Any]) -> dict[str, Any]:
+    """deploy.go makeServingContainer: the ports become one `user-port` (the first port's number, else
+    8080), the readiness probe moves to queue-proxy, the liveness probe is rewritten to the port number;
+    everything else (the startup probe too) stays as written."""
+    out = copy.deepcopy(container)
+    ports = container.get("ports") or []
+    number = ports[0].get("containerPort") if ports else None
+    out["ports"] = [{"name": USER_PORT_NAME, "containerPort": number or DEFAULT_USER_PORT}]
+    out.pop("readinessProbe", None)
+    if (out.get("livenessProbe") or {}).get("httpGet"):
+        out["livenessProbe"]["httpGet"]["port"] = number or DEFAULT_USER_PORT
+    return out
+
+
+def child_name(parent: str, suffix: str) -> str:
+    """knative/pkg kmeta/names.go ChildName: parent+suffix, or, past 63 characters, the parent cut short
+    and the md5 of the whole parent in between."""
+    longest, md5_len = 63, 32
+    head = longest - md5_len
+    if len(parent) <= longest - len(suffix):
+        return parent + suffix
+    if head - len(suffix) <= 0:
+        raise NotImplementedError("suffixes this long do not occur here")
+    return f"{parent[: head - len(suffix)]}{hashlib.md5(parent.encode()).hexdigest()}{suffix}"
+
+
+def revision_name(configuration: str, generation: int) -> str:
+    """pkg/reconciler/configuration/resources/revision.go: ChildName(configuration, "-%05d" generation)."""
+    return child_name(configuration, f"-{generation:05d}")
+
+
+def deployment_name(revision: str) -> str:
+    """pkg/reconciler/revision/resources/names/names.go Deployment: ChildName(revision, "-deployment")."""
+    return child_name(revision, "-deployment")
