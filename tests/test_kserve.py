@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,17 +15,19 @@ import pytest
 import yaml
 
 from components.kserve import InferenceServiceArgs, inference_service_body
+from components.kserve.inference_service import knative_deployment_pattern
 from components.openshift import OpenShiftRouteArgs, route_spec
 from components.workloads.engine import EngineFlags
 from components.workloads.types import GpuPlacement
 from policy import policies
 from stacks import catalog
 from stacks.builders.kserve import api_key_env, isvc_name
+from stacks.builders.observability import KServeModel, kserve_scrape
 from stacks.config.stack import parse
 from stacks.errors import ConfigError
 from tests import knative
 from tests.harness import default_run, k8s_object, k8s_objects, merge, preview
-from tools import k8s_semantics, manifests
+from tools import k8s_semantics, manifests, observability_summary
 from tools.preview import REPO
 
 STACK = "existing-cluster"
@@ -370,6 +373,7 @@ def test_each_models_predictor_pods_are_scraped_on_vllms_port(monitored):
         (endpoint,) = selecting[0]["spec"]["podMetricsEndpoints"]
         (port,) = [p for p in runtime["ports"] if p["name"] == endpoint["port"]]
         assert f"--port={port['containerPort']}" in runtime["args"]  # where vLLM serves /metrics
+        assert pods[selecting[0]["spec"]["jobLabel"]] == isvc["metadata"]["name"], "the job names the model"
         rules = next(r for r in k8s_objects(rhoai) if r["kind"] == "PrometheusRule"
                      and r["metadata"]["name"] == selecting[0]["metadata"]["name"])  # fmt: skip
         no_replica = next(
@@ -422,3 +426,98 @@ def test_in_raw_deployment_the_probes_keep_the_named_port(rhoai):
     for isvc in [o for o in k8s_objects(rhoai) if o["kind"] == "InferenceService"]:
         assert {isvc["spec"]["predictor"]["model"][p]["httpGet"]["port"] for p in
                 ("startupProbe", "readinessProbe", "livenessProbe")} == {"http"}  # fmt: skip
+
+
+def _revision_pod(runtime: dict[str, Any], isvc: dict[str, Any], generation: int = 1) -> dict[str, Any]:
+    """The pod of one Serverless predictor revision, as far as this program can know it: KServe's labels
+    on the revision template (kserve v0.20.0 ksvc_reconciler.go createKnativeService; only
+    networking.kserve.io/visibility is disallowed by default), Knative's revision label and the serving
+    container Knative builds from KServe's (tests/knative.py)."""
+    revision = knative.revision_name(f"{isvc['metadata']['name']}-predictor", generation)
+    labels = {k: v for k, v in _predictor_pod_labels(isvc).items() if k != "networking.kserve.io/visibility"}
+    return {"labels": {**labels, knative.REVISION_LABEL: revision},
+            "containers": [knative.pod_container(_serving_container(runtime, isvc))]}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def serverless_monitored():
+    run = preview(STACK, raw=example(existing={"kserve": {"deploymentMode": "Serverless"}},
+                                     observability={"prometheusOperator": True, "namespace": MONITORING},
+                                     endpoint={"monitoringNamespace": MONITORING}), secrets={"secrets": KNOWN})  # fmt: skip
+    assert run.error is None, run.error
+    return run
+
+
+def test_under_serverless_each_pod_monitor_selects_its_revision_pods_on_vllms_port(serverless_monitored):
+    run = serverless_monitored
+    runtime = k8s_object(run, "ServingRuntime")
+    isvcs = [o for o in k8s_objects(run) if o["kind"] == "InferenceService"]
+    monitors = [o for o in k8s_objects(run) if o["kind"] == "PodMonitor"]
+    assert len(isvcs) == len(monitors) == 2
+    for obj in k8s_objects(run):
+        assert manifests.validate(obj) == [], obj["kind"]
+    for isvc in isvcs:
+        pod = _revision_pod(runtime, isvc)
+        selecting = [m for m in monitors if m["spec"]["selector"]["matchLabels"].items() <= pod["labels"].items()]
+        assert len(selecting) == 1, "one PodMonitor per model, none selecting another model's pods"
+        (endpoint,) = selecting[0]["spec"]["podMetricsEndpoints"]
+        ports = {p["name"]: p["containerPort"] for c in pod["containers"] for p in c["ports"]}
+        assert endpoint["port"] == knative.USER_PORT_NAME and endpoint["port"] in ports
+        assert f"--port={ports[endpoint['port']]}" in runtime["spec"]["containers"][0]["args"], "vLLM's /metrics"
+        assert endpoint["port"] not in knative.QUEUE_PROXY_METRICS_PORTS, "not queue-proxy's request metrics"
+        # The job is the isvc's name (KServe's label), whichever pod of whichever revision answers.
+        assert pod["labels"][selecting[0]["spec"]["jobLabel"]] == isvc["metadata"]["name"]
+    # Prometheus (OpenShift's user-workload monitoring) may reach that port of the predictor pods.
+    scraper = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": MONITORING}}}
+    pod = _revision_pod(runtime, isvcs[0])
+    admitted = [rule for p in k8s_objects(run) if p["kind"] == "NetworkPolicy"
+                and p["spec"]["podSelector"].get("matchLabels", {}).items() <= pod["labels"].items()
+                for rule in p["spec"].get("ingress", []) if scraper in rule.get("from", [])]  # fmt: skip
+    assert [p["port"] for rule in admitted for p in rule["ports"]] == [
+        pod["containers"][0]["ports"][0]["containerPort"]
+    ]
+
+
+def _no_ready_replica(run, isvc: str) -> str:
+    rules = next(r for r in k8s_objects(run) if r["kind"] == "PrometheusRule" and r["metadata"]["name"] == isvc)
+    return next(r["expr"] for g in rules["spec"]["groups"] for r in g["rules"] if r["alert"] == "VllmNoReadyReplica")
+
+
+def test_under_serverless_no_ready_replica_counts_every_revisions_deployment_of_its_model(serverless_monitored):
+    names = [o["metadata"]["name"] for o in k8s_objects(serverless_monitored) if o["kind"] == "InferenceService"]
+    for isvc in names:
+        expr = _no_ready_replica(serverless_monitored, isvc)
+        patterns = set(re.findall(r'deployment=~"([^"]+)"', expr))
+        assert len(patterns) == 1 and "sum(kube_deployment_spec_replicas{" in expr
+        (pattern,) = patterns
+        for generation in (1, 2, 99999):
+            mine = knative.deployment_name(knative.revision_name(f"{isvc}-predictor", generation))
+            assert re.fullmatch(pattern, mine), mine
+            for other in set(names) - {isvc}:
+                theirs = knative.deployment_name(knative.revision_name(f"{other}-predictor", generation))
+                assert not re.fullmatch(pattern, theirs), "another model's replicas would hide this one's outage"
+
+
+@pytest.mark.parametrize("length", range(30, 54))
+def test_the_deployment_pattern_exists_exactly_when_knative_does_not_hash_the_name(length):
+    isvc = ("m" + "-x" * 30)[:length].rstrip("-") + "y"
+    name = knative.deployment_name(knative.revision_name(f"{isvc}-predictor", 1))
+    pattern = knative_deployment_pattern(isvc)
+    assert (pattern is not None) == name.startswith(f"{isvc}-predictor-")
+    if pattern is not None:
+        assert re.fullmatch(pattern, name)
+
+
+def test_a_model_name_knative_hashes_is_watched_through_its_scrape_job():
+    long_name = "mistral-small-24b-instruct-2501-bf16-tp4"
+    assert knative_deployment_pattern(long_name) is None
+    target, watched = kserve_scrape(KServeModel("m", long_name), "Serverless", "http")
+    assert watched.kind == "scrapeJob" and watched.name == long_name
+    assert target.job_label == "serving.kserve.io/inferenceservice" and target.port_name == "user-port"
+    assert kserve_scrape(KServeModel("m", "short"), "RawDeployment", "http")[1].name == "short-predictor"
+
+
+def test_the_preview_says_what_is_scraped_under_serverless(serverless_monitored):
+    lines = observability_summary.scrape_lines(serverless_monitored)
+    assert len(lines) == 2 and all("port user-port /metrics" in line for line in lines)
+    assert any("serving.kserve.io/inferenceservice=mistral-small-24b-fp8" in line for line in lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 from typing import Any
 
 import promql_parser
@@ -76,11 +77,18 @@ def test_every_dashboard_and_alert_query_uses_metrics_the_pinned_releases_export
     assert {q: unknown_metrics(q) for q in queries if unknown_metrics(q)} == {}
 
 
-def test_every_query_of_both_server_kinds_uses_known_metrics():
+# One name of each kind of alert target (alerts.ServerTarget).
+SERVER_KINDS = {"deployment": "vllm", "deployments": "m-predictor-[0-9]{5,}-deployment", "scrapeJob": "vllm"}
+
+
+def test_every_query_of_every_server_kind_uses_known_metrics():
+    assert set(SERVER_KINDS) == set(typing.get_args(typing.get_type_hints(alerts.ServerTarget)["kind"]))
     series = ModelSeries("ns", "m")
     groups = [
-        alerts.model_rules(series, alerts.ServerTarget("deployment", "vllm"), alerts.AlertThresholds()),
-        alerts.model_rules(series, alerts.ServerTarget("scrapeJob", "vllm"), alerts.AlertThresholds()),
+        *[
+            alerts.model_rules(series, alerts.ServerTarget(kind, name), alerts.AlertThresholds())
+            for kind, name in SERVER_KINDS.items()
+        ],
         alerts.job_rules("ns"),
         alerts.gpu_rules(),
         alerts.front_door_rules(RouterSeries("ns", "vllm-entry"), alerts.AlertThresholds()),

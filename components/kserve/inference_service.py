@@ -82,6 +82,27 @@ class InferenceServiceArgs:
     wait_for: list[pulumi.Resource] = field(default_factory=list)
 
 
+# Serverless (knative/serving v0.48.1, knative/pkg 4a022ed9999a as its go.mod requires): KServe's Knative
+# Service is `<isvc>-predictor` (kserve v0.20.0 constants.PredictorServiceName), each revision
+# kmeta.ChildName(configuration, "-%05d" generation) (pkg/reconciler/configuration/resources/revision.go) and
+# its Deployment ChildName(revision, "-deployment") (pkg/reconciler/revision/resources/names/names.go);
+# ChildName hashes a name past 63 characters (the parent cut short, its md5 in between).
+KNATIVE_USER_PORT_NAME = "user-port"
+"""The serving container's port on the pod Knative builds, whatever the revision named it
+(pkg/apis/serving/v1/revision_helpers.go UserPortName; deploy.go buildContainerPorts)."""
+_KNATIVE_NAME_MAX = 63
+_KNATIVE_DEPLOYMENT_SUFFIX = "-predictor-00001-deployment"
+
+
+def knative_deployment_pattern(name: str) -> str | None:
+    """The names of the Deployments Knative runs an InferenceService's predictor revisions in, as a
+    regular expression (RE2, anchored by Prometheus); None when Knative would hash them, an isvc name
+    longer than 36 characters, so no expression names this model's Deployments alone."""
+    if len(name) + len(_KNATIVE_DEPLOYMENT_SUFFIX) > _KNATIVE_NAME_MAX:
+        return None
+    return f"{name}-predictor-[0-9]{{5,}}-deployment"
+
+
 def probe_port(deployment_mode: str) -> str | int:
     """The port the probes name. RawDeployment: the runtime's named port. Serverless: its number, because
     Knative (knative/serving v0.48.1) renames the serving container's port to "user-port" on the pod

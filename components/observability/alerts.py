@@ -21,10 +21,12 @@ class AlertThresholds:
 @dataclass(frozen=True)
 class ServerTarget:
     """How to tell that a model has no ready replica: a Deployment (kube-state-metrics counts its
-    available replicas; a Deployment scaled to zero on purpose does not alert) or, for a Ray head, the
-    scrape job of its PodMonitor (vLLM answers /metrics only once its engine is up)."""
+    available replicas; a Deployment scaled to zero on purpose does not alert); the Deployments whose names
+    match `name` as a regular expression, counted together (Knative's one per revision: while a new revision
+    starts, the old one still serves; all scaled to zero does not alert); or the scrape job of the model's
+    PodMonitor (vLLM answers /metrics only once its engine is up; no target at all alerts too)."""
 
-    kind: Literal["deployment", "scrapeJob"]
+    kind: Literal["deployment", "deployments", "scrapeJob"]
     name: str
 
 
@@ -45,6 +47,10 @@ def no_ready_replica_expr(series: ModelSeries, target: ServerTarget) -> str:
     if target.kind == "deployment":
         wanted = f'kube_deployment_spec_replicas{{namespace="{ns}", deployment="{target.name}"}}'
         ready = f'kube_deployment_status_replicas_available{{namespace="{ns}", deployment="{target.name}"}}'
+        return f"({wanted} > 0) and ({ready} == 0)"
+    if target.kind == "deployments":
+        wanted = f'sum(kube_deployment_spec_replicas{{namespace="{ns}", deployment=~"{target.name}"}})'
+        ready = f'sum(kube_deployment_status_replicas_available{{namespace="{ns}", deployment=~"{target.name}"}})'
         return f"({wanted} > 0) and ({ready} == 0)"
     return f'(sum(up{{namespace="{ns}", job="{target.name}"}}) or vector(0)) < 1'
 

@@ -27,11 +27,13 @@ class ScrapeTarget:
     pod_labels: dict[str, str]
     port_name: str
     path: str = "/metrics"
+    job_label: str = JOB_LABEL
+    """The pod label whose value becomes the series' `job` (pods without it: `<namespace>/<PodMonitor name>`)."""
 
 
 def pod_monitor_spec(namespace: str, target: ScrapeTarget, interval: str) -> dict[str, Any]:
     return {
-        "jobLabel": JOB_LABEL,
+        "jobLabel": target.job_label,
         "selector": {"matchLabels": dict(target.pod_labels)},
         "namespaceSelector": {"matchNames": [namespace]},
         "podMetricsEndpoints": [{"port": target.port_name, "path": target.path, "interval": interval}],

@@ -3,12 +3,14 @@ PodMonitor + alerts + dashboard per served model, and GPU metrics from DCGM."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pulumi
 
 from components.helm import HelmChart
+from components.kserve.inference_service import KNATIVE_USER_PORT_NAME, knative_deployment_pattern
 from components.observability.alerts import AlertThresholds, ServerTarget
 from components.observability.front_door import FrontDoorMonitoring, FrontDoorMonitoringArgs
 from components.observability.gpu_metrics import GpuMetrics, GpuMetricsArgs
@@ -242,6 +244,11 @@ def observe(
 # constants.InferenceServicePodLabelKey "serving.kserve.io/inferenceservice" = the isvc name and
 # constants.KServiceComponentLabel "component" = "predictor"; reconcilers/deployment/deployment_reconciler.go
 # puts that metadata on the pod template; constants.go PredictorServiceName: "<isvc>-predictor").
+# Serverless: reconcilers/knative/ksvc_reconciler.go createKnativeService puts the same labels on the
+# Knative Service's revision template (less serviceLabelDisallowedList: by default only
+# networking.kserve.io/visibility, constants.RevisionTemplateLabelDisallowedList), and Knative copies a
+# revision's labels to its Deployment's pods (knative/serving v0.48.1 pkg/reconciler/revision/resources
+# deploy.go MakeDeployment, meta.go makeLabels).
 KSERVE_ISVC_LABEL = "serving.kserve.io/inferenceservice"
 
 
@@ -257,6 +264,30 @@ class KServeModel:
     isvc: str
 
 
+def kserve_scrape(model: KServeModel, deployment_mode: str, port_name: str) -> tuple[ScrapeTarget, ServerTarget]:
+    """Where Prometheus scrapes one InferenceService's vLLM, and what its no-ready-replica alert watches.
+
+    Both modes: the predictor pods by KServe's labels, vLLM's own /metrics (the same series as every other
+    stack), the isvc label as the job. RawDeployment: the runtime's named port, KServe's one Deployment.
+    Serverless: Knative names the serving container's port `user-port` on the pod; queue-proxy's ports
+    (9090, 9091) carry only its own request metrics, and KServe's metric aggregation (queue-proxy merging
+    both on one port, pkg/webhook/admission/pod/metrics_aggregate_injector.go) needs the cluster's Knative
+    to run KServe's queue-proxy extension image, which this program cannot see: vLLM's port is scraped
+    directly. The alert counts the available replicas of every revision's Deployment (kube-state-metrics,
+    names by regular expression: Knative makes one per revision); sums scaled to zero do not page. With a
+    name Knative hashes (over 36 characters) it watches the scrape job instead: this program sets
+    min-scale = minReplicas = models[].replicas >= 1 (components/kserve/inference_service.py; kserve
+    v0.20.0 pkg/controller/v1alpha1/utils SetAutoScalingAnnotations), so Knative never scales the model to
+    zero and no target up means no replica serving."""
+    target = ScrapeTarget(pod_labels=kserve_predictor_labels(model.isvc), port_name=port_name,
+                          job_label=KSERVE_ISVC_LABEL)  # fmt: skip
+    if deployment_mode == "RawDeployment":
+        return target, ServerTarget("deployment", f"{model.isvc}-predictor")
+    target = dataclasses.replace(target, port_name=KNATIVE_USER_PORT_NAME)
+    pattern = knative_deployment_pattern(model.isvc)
+    return target, ServerTarget("deployments", pattern) if pattern else ServerTarget("scrapeJob", model.isvc)
+
+
 def observe_kserve(
     cfg: ExistingStack,
     platform: ServingPlatform,
@@ -266,23 +297,24 @@ def observe_kserve(
     scrapable: bool,
     opts: pulumi.ResourceOptions,
 ) -> Monitoring:
-    """KServe's predictor pods scraped on vLLM's port, their alerts and dashboards, and GPU metrics. Only in
-    RawDeployment mode (under Serverless, Knative makes the Deployments itself and this program does not know
-    their names or ports) and when `scrapable`: a NetworkPolicy admits Prometheus to that port."""
+    """KServe's predictor pods scraped on vLLM's port (`port_name` in RawDeployment, Knative's user-port
+    under Serverless), their alerts and dashboards, and GPU metrics. Only when `scrapable`: a NetworkPolicy
+    admits Prometheus to that port."""
     monitoring = monitoring_stack(cfg, platform.provider, platform.system_node_selector)
     o = cfg.observability
     if not o.active:
         return monitoring
     after = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=monitoring.ready))
-    if scrapable and cfg.existing.kserve.deployment_mode == "RawDeployment":
+    if scrapable:
         for i, m in enumerate(models):
+            target, watched = kserve_scrape(m, cfg.existing.kserve.deployment_mode, port_name)
             ModelMonitoring(
                 f"{cfg.name}-{m.isvc}-monitoring",
                 ModelMonitoringArgs(
                     namespace=cfg.namespace,
                     served_model_name=m.served_model_name,
-                    target=ScrapeTarget(pod_labels=kserve_predictor_labels(m.isvc), port_name=port_name),
-                    server=ServerTarget("deployment", f"{m.isvc}-predictor"),
+                    target=target,
+                    server=watched,
                     thresholds=thresholds(cfg),
                     scrape_interval=o.scrape_interval,
                     model_store_alerts=i == 0,
