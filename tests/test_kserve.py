@@ -281,14 +281,15 @@ def test_the_policy_pack_checks_the_inference_service_as_the_vllm_server(rhoai):
     assert found, "the runtime's image is checked like every container's"
 
 
-def test_with_token_auth_only_the_auth_proxy_is_open_and_vllms_own_port_stays_in_the_namespace(rhoai):
+def test_with_token_auth_only_the_auth_proxy_is_open_and_vllms_own_port_stays_in_the_namespace_and_prometheus(rhoai):
     policies_by_name = {o["metadata"]["name"]: o["spec"] for o in k8s_objects(rhoai) if o["kind"] == "NetworkPolicy"}
     assert policies_by_name["default-deny-ingress"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
     door = policies_by_name["allow-entry-point"]
     assert door["podSelector"] == {"matchLabels": {"component": "predictor"}}
     assert door["ingress"] == [{"ports": [{"port": 8443, "protocol": "TCP"}]}], "the kube-rbac-proxy, from anywhere"
     vllm = policies_by_name["allow-vllm-api"]["ingress"]
-    assert vllm == [{"from": [{"podSelector": {}}], "ports": [{"port": 8080, "protocol": "TCP"}]}]
+    scraper = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": MONITORING}}}  # named on purpose
+    assert vllm == [{"from": [{"podSelector": {}}, scraper], "ports": [{"port": 8080, "protocol": "TCP"}]}]
 
 
 def test_without_token_auth_vllm_checks_the_stacks_api_key_and_with_it_not():
@@ -342,18 +343,19 @@ MONITORING = "openshift-user-workload-monitoring"
 
 
 @pytest.fixture(scope="module")
-def monitored():
-    """The example with OpenShift's monitoring for user-defined projects (a Prometheus Operator) admitted
-    to vLLM's own port on purpose (with token auth that port answers /v1 unchecked)."""
-    run = preview(STACK, raw=example(observability={"prometheusOperator": True, "namespace": MONITORING},
-                                     endpoint={"monitoringNamespace": MONITORING}), secrets={"secrets": KNOWN})  # fmt: skip
-    assert run.error is None, run.error
-    return run
+def monitored(rhoai):
+    """The example: OpenShift's monitoring for user-defined projects (a Prometheus Operator) admitted to
+    vLLM's own port on purpose (with token auth that port answers /v1 unchecked)."""
+    config = example()
+    assert config["llm-serving:observability"] == {"prometheusOperator": True, "namespace": MONITORING}
+    assert config["llm-serving:endpoint"]["monitoringNamespace"] == MONITORING
+    return rhoai
 
 
 def test_without_a_namespace_named_on_purpose_token_auth_predictors_are_not_scraped():
-    run = preview(STACK, raw=example(observability={"prometheusOperator": True, "namespace": MONITORING}),
-                  secrets={"secrets": KNOWN})  # fmt: skip
+    config = example()
+    del config["llm-serving:endpoint"]["monitoringNamespace"]
+    run = preview(STACK, raw=config, secrets={"secrets": KNOWN})
     assert run.error is None, run.error
     assert not [o for o in k8s_objects(run) if o["kind"] == "PodMonitor"], "Prometheus could not reach them"
 

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.harness import KUBERNETES_STACKS, default_run, k8s_objects
+from tests import knative
+from tests.harness import KUBERNETES_STACKS, default_run, k8s_objects, preview
 
 PROMTOOL = Path(__file__).resolve().parents[1] / ".tools" / "prometheus" / "usr" / "bin" / "promtool"
 
@@ -27,10 +28,22 @@ def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(PROMTOOL), *args], cwd=cwd, capture_output=True, text=True, timeout=60)
 
 
+def kserve_run(mode: str):
+    """tests/configs/existing-rhoai-kserve.yaml (two InferenceServices, monitored by OpenShift's
+    user-workload Prometheus) in a KServe deployment mode."""
+    from tests.test_kserve import KNOWN, STACK, example
+
+    run = preview(STACK, raw=example(existing={"kserve": {"deploymentMode": mode}}), secrets={"secrets": KNOWN})
+    assert run.error is None, run.error
+    return run
+
+
 def test_every_generated_rule_passes_promtool_check(tmp_path):
     from tests.test_router import two_models  # two models: two rule groups of each kind
 
     runs = {stack: default_run(stack) for stack in KUBERNETES_STACKS} | {"doks-two-models": two_models()}
+    runs |= {f"kserve-{mode}": kserve_run(mode) for mode in ("RawDeployment", "Serverless")}
+    assert all(rule_groups(runs[f"kserve-{mode}"]) for mode in ("RawDeployment", "Serverless"))
     files = []
     for stack, run in runs.items():
         groups = rule_groups(run)
@@ -182,6 +195,88 @@ def test_the_wake_signal_is_1_from_the_first_refused_request_and_0_when_idle(tmp
         case([(running, "1x10")], "8m", 1),            # a long generation still running
         case([(answered, "30x10"), (running, "0x10")], "8m", 0),
     ]}  # fmt: skip
+    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests, sort_keys=False))
+    result = promtool("test", "rules", "tests.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# The KServe example's rules: namespace private-ai, InferenceService mistral-small-24b-fp8 serving the model
+# of that name; Prometheus takes the job from the isvc label (the PodMonitor's jobLabel).
+KS_NS = "private-ai"
+ISVC = "mistral-small-24b-fp8"
+
+
+def _kserve_deployments(mode: str) -> list[str]:
+    """The predictor's Deployments: KServe's one in RawDeployment, Knative's revisions 1 and 2 under
+    Serverless (tests/knative.py)."""
+    if mode == "RawDeployment":
+        return [f"{ISVC}-predictor"]
+    return [knative.deployment_name(knative.revision_name(f"{ISVC}-predictor", g)) for g in (1, 2)]
+
+
+@pytest.mark.parametrize("mode", ["RawDeployment", "Serverless"])
+def test_the_kserve_alerts_fire_for_the_predictor_series_and_stay_silent_when_healthy(tmp_path, mode):
+    run = kserve_run(mode)
+    groups = rule_groups(run)
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": groups}))
+    alerts = {r["alert"] for g in groups for r in g["rules"]}
+    summaries = {
+        r["alert"]: r["annotations"]["summary"] for g in groups if g["name"] == f"vllm-{ISVC}" for r in g["rules"]
+    }
+    ours = {"severity": "critical", "namespace": KS_NS, "model_name": ISVC}
+    vllm = f'namespace="{KS_NS}", job="{ISVC}", model_name="{ISVC}", engine="0", pod="{ISVC}-predictor-a"'
+    deployments = _kserve_deployments(mode)
+    first, last = deployments[0], deployments[-1]
+
+    def kube(deployment: str, wanted: str, available: str) -> list[dict[str, str]]:
+        labels = f'namespace="{KS_NS}", deployment="{deployment}"'
+        return [{"series": f"kube_deployment_spec_replicas{{{labels}}}", "values": wanted},
+                {"series": f"kube_deployment_status_replicas_available{{{labels}}}", "values": available}]  # fmt: skip
+
+    # RawDeployment's expression keeps the Deployment's label; Serverless sums the revisions' away.
+    fired = {**ours, "deployment": first} if mode == "RawDeployment" else ours
+    down = _alert("8m", "VllmNoReadyReplica", fired, summaries["VllmNoReadyReplica"])
+    cases = [
+        {"interval": "1m", "input_series": kube(first, "1x10", "0x10"), "alert_rule_test": [down]},
+        {  # A full KV cache on the predictor: the model's rules read the series KServe's pods export.
+            "interval": "1m",
+            "input_series": [{"series": f"vllm:kv_cache_usage_perc{{{vllm}}}", "values": "0.97x10"}],
+            "alert_rule_test": [
+                _alert("8m", "VllmKvCacheFull", {**ours, "severity": "warning"}, summaries["VllmKvCacheFull"])
+            ],
+        },
+        {  # Healthy: a ready replica, an idle model, no failed Job: nothing fires.
+            "interval": "1m",
+            "input_series": [
+                *kube(first, "1x30", "1x30"),
+                {"series": f"vllm:kv_cache_usage_perc{{{vllm}}}", "values": "0.3x30"},
+                {"series": f"vllm:num_requests_waiting{{{vllm}}}", "values": "0x30"},
+                {"series": f"up{{{vllm.rsplit(', model_name', 1)[0]}}}", "values": "1x30"},
+            ],
+            "alert_rule_test": [_alert("25m", a) for a in sorted(alerts)],
+        },
+    ]
+    if mode == "Serverless":
+        cases += [
+            {   # A new revision starting while the old one serves: the model still has a ready replica.
+                "interval": "1m",
+                "input_series": [*kube(first, "1x20", "1x20"), *kube(last, "1x20", "0x20")],
+                "alert_rule_test": [_alert("15m", "VllmNoReadyReplica")],
+            },
+            {   # Every revision at zero wanted (scaled to zero): no page.
+                "interval": "1m",
+                "input_series": [*kube(first, "0x20", "0x20"), *kube(last, "0x20", "0x20")],
+                "alert_rule_test": [_alert("15m", "VllmNoReadyReplica")],
+            },
+            {   # The other model's revisions failing do not page for this one (nor this one's for it).
+                "interval": "1m",
+                "input_series": kube(knative.deployment_name(knative.revision_name("mistral-small-24b-tp4-predictor", 1)),
+                                     "1x10", "0x10"),
+                "alert_rule_test": [_alert("8m", "VllmNoReadyReplica", {**ours, "model_name": "mistral-small-24b-tp4"},
+                                           summaries["VllmNoReadyReplica"].replace(ISVC, "mistral-small-24b-tp4"))],
+            },
+        ]  # fmt: skip
+    tests = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": cases}
     (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests, sort_keys=False))
     result = promtool("test", "rules", "tests.yaml", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
