@@ -442,12 +442,9 @@ def _revision_pod(runtime: dict[str, Any], isvc: dict[str, Any], generation: int
 
 
 @pytest.fixture(scope="module")
-def serverless_monitored():
-    run = preview(STACK, raw=example(existing={"kserve": {"deploymentMode": "Serverless"}},
-                                     observability={"prometheusOperator": True, "namespace": MONITORING},
-                                     endpoint={"monitoringNamespace": MONITORING}), secrets={"secrets": KNOWN})  # fmt: skip
-    assert run.error is None, run.error
-    return run
+def serverless_monitored(serverless, monitored):
+    """The example under Serverless, monitored as the example is (the `monitored` fixture checks how)."""
+    return serverless
 
 
 def test_under_serverless_each_pod_monitor_selects_its_revision_pods_on_vllms_port(serverless_monitored):
@@ -510,7 +507,13 @@ def test_the_deployment_pattern_exists_exactly_when_knative_does_not_hash_the_na
         assert re.fullmatch(pattern, name)
 
 
-def test_a_model_name_knative_hashes_is_watched_through_its_scrape_job():
+def test_a_model_name_knative_hashes_is_watched_through_its_scrape_job(serverless_monitored):
+    # No scrape target up means no replica only because Knative never scales these to zero: min-scale is
+    # minReplicas (kserve v0.20.0 SetAutoScalingAnnotations), models[].replicas, at least 1.
+    for isvc in [o for o in k8s_objects(serverless_monitored) if o["kind"] == "InferenceService"]:
+        assert isvc["spec"]["predictor"]["minReplicas"] >= 1
+    with pytest.raises(ConfigError):
+        parse_example(model={"replicas": 0})
     long_name = "mistral-small-24b-instruct-2501-bf16-tp4"
     assert knative_deployment_pattern(long_name) is None
     target, watched = kserve_scrape(KServeModel("m", long_name), "Serverless", "http")
