@@ -27,7 +27,7 @@ from stacks.config.stack import parse
 from stacks.errors import ConfigError
 from tests import knative
 from tests.harness import default_run, k8s_object, k8s_objects, merge, preview
-from tools import k8s_semantics, manifests, observability_summary
+from tools import k8s_semantics, kserve_pods, manifests, observability_summary
 from tools.preview import REPO
 
 STACK = "existing-cluster"
@@ -394,12 +394,10 @@ def test_each_models_predictor_pods_are_scraped_on_vllms_port(monitored):
 
 
 def _serving_container(runtime: dict[str, Any], isvc: dict[str, Any]) -> dict[str, Any]:
-    """The predictor's container as KServe v0.20.0 writes it: the runtime's container with the
-    InferenceService's model fields over it (pkg/controller/v1beta1/inferenceservice/utils
-    MergeRuntimeContainers; the model spec adds the probes, the runtime gives the port)."""
-    (container,) = runtime["spec"]["containers"]
-    model = isvc["spec"]["predictor"]["model"]
-    return {**container, **{k: model[k] for k in ("startupProbe", "readinessProbe", "livenessProbe") if k in model}}
+    """The predictor's kserve-container as KServe v0.20.0 writes it (tools/kserve_pods.py)."""
+    pod = kserve_pods.predictor_pod(isvc, [runtime])
+    assert pod is not None and not pod.problems, pod
+    return pod.template["spec"]["containers"][0]
 
 
 @pytest.fixture(scope="module")
@@ -431,14 +429,19 @@ def test_in_raw_deployment_the_probes_keep_the_named_port(rhoai):
 
 
 def _revision_pod(runtime: dict[str, Any], isvc: dict[str, Any], generation: int = 1) -> dict[str, Any]:
-    """The pod of one Serverless predictor revision, as far as this program can know it: KServe's labels
-    on the revision template (kserve v0.20.0 ksvc_reconciler.go createKnativeService; only
-    networking.kserve.io/visibility is disallowed by default), Knative's revision label and the serving
-    container Knative builds from KServe's (tests/knative.py)."""
+    """The pod of one Serverless predictor revision, as far as this program can know it: the labels and
+    container KServe writes (tools/kserve_pods.py; kserve v0.20.0 ksvc_reconciler.go createKnativeService
+    puts the same labels on the revision template, only networking.kserve.io/visibility disallowed by
+    default), Knative's revision label and its serving container (tests/knative.py)."""
+    pod = kserve_pods.predictor_pod(isvc, [runtime])
+    assert pod is not None and not pod.problems, pod
+    labels = {k: v for k, v in pod.template["metadata"]["labels"].items() if k != "networking.kserve.io/visibility"}
     revision = knative.revision_name(f"{isvc['metadata']['name']}-predictor", generation)
-    labels = {k: v for k, v in _predictor_pod_labels(isvc).items() if k != "networking.kserve.io/visibility"}
-    return {"labels": {**labels, knative.REVISION_LABEL: revision},
-            "containers": [knative.pod_container(_serving_container(runtime, isvc))]}  # fmt: skip
+    (main, *others) = pod.template["spec"]["containers"]
+    return {
+        "labels": {**labels, knative.REVISION_LABEL: revision},
+        "containers": [knative.pod_container(main), *others],
+    }
 
 
 @pytest.fixture(scope="module")
