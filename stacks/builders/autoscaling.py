@@ -66,12 +66,12 @@ def _scaler(
 ) -> ReplicaScaler:
     a = m.autoscaling
     series = ModelSeries(cfg.namespace, m.name)
-    assert monitoring.prometheus_url is not None
+    assert monitoring.prometheus_url is not None  # stacks/config/autoscaling.check_autoscaling
     # Scale to zero wakes on the door's traffic (stacks/config/autoscaling.check_autoscaling: one model,
     # the door scraped).
     wake = None
     if a.scale_to_zero:
-        assert monitoring.front_door is not None
+        assert monitoring.front_door is not None  # check_autoscaling: scale to zero needs the door scraped
         wake = monitoring.front_door.wake(series)
     name = f"{cfg.name}-vllm-autoscaling" + ("" if index == 0 else f"-{resource_suffix(m.name)}")
     return ReplicaScaler(
