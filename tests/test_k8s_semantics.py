@@ -331,6 +331,32 @@ def test_kserve_merges_the_model_over_the_runtime_container():
     )
 
 
+def test_kserve_merges_the_transformer_and_appends_the_other_containers_in_its_order():
+    """kserve v0.20.0 components/predictor.go buildPodSpec: the kserve-container, then transformer-container
+    (the runtime's merged with the predictor's own), then the runtime's other containers, then the predictor's."""
+    runtime = serving_runtime()
+    runtime["spec"]["containers"] += [
+        {"name": "transformer-container", "image": "t:1", "env": [{"name": "A", "value": "1"}]},
+        {"name": "runtime-sidecar", "image": "s:1"},
+    ]
+    isvc = inference_service(predictor={"containers": [
+        {"name": "isvc-sidecar", "image": "i:1"},
+        {"name": "transformer-container", "args": ["--x"], "env": [{"name": "B", "value": "2"}]},
+    ]})  # fmt: skip
+    (pod,) = k8s_semantics.Plan([runtime, isvc]).templates
+    containers = pod.spec["containers"]
+    assert [c["name"] for c in containers] == [
+        "kserve-container", "transformer-container", "runtime-sidecar", "isvc-sidecar",
+    ]  # fmt: skip
+    transformer = containers[1]
+    assert (transformer["image"], transformer["args"]) == ("t:1", ["--x"])
+    assert [e["name"] for e in transformer["env"]] == ["A", "B", "INFERENCE_SERVICE_NAME"]
+    # Only one side has a transformer: it is taken as it is.
+    alone = inference_service(predictor={"containers": [{"name": "transformer-container", "image": "t:2"}]})
+    (pod,) = k8s_semantics.Plan([serving_runtime(), alone]).templates
+    assert [(c["name"], c["image"]) for c in pod.spec["containers"]][1] == ("transformer-container", "t:2")
+
+
 def test_a_serving_runtime_no_model_uses_is_checked_as_its_own_pod():
     runtime = serving_runtime(volumeMounts=[{"name": "cache", "mountPath": "/cache"}])
     assert [f.rule for f in k8s_semantics.check([runtime])] == ["volume-mounts-name-volumes"]
