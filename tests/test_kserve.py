@@ -207,6 +207,12 @@ def test_inference_service_names_are_kserve_names():
             "RawDeployment",
         ),
         ({"existing": {"installGpuOperator": True}}, "llm-serving:existing.installGpuOperator", "OperatorHub"),
+        # OpenShift AI's token auth (tokenAuth's default on OpenShift) exists in RawDeployment only.
+        (
+            {"existing": {"kserve": {"deploymentMode": "Serverless"}}},
+            "llm-serving:existing.kserve.deploymentMode",
+            "tokenAuth: false",
+        ),
         ({"existing": {"serving": "deployments"}}, "llm-serving:existing.kserve", "only read with"),
         (
             {"existing": {"openshift": False, "route": {"enabled": True}, "kserve": {"tokenAuth": False}}},
@@ -400,9 +406,13 @@ def _serving_container(runtime: dict[str, Any], isvc: dict[str, Any]) -> dict[st
     return pod.template["spec"]["containers"][0]
 
 
+SERVERLESS = {"deploymentMode": "Serverless", "tokenAuth": False}
+"""The example under Serverless: without OpenShift AI's token auth (RawDeployment's only), vLLM checks the API key."""
+
+
 @pytest.fixture(scope="module")
 def serverless():
-    run = preview(STACK, raw=example(existing={"kserve": {"deploymentMode": "Serverless"}}), secrets={"secrets": KNOWN})
+    run = preview(STACK, raw=example(existing={"kserve": SERVERLESS}), secrets={"secrets": KNOWN})
     assert run.error is None, run.error
     return run
 

@@ -31,9 +31,10 @@ def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def kserve_run(mode: str):
     """tests/configs/existing-rhoai-kserve.yaml (two InferenceServices, monitored by OpenShift's
     user-workload Prometheus) in a KServe deployment mode."""
-    from tests.test_kserve import KNOWN, STACK, example
+    from tests.test_kserve import KNOWN, SERVERLESS, STACK, example
 
-    run = preview(STACK, raw=example(existing={"kserve": {"deploymentMode": mode}}), secrets={"secrets": KNOWN})
+    kserve = SERVERLESS if mode == "Serverless" else {"deploymentMode": mode}
+    run = preview(STACK, raw=example(existing={"kserve": kserve}), secrets={"secrets": KNOWN})
     assert run.error is None, run.error
     return run
 

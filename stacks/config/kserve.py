@@ -101,3 +101,16 @@ def check_kserve(
             "existing.kserve.tokenAuth: token authentication is OpenShift AI's (security.opendatahub.io/enable-auth); "
             "set existing.openshift: true or tokenAuth: false (vLLM then checks the API key)"
         )
+    # OpenShift AI's KServe runs its kube-rbac-proxy only beside a RawDeployment predictor
+    # (opendatahub-io/kserve, commit 3cf0a0416662e3db328f6ddf4755ce730f41c747: the proxy is added by
+    # reconcilers/deployment/deployment_reconciler.go alone, and components/annotation_filter_odh.go
+    # filterServiceAnnotations strips security.opendatahub.io/enable-auth in Knative mode, RHOAIENG-20326);
+    # odh-model-controller reconciles RawDeployment only (commit 57b43aad41aea718861b6c70b38a16794fc4ac8e,
+    # internal/controller/serving/inferenceservice_controller.go: "Only RawDeployment mode is supported").
+    # Token auth leaves vLLM without an API key (stacks/builders/kserve.py api_key_env): nothing would check.
+    if kserve.deployment_mode == "Serverless" and kserve.token_auth_on(openshift):
+        raise ValueError(
+            "existing.kserve.deploymentMode: Serverless has no OpenShift AI token authentication (its "
+            "kube-rbac-proxy runs only beside RawDeployment predictors), so nothing would check callers; use "
+            "deploymentMode: RawDeployment, or set existing.kserve.tokenAuth: false (vLLM then checks the API key)"
+        )
