@@ -18,6 +18,54 @@ QUEUE_PROXY_METRICS_PORTS = {"http-autometric": 9090, "http-usermetric": 9091}
 """pkg/reconciler/revision/resources/queue.go queueNonServingPorts: queue-proxy's own metrics (requests
 it proxied, for Knative's autoscaler and for users; numbers: pkg/networking/constants.go), not vLLM's."""
 REVISION_LABEL = "serving.knative.dev/revision"  # pkg/apis/serving/register.go RevisionLabelKey
+QUEUE_PROXY = "queue-proxy"  # pkg/reconciler/revision/resources/constants.go QueueContainerName
+BACKEND_PORTS = {"http1": 8012, "h2c": 8013}
+"""pkg/networking/constants.go BackendHTTPPort, BackendHTTP2Port: queue-proxy's serving port by protocol."""
+QUEUE_ADMIN_PORT = (
+    8022  # pkg/networking/constants.go QueueAdminPort: deploy.go userLifecycle preStop, called by the kubelet
+)
+BACKEND_HTTPS_PORT = (
+    8112  # pkg/networking/constants.go BackendHTTPSPort: queue-proxy's TLS listener (system-internal-tls)
+)
+AUTOSCALER_SCRAPE_PORT = 9090
+"""pkg/autoscaler/metrics/stats_scraper.go portAndPath: the autoscaler scrapes each pod's IP on
+networking.AutoscalingQueueMetricsPort (the private Service's http-autometric targets the same port)."""
+SYSTEM_NAMESPACES = {
+    "activator": "knative-serving",
+    "autoscaler": "knative-serving",
+    "ingress": "knative-serving-ingress",
+}
+"""Where OpenShift Serverless runs them: Red Hat OpenShift Serverless 1.30, Serving, "Restrictive network
+policies" (https://access.redhat.com/documentation/en-us/red_hat_openshift_serverless/1.30/html/serving/
+restrictive-network-policies): knative-serving and knative-serving-ingress need access to the app."""
+
+
+def protocol(container: dict[str, Any]) -> str:
+    """pkg/apis/serving/v1/revision_helpers.go GetProtocol: h2c when the first port is named so, else http1."""
+    ports = container.get("ports") or []
+    return "h2c" if ports and ports[0].get("name") == "h2c" else "http1"
+
+
+def revision_target_port(container: dict[str, Any]) -> int:
+    """pkg/reconciler/serverlessservice/resources/services.go targetPort: the pod port the revision's public
+    and private Services send requests to (from the activator, or the ingress when the revision is
+    served directly), queue-proxy's."""
+    return BACKEND_PORTS[protocol(container)]
+
+
+def queue_proxy_container(container: dict[str, Any]) -> dict[str, Any]:
+    """The ports of the queue-proxy Knative adds to the pod (pkg/reconciler/revision/resources/queue.go
+    makeQueueContainer: queueNonServingPorts, the serving port by protocol and the HTTPS port; the profiling
+    port only with profiling on). The admin port 8022 is not a container port (the kubelet's preStop hook)."""
+    return {
+        "name": QUEUE_PROXY,
+        "ports": [
+            {"name": name, "containerPort": number} for name, number in QUEUE_PROXY_METRICS_PORTS.items()
+        ] + [
+            {"name": "queue-port", "containerPort": revision_target_port(container)},
+            {"name": "https-port", "containerPort": BACKEND_HTTPS_PORT},
+        ],
+    }  # fmt: skip
 
 
 def webhook_errors(container: dict[str, Any]) -> list[str]:

@@ -18,15 +18,18 @@ from components.kserve import InferenceServiceArgs, inference_service_body
 from components.kserve.inference_service import knative_deployment_pattern
 from components.openshift import OpenShiftRouteArgs, route_spec
 from components.workloads.engine import EngineFlags
+from components.workloads.network_policy import policy_specs
 from components.workloads.types import GpuPlacement
 from policy import policies
 from stacks import catalog
-from stacks.builders.kserve import api_key_env, isvc_name
+from stacks.builders.kserve import api_key_env, isvc_name, serving_policies_args
 from stacks.builders.observability import KServeModel, kserve_scrape
+from stacks.config.existing import ExistingStack
 from stacks.config.stack import parse
 from stacks.errors import ConfigError
 from tests import knative
 from tests.harness import default_run, k8s_object, k8s_objects, merge, preview
+from tests.test_network_policies import allowed
 from tools import k8s_semantics, kserve_pods, manifests, observability_summary
 from tools.preview import REPO
 
@@ -207,6 +210,11 @@ def test_inference_service_names_are_kserve_names():
             "RawDeployment",
         ),
         ({"existing": {"installGpuOperator": True}}, "llm-serving:existing.installGpuOperator", "OperatorHub"),
+        (
+            {"existing": {"kserve": {"knativeNamespaces": ["istio-system"]}}},
+            "llm-serving:existing.kserve.knativeNamespaces",
+            "only read with deploymentMode: Serverless",
+        ),
         # OpenShift AI's token auth (tokenAuth's default on OpenShift) exists in RawDeployment only.
         (
             {"existing": {"kserve": {"deploymentMode": "Serverless"}}},
@@ -450,7 +458,8 @@ def _revision_pod(runtime: dict[str, Any], isvc: dict[str, Any], generation: int
     (main, *others) = pod.template["spec"]["containers"]
     return {
         "labels": {**labels, knative.REVISION_LABEL: revision},
-        "containers": [knative.pod_container(main), *others],
+        "containers": [knative.pod_container(main), *others, knative.queue_proxy_container(main)],
+        "target_port": knative.revision_target_port(main),
     }
 
 
@@ -539,3 +548,47 @@ def test_the_preview_says_what_is_scraped_under_serverless(serverless_monitored)
     lines = observability_summary.scrape_lines(serverless_monitored)
     assert len(lines) == 2 and all("port user-port /metrics" in line for line in lines)
     assert any("serving.kserve.io/inferenceservice=mistral-small-24b-fp8" in line for line in lines)
+
+
+def test_under_serverless_only_the_knative_namespaces_reach_queue_proxy_and_vllms_port_stays_closed(serverless):
+    """Knative's activator and ingress send requests to queue-proxy's serving port, its autoscaler scrapes
+    queue-proxy's metrics port (tests/knative.py); queue-proxy reaches vLLM inside the pod. The policies of
+    the example under Serverless, evaluated over the pod Knative builds for each predictor revision."""
+    runtime = k8s_object(serverless, "ServingRuntime")
+    namespace = next(o for o in k8s_objects(serverless) if o["kind"] == "NetworkPolicy")["metadata"]["namespace"]
+    for isvc in [o for o in k8s_objects(serverless) if o["kind"] == "InferenceService"]:
+        pod = _revision_pod(runtime, isvc)
+        labels, serving = pod["labels"], pod["target_port"]
+        pod_ports = {p["containerPort"] for c in pod["containers"] for p in c["ports"]}
+        vllm_port = pod["containers"][0]["ports"][0]["containerPort"]
+        assert {serving, knative.AUTOSCALER_SCRAPE_PORT, vllm_port} <= pod_ports
+        client = {"app": "anything"}
+        assert allowed(serverless, knative.SYSTEM_NAMESPACES["activator"], client, labels, serving)
+        assert allowed(serverless, knative.SYSTEM_NAMESPACES["ingress"], client, labels, serving)
+        assert allowed(
+            serverless, knative.SYSTEM_NAMESPACES["autoscaler"], client, labels, knative.AUTOSCALER_SCRAPE_PORT
+        )
+        knative_namespaces = set(knative.SYSTEM_NAMESPACES.values())
+        for port in sorted(pod_ports | {knative.QUEUE_ADMIN_PORT}):
+            admitted = {ns for ns in (*knative_namespaces, "default", "istio-system", MONITORING, namespace)
+                        if allowed(serverless, ns, client, labels, port)}  # fmt: skip
+            expected = {
+                serving: knative_namespaces,
+                knative.AUTOSCALER_SCRAPE_PORT: knative_namespaces,
+                vllm_port: {namespace, MONITORING},  # the namespace's pods and Prometheus, as on the plain path
+            }.get(port, set())
+            assert admitted == expected, f"port {port}"
+    policies_by_name = {
+        o["metadata"]["name"]: o["spec"] for o in k8s_objects(serverless) if o["kind"] == "NetworkPolicy"
+    }
+    assert "allow-entry-point" not in policies_by_name, "no port of the predictor is open to everyone"
+
+
+def test_an_istio_ingress_is_admitted_by_naming_its_namespace():
+    knative_namespaces = ["knative-serving", "knative-serving-ingress", "istio-system"]
+    cfg = parse_example(existing={"kserve": {**SERVERLESS, "knativeNamespaces": knative_namespaces}})
+    assert isinstance(cfg, ExistingStack)
+    spec: Any = policy_specs(serving_policies_args(cfg, "private-ai", False, None))["allow-knative"]
+    (rule,) = spec["ingress"]
+    names = [peer["namespace_selector"]["match_labels"]["kubernetes.io/metadata.name"] for peer in rule["from_"]]
+    assert names == knative_namespaces

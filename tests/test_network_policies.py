@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from components.workloads.network_policy import NamespaceIngress, ServingNetworkPoliciesArgs, policy_specs
 from tests.harness import (
     KUBERNETES_STACKS,
     STACKS,
@@ -156,3 +157,48 @@ def test_ray_dashboard_opens_only_when_configured():
     assert opened.error is None, opened.error
     assert k8s_object(opened, "RayCluster")["spec"]["headGroupSpec"]["rayStartParams"]["dashboard-host"] == "0.0.0.0"
     assert "ray.dashboardHost" in config_error(preview(stack, ray={"dashboardHost": "10.0.0.1"}))
+
+
+def _args(**overrides: Any) -> ServingNetworkPoliciesArgs:
+    base: dict[str, Any] = {
+        "namespace": "serving",
+        "entry_labels": {"app": "entry"},
+        "entry_port": 8080,
+        "server_labels": {"app": "vllm"},
+        "server_port": 8000,
+    }
+    return ServingNetworkPoliciesArgs(**{**base, **overrides})
+
+
+def test_named_namespaces_reach_only_the_named_ports_of_the_named_pods():
+    access = NamespaceIngress("allow-system", {"app": "vllm"}, (8012, 9090), ("system-a", "system-b"))
+    specs = policy_specs(_args(entry_port=None, namespace_ingress=(access,)))
+    assert "allow-entry-point" not in specs, "no entry port: nothing is open to everyone"
+    assert specs["allow-system"] == {
+        "pod_selector": {"match_labels": {"app": "vllm"}},
+        "policy_types": ["Ingress"],
+        "ingress": [
+            {
+                "from_": [
+                    {"namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": "system-a"}}},
+                    {"namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": "system-b"}}},
+                ],
+                "ports": [{"port": 8012, "protocol": "TCP"}, {"port": 9090, "protocol": "TCP"}],
+            }
+        ],
+    }
+    assert list(specs) == ["default-deny-ingress", "allow-vllm-api", "allow-system"]
+    assert "allow-system" not in policy_specs(_args()), "none unless asked"
+
+
+@pytest.mark.parametrize(
+    "access",
+    [
+        NamespaceIngress("allow-system", {"app": "vllm"}, (8012,), ()),  # `from: []` admits every source
+        NamespaceIngress("allow-system", {"app": "vllm"}, (), ("system",)),  # `ports: []` admits every port
+        NamespaceIngress("allow-vllm-api", {"app": "vllm"}, (8012,), ("system",)),  # would replace a policy
+    ],
+)
+def test_namespace_ingress_never_opens_more_than_it_names(access):
+    with pytest.raises(ValueError):
+        policy_specs(_args(namespace_ingress=(access,)))

@@ -90,6 +90,16 @@ class InferenceServiceArgs:
 KNATIVE_USER_PORT_NAME = "user-port"
 """The serving container's port on the pod Knative builds, whatever the revision named it
 (pkg/apis/serving/v1/revision_helpers.go UserPortName; deploy.go buildContainerPorts)."""
+KNATIVE_QUEUE_PORT = 8012
+"""queue-proxy's serving port on each revision pod, where every request arrives: the revision's public and
+private Services target it (pkg/reconciler/serverlessservice/resources/services.go targetPort:
+networking.BackendHTTPPort, 8012 in pkg/networking/constants.go; BackendHTTP2Port 8013 only when the serving
+port is named h2c, revision_helpers.go GetProtocol, and the runtime's is http1), sent by the activator
+(knative-serving) or the ingress. queue-proxy forwards to vLLM's port inside the pod. Its HTTPS port
+(BackendHTTPSPort 8112) serves only with Knative's system-internal-tls, which is not opened here."""
+KNATIVE_AUTOSCALER_METRICS_PORT = 9090
+"""queue-proxy's request metrics, which Knative's autoscaler (knative-serving) scrapes on each pod's IP
+(pkg/autoscaler/metrics/stats_scraper.go portAndPath: networking.AutoscalingQueueMetricsPort, 9090)."""
 _KNATIVE_NAME_MAX = 63
 _KNATIVE_DEPLOYMENT_SUFFIX = "-predictor-00001-deployment"
 

@@ -25,13 +25,14 @@ from components.kserve import (
     VllmRuntimeArgs,
     VllmServingRuntime,
 )
+from components.kserve.inference_service import KNATIVE_AUTOSCALER_METRICS_PORT, KNATIVE_QUEUE_PORT
 from components.kserve.runtime import KNATIVE_PORT_NAME, PORT_NAME
 from components.kserve.runtime import PORT as RUNTIME_PORT
 from components.openshift import OpenShiftRoute, OpenShiftRouteArgs
 from components.workloads import GpuPlacement, ModelSource
 from components.workloads.engine import EngineFlags
 from components.workloads.namespace import API_KEY_SECRET_KEY, ServingNamespace
-from components.workloads.network_policy import ServingNetworkPolicies, ServingNetworkPoliciesArgs
+from components.workloads.network_policy import NamespaceIngress, ServingNetworkPolicies, ServingNetworkPoliciesArgs
 from stacks.builders.namespace import secret
 from stacks.builders.observability import KServeModel, observe_kserve, scraper_namespace
 from stacks.builders.platform import GpuPoolTarget, ServingPlatform
@@ -185,23 +186,39 @@ def _scraper_namespace(cfg: ExistingStack, token_auth: bool) -> str | None:
     return cfg.endpoint.monitoring_namespace if token_auth else scraper_namespace(cfg)
 
 
+def serving_policies_args(
+    cfg: ExistingStack, namespace: pulumi.Input[str], token_auth: bool, scraper: str | None
+) -> ServingNetworkPoliciesArgs:
+    """Default-deny ingress, as on the plain path; vLLM's own 8080 from this namespace and the monitoring
+    namespace. RawDeployment: the door is the predictor's public port, open to anyone: the auth proxy's 8443
+    with token auth (8080 then answers without any check), else vLLM's 8080 (which checks the API key).
+    Serverless: requests reach queue-proxy, which forwards to 8080 inside the pod, so no port is open to
+    anyone; queue-proxy's serving port and its autoscaler metrics admit only the Knative namespaces
+    (existing.kserve.knativeNamespaces)."""
+    kserve = cfg.existing.kserve
+    serverless = kserve.deployment_mode == "Serverless"
+    knative = NamespaceIngress(
+        name="allow-knative",
+        pod_labels=PREDICTOR_POD_LABELS,
+        ports=(KNATIVE_QUEUE_PORT, KNATIVE_AUTOSCALER_METRICS_PORT),
+        namespaces=tuple(kserve.knative_namespaces),
+    )
+    return ServingNetworkPoliciesArgs(
+        namespace=namespace,
+        entry_labels=PREDICTOR_POD_LABELS,
+        entry_port=None if serverless else AUTH_PROXY_PORT if token_auth else RUNTIME_PORT,
+        server_labels=PREDICTOR_POD_LABELS,
+        server_port=RUNTIME_PORT,
+        monitoring_namespace=scraper,
+        namespace_ingress=(knative,) if serverless else (),
+    )
+
+
 def _network_policies(
     cfg: ExistingStack, namespace: ServingNamespace, token_auth: bool, scraper: str | None, opts: pulumi.ResourceOptions
 ) -> ServingNetworkPolicies:
-    """Default-deny ingress, as on the plain path. The door is the predictor's public port: the auth
-    proxy's 8443 with token auth (vLLM's own 8080 then answers without any check, so it stays reachable
-    only from this namespace and the monitoring namespace), else vLLM's 8080 (which checks the API key)."""
     return ServingNetworkPolicies(
-        f"{cfg.name}-network-policies",
-        ServingNetworkPoliciesArgs(
-            namespace=namespace.name,
-            entry_labels=PREDICTOR_POD_LABELS,
-            entry_port=AUTH_PROXY_PORT if token_auth else RUNTIME_PORT,
-            server_labels=PREDICTOR_POD_LABELS,
-            server_port=RUNTIME_PORT,
-            monitoring_namespace=scraper,
-        ),
-        opts=opts,
+        f"{cfg.name}-network-policies", serving_policies_args(cfg, namespace.name, token_auth, scraper), opts=opts
     )
 
 

@@ -8,12 +8,15 @@ before vLLM starts. The plain Deployments stay the default (`existing.serving: d
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from stacks.config.base import DnsLabel, Section
+from stacks.config.base import DNS_LABEL, DnsLabel, Section
 from stacks.config.syntax import Hostname
+
+KNATIVE_NAMESPACES = ("knative-serving", "knative-serving-ingress")
+"""Where OpenShift Serverless runs Knative Serving's system pods (activator, autoscaler) and its ingress."""
 
 
 class KserveConfig(Section):
@@ -23,15 +26,29 @@ class KserveConfig(Section):
         "RawDeployment",
         description="KServe deployment mode (annotation serving.kserve.io/deploymentMode): RawDeployment, OpenShift "
         "AI's standard mode (a Deployment and a Service; needs neither OpenShift Serverless nor Service Mesh), or "
-        "Serverless (a Knative Service; needs both installed). Default: RawDeployment.",
+        "Serverless (a Knative Service; needs both installed, and tokenAuth: false: OpenShift AI's token "
+        "authentication exists in RawDeployment only, so vLLM checks the API key). Default: RawDeployment.",
     )
     token_auth: bool | None = Field(
         None,
         description="Protect each endpoint with OpenShift AI's token authentication (annotation "
         "security.opendatahub.io/enable-auth): clients send a service account token with `get` on the "
-        "InferenceService instead of the API key. Needs existing.openshift. Default: true on OpenShift, else false.",
+        "InferenceService instead of the API key. Needs existing.openshift and deploymentMode RawDeployment. "
+        "Default: true on OpenShift, else false.",
     )
 
+    knative_namespaces: list[Annotated[str, Field(pattern=DNS_LABEL, max_length=63)]] = Field(
+        default_factory=lambda: list(KNATIVE_NAMESPACES),
+        min_length=1,
+        description="Serverless only: the namespaces whose pods may reach each predictor's queue-proxy (Knative's "
+        "activator, ingress and autoscaler; the NetworkPolicies admit no other). Red Hat OpenShift Serverless 1.30, "
+        'Serving, "Restrictive network policies", section "Enabling communication with Knative applications on a '
+        'cluster with restrictive network policies" (https://access.redhat.com/documentation/en-us/'
+        "red_hat_openshift_serverless/1.30/html/serving/restrictive-network-policies): the Knative system namespaces "
+        "knative-serving and knative-serving-ingress need access to the application's namespace. Add your ingress "
+        "gateway's namespace when another ingress (e.g. Istio's, istio-system) sends to the pods. "
+        "Default: [knative-serving, knative-serving-ingress].",
+    )
     runtime_name: DnsLabel = Field(
         "vllm-runtime", description="Name of the ServingRuntime the InferenceServices use. Default: vllm-runtime."
     )
@@ -108,7 +125,11 @@ def check_kserve(
     # odh-model-controller reconciles RawDeployment only (commit 57b43aad41aea718861b6c70b38a16794fc4ac8e,
     # internal/controller/serving/inferenceservice_controller.go: "Only RawDeployment mode is supported").
     # Token auth leaves vLLM without an API key (stacks/builders/kserve.py api_key_env): nothing would check.
-    if kserve.deployment_mode == "Serverless" and kserve.token_auth_on(openshift):
+    if kserve.deployment_mode != "Serverless":
+        if "knative_namespaces" in kserve.model_fields_set:
+            raise ValueError("existing.kserve.knativeNamespaces: only read with deploymentMode: Serverless; remove it")
+        return
+    if kserve.token_auth_on(openshift):
         raise ValueError(
             "existing.kserve.deploymentMode: Serverless has no OpenShift AI token authentication (its "
             "kube-rbac-proxy runs only beside RawDeployment predictors), so nothing would check callers; use "
