@@ -117,3 +117,56 @@ def revision_name(configuration: str, generation: int) -> str:
 def deployment_name(revision: str) -> str:
     """pkg/reconciler/revision/resources/names/names.go Deployment: ChildName(revision, "-deployment")."""
     return child_name(revision, "-deployment")
+
+
+# pkg/apis/serving/fieldmask.go PodSpecMask: the pod fields a revision may set. Always allowed (automount
+# only as false), never allowed, and allowed by a config-features flag (pkg/apis/config/features.go; all
+# Disabled by default, defaultFeaturesConfig). k8s_validation.go ValidatePodSpec refuses any other field
+# (apis.CheckDisallowedFields: "must not set the field(s)").
+POD_SPEC_ALLOWED = {"serviceAccountName", "containers", "volumes", "imagePullSecrets", "enableServiceLinks"}
+POD_SPEC_FEATURES = {
+    "affinity": "kubernetes.podspec-affinity",
+    "topologySpreadConstraints": "kubernetes.podspec-topologyspreadconstraints",
+    "hostAliases": "kubernetes.podspec-hostaliases",
+    "nodeSelector": "kubernetes.podspec-nodeselector",
+    "runtimeClassName": "kubernetes.podspec-runtimeclassname",
+    "tolerations": "kubernetes.podspec-tolerations",
+    "securityContext": "kubernetes.podspec-securitycontext",
+    "shareProcessNamespace": "kubernetes.podspec-shareprocessnamespace",
+    "priorityClassName": "kubernetes.podspec-priorityclassname",
+    "schedulerName": "kubernetes.podspec-schedulername",
+    "initContainers": "kubernetes.podspec-init-containers",
+    "dnsPolicy": "kubernetes.podspec-dnspolicy",
+    "dnsConfig": "kubernetes.podspec-dnsconfig",
+    "hostIPC": "kubernetes.podspec-hostipc",
+    "hostPID": "kubernetes.podspec-hostpid",
+    "hostNetwork": "kubernetes.podspec-hostnetwork",
+}
+POD_SECURITY_CONTEXT_ALLOWED = {
+    "runAsUser",
+    "runAsGroup",
+    "runAsNonRoot",
+    "fsGroup",
+    "supplementalGroups",
+    "seccompProfile",
+}
+"""fieldmask.go PodSecurityContextMask with kubernetes.podspec-securitycontext enabled."""
+
+
+def pod_spec_errors(spec: dict[str, Any], features: frozenset[str] = frozenset()) -> list[str]:
+    """ValidatePodSpec's field checks of a revision's pod spec (the Knative Service's
+    spec.template.spec) with the config-features flags in `features` enabled."""
+    errors = []
+    for key, value in spec.items():
+        if key == "automountServiceAccountToken":
+            if value is not False:
+                errors.append("must not set the field(s): automountServiceAccountToken (only false)")
+        elif key in POD_SPEC_FEATURES:
+            if POD_SPEC_FEATURES[key] not in features:
+                errors.append(f"must not set the field(s): {key} (feature {POD_SPEC_FEATURES[key]} disabled)")
+            elif key == "securityContext":
+                errors += [f"must not set the field(s): securityContext.{k}" for k in value
+                           if k not in POD_SECURITY_CONTEXT_ALLOWED]  # fmt: skip
+        elif key not in POD_SPEC_ALLOWED:
+            errors.append(f"must not set the field(s): {key}")
+    return errors

@@ -36,6 +36,8 @@ from tools.preview import REPO
 STACK = "existing-cluster"
 EXAMPLE = REPO / "tests" / "configs" / "existing-rhoai-kserve.yaml"
 KNOWN = {"s3AccessKeyId": "minio-access-known", "s3SecretAccessKey": "minio-secret-known-123"}
+SERVERLESS = {"deploymentMode": "Serverless", "tokenAuth": False}
+"""The example under Serverless: without OpenShift AI's token auth (RawDeployment's only), vLLM checks the API key."""
 
 
 def example(**overrides: Any) -> dict[str, Any]:
@@ -210,6 +212,11 @@ def test_inference_service_names_are_kserve_names():
             "RawDeployment",
         ),
         ({"existing": {"installGpuOperator": True}}, "llm-serving:existing.installGpuOperator", "OperatorHub"),
+        (
+            {"existing": {"kserve": SERVERLESS}, "model": {"terminationGracePeriodSeconds": 900}},
+            "llm-serving:models[0].terminationGracePeriodSeconds",
+            "max-revision-timeout-seconds",
+        ),
         (
             {"existing": {"kserve": {"knativeNamespaces": ["istio-system"]}}},
             "llm-serving:existing.kserve.knativeNamespaces",
@@ -414,10 +421,6 @@ def _serving_container(runtime: dict[str, Any], isvc: dict[str, Any]) -> dict[st
     return pod.template["spec"]["containers"][0]
 
 
-SERVERLESS = {"deploymentMode": "Serverless", "tokenAuth": False}
-"""The example under Serverless: without OpenShift AI's token auth (RawDeployment's only), vLLM checks the API key."""
-
-
 @pytest.fixture(scope="module")
 def serverless():
     run = preview(STACK, raw=example(existing={"kserve": SERVERLESS}), secrets={"secrets": KNOWN})
@@ -592,3 +595,34 @@ def test_an_istio_ingress_is_admitted_by_naming_its_namespace():
     (rule,) = spec["ingress"]
     names = [peer["namespace_selector"]["match_labels"]["kubernetes.io/metadata.name"] for peer in rule["from_"]]
     assert names == knative_namespaces
+
+
+PREDICTOR_FEATURES = frozenset(
+    {"kubernetes.podspec-nodeselector", "kubernetes.podspec-tolerations", "kubernetes.podspec-securitycontext"}
+)
+"""The Knative config-features flags a predictor's pod fields need (GPU pool placement, non-root pod):
+docs/existing-cluster.md says so."""
+
+
+def test_under_serverless_knatives_webhook_accepts_the_predictors_pod_fields(serverless):
+    runtime = k8s_object(serverless, "ServingRuntime")
+    for isvc in [o for o in k8s_objects(serverless) if o["kind"] == "InferenceService"]:
+        pod = kserve_pods.predictor_pod(isvc, [runtime])
+        assert pod is not None and not pod.problems, pod
+        spec = pod.template["spec"]  # KServe's ksvc template spec (ksvc_reconciler.go: PodSpec: *podSpec)
+        assert knative.pod_spec_errors(spec, PREDICTOR_FEATURES) == []
+        refused = {e.split(": ")[1].split(" ")[0] for e in knative.pod_spec_errors(spec)}
+        assert refused <= {"nodeSelector", "tolerations", "securityContext"}, "only what a feature flag allows"
+
+
+def test_under_serverless_the_drain_lasts_the_models_grace_period(serverless):
+    """Knative makes the pod's terminationGracePeriodSeconds the revision's timeoutSeconds (knative/serving
+    v0.48.1 pkg/reconciler/revision/resources/deploy.go BuildPodSpec) and drains through queue-proxy
+    (deploy.go userLifecycle: the serving container's preStop waits on queue-proxy's /wait-for-drain); KServe
+    writes the predictor's `timeout` there (kserve v0.20.0 ksvc_reconciler.go createKnativeService)."""
+    graces = {m["servedName"]: m.get("terminationGracePeriodSeconds", 120) for m in example()["llm-serving:models"]}
+    for isvc in [o for o in k8s_objects(serverless) if o["kind"] == "InferenceService"]:
+        predictor = isvc["spec"]["predictor"]
+        grace = graces[isvc["metadata"]["annotations"]["openshift.io/display-name"]]
+        assert predictor["timeout"] == grace
+        assert "terminationGracePeriodSeconds" not in predictor, "Knative's webhook refuses it"

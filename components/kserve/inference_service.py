@@ -123,6 +123,21 @@ def probe_port(deployment_mode: str) -> str | int:
     return PORT_NAME if deployment_mode == "RawDeployment" else PORT
 
 
+def grace_fields(deployment_mode: str, grace_seconds: int) -> dict[str, int]:
+    """How long a stopping predictor pod may drain its requests. RawDeployment: the pod's own
+    terminationGracePeriodSeconds. Serverless (knative/serving v0.48.1): Knative's webhook refuses that field
+    (pkg/apis/serving/fieldmask.go PodSpecMask, "Disallowed fields") and sets it to the revision's
+    timeoutSeconds (pkg/reconciler/revision/resources/deploy.go BuildPodSpec), Knative's default 300 s when
+    unset; KServe writes the predictor's `timeout` into timeoutSeconds and responseStartTimeoutSeconds (kserve
+    v0.20.0 reconcilers/knative/ksvc_reconciler.go createKnativeService). queue-proxy drains (the serving
+    container's preStop waits on it: deploy.go userLifecycle) and cuts any request at that timeout, so every
+    request in flight can finish within the grace period. The same number is then the longest a request may
+    run; Knative caps it at max-revision-timeout-seconds (600 s by default; stacks/config/kserve.py)."""
+    if deployment_mode == "RawDeployment":
+        return {"terminationGracePeriodSeconds": grace_seconds}
+    return {"timeout": grace_seconds}
+
+
 def inference_service_body(args: InferenceServiceArgs) -> tuple[dict[str, Any], dict[str, Any]]:
     """(metadata, spec) of the InferenceService, in the API's camelCase."""
     annotations: dict[str, Any] = {
@@ -154,7 +169,7 @@ def inference_service_body(args: InferenceServiceArgs) -> tuple[dict[str, Any], 
             {"key": key, "operator": "Exists", "effect": "NoSchedule"} for key in args.placement.taint_keys
         ],
         "securityContext": camel(pod_security_context(args.run_as_user)),
-        "terminationGracePeriodSeconds": args.termination_grace_period_seconds,
+        **grace_fields(args.deployment_mode, args.termination_grace_period_seconds),
         "model": model,
     }
     if not args.token_auth:

@@ -215,7 +215,8 @@ class ExistingStack(StackBase):
         e, store = self.existing, self.model_store
         check_kserve(e.serving, e.kserve, openshift=e.openshift, store_kind=store.kind,
                      kserve_given="kserve" in e.model_fields_set, route_given="route" in e.model_fields_set,
-                     images=tuple(m.image for m in self.models), multi_node=self.ray is not None)  # fmt: skip
+                     images=tuple(m.image for m in self.models), multi_node=self.ray is not None,
+                     grace_periods=tuple(m.termination_grace_period_seconds for m in self.models))  # fmt: skip
         if e.kubeconfig == "secret" and self.secrets.kubeconfig is None:
             raise ValueError("secrets.kubeconfig: existing.kubeconfig is `secret` but no secrets.kubeconfig is set")
         if isinstance(store, NfsModelStoreConfig):

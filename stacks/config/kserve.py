@@ -17,6 +17,11 @@ from stacks.config.syntax import Hostname
 
 KNATIVE_NAMESPACES = ("knative-serving", "knative-serving-ingress")
 """Where OpenShift Serverless runs Knative Serving's system pods (activator, autoscaler) and its ingress."""
+KNATIVE_MAX_REVISION_TIMEOUT = 600
+"""Knative's default max-revision-timeout-seconds (knative/serving v0.48.1 pkg/apis/config/defaults.go
+DefaultMaxRevisionTimeoutSeconds): its webhook refuses a longer revision timeoutSeconds
+(pkg/apis/serving/v1/revision_validation.go validateTimeoutSeconds), which a Serverless predictor's grace
+period becomes (components/kserve/inference_service.py grace_fields)."""
 
 
 class KserveConfig(Section):
@@ -90,6 +95,7 @@ def check_kserve(
     kserve_given: bool = False,
     route_given: bool = False,
     images: tuple[str, ...] = (),
+    grace_periods: tuple[int, ...] = (),
 ) -> None:
     """Cross-section rules of `existing.serving: kserve` and `existing.route` (raised as `key: message`, one
     line). A section that would be ignored is an error, not a silent no-op. It takes the values it checks,
@@ -135,3 +141,10 @@ def check_kserve(
             "kube-rbac-proxy runs only beside RawDeployment predictors), so nothing would check callers; use "
             "deploymentMode: RawDeployment, or set existing.kserve.tokenAuth: false (vLLM then checks the API key)"
         )
+    for i, grace in enumerate(grace_periods):
+        if grace > KNATIVE_MAX_REVISION_TIMEOUT:
+            raise ValueError(
+                f"models[{i}].terminationGracePeriodSeconds: under Serverless it is the revision's timeout, which "
+                f"Knative caps at max-revision-timeout-seconds ({KNATIVE_MAX_REVISION_TIMEOUT} by default); use at "
+                f"most {KNATIVE_MAX_REVISION_TIMEOUT} (got {grace})"
+            )
