@@ -28,7 +28,7 @@ from stacks.config.existing import ExistingStack
 from stacks.config.stack import parse
 from stacks.errors import ConfigError
 from tests import knative
-from tests.harness import default_run, k8s_object, k8s_objects, merge, preview
+from tests.harness import default_run, example_run, k8s_object, k8s_objects, merge, preview
 from tests.test_network_policies import allowed
 from tools import k8s_semantics, kserve_pods, manifests, observability_summary
 from tools.preview import REPO
@@ -553,10 +553,16 @@ def test_the_preview_says_what_is_scraped_under_serverless(serverless_monitored)
     assert any("serving.kserve.io/inferenceservice=mistral-small-24b-fp8" in line for line in lines)
 
 
-def test_under_serverless_only_the_knative_namespaces_reach_queue_proxy_and_vllms_port_stays_closed(serverless):
+@pytest.mark.parametrize("example_name", [None, "existing-kserve-serverless"])
+def test_under_serverless_only_the_knative_namespaces_reach_queue_proxy_and_vllms_port_stays_closed(
+    serverless, example_name
+):
     """Knative's activator and ingress send requests to queue-proxy's serving port, its autoscaler scrapes
     queue-proxy's metrics port (tests/knative.py); queue-proxy reaches vLLM inside the pod. The policies of
-    the example under Serverless, evaluated over the pod Knative builds for each predictor revision."""
+    the example under Serverless, and of the Serverless example, evaluated over the pod Knative builds for
+    each predictor revision."""
+    if example_name is not None:
+        serverless = example_run(example_name)
     runtime = k8s_object(serverless, "ServingRuntime")
     namespace = next(o for o in k8s_objects(serverless) if o["kind"] == "NetworkPolicy")["metadata"]["namespace"]
     for isvc in [o for o in k8s_objects(serverless) if o["kind"] == "InferenceService"]:

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from tests import knative
-from tests.harness import KUBERNETES_STACKS, default_run, k8s_objects, preview
+from tests.harness import EXAMPLES, KUBERNETES_STACKS, default_run, example_run, k8s_objects, preview
 
 PROMTOOL = Path(__file__).resolve().parents[1] / ".tools" / "prometheus" / "usr" / "bin" / "promtool"
 
@@ -44,6 +44,7 @@ def test_every_generated_rule_passes_promtool_check(tmp_path):
 
     runs = {stack: default_run(stack) for stack in KUBERNETES_STACKS} | {"doks-two-models": two_models()}
     runs |= {f"kserve-{mode}": kserve_run(mode) for mode in ("RawDeployment", "Serverless")}
+    runs |= {f"example-{name}": example_run(name) for name in EXAMPLES}  # tests/configs/*.yaml
     assert all(rule_groups(runs[f"kserve-{mode}"]) for mode in ("RawDeployment", "Serverless"))
     files = []
     for stack, run in runs.items():
