@@ -51,7 +51,10 @@ def _default(field: FieldInfo) -> str:
     if field.default_factory is not None:
         if _models_in(field.annotation):
             return "(see below)"
-        return "`{}`" if isinstance(field.default_factory(), dict) else "`[]`"  # type: ignore[call-arg]
+        value = field.default_factory()  # type: ignore[call-arg]
+        if isinstance(value, dict):
+            return "`{}`"
+        return f"`[{', '.join(str(v) for v in value)}]`"
     if field.default is PydanticUndefined:
         return "required"
     if isinstance(field.default, bool):
