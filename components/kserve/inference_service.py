@@ -138,6 +138,22 @@ def grace_fields(deployment_mode: str, grace_seconds: int) -> dict[str, int]:
     return {"timeout": grace_seconds}
 
 
+def security_fields(deployment_mode: str, run_as_user: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(predictor fields, model container fields) that keep the pod non-root with the runtime's seccomp
+    profile. RawDeployment: the pod's securityContext. Serverless (knative/serving v0.48.1
+    pkg/apis/serving/fieldmask.go): Knative's webhook refuses every pod securityContext field unless the
+    cluster enables `kubernetes.podspec-securitycontext`, which OpenShift AI's KnativeServing does not (Red Hat
+    OpenShift AI Self-Managed 2.10, "Serving large models", "Creating a Knative Serving instance",
+    https://access.redhat.com/documentation/en-us/red_hat_openshift_ai_self-managed/2.10/html/serving_models/
+    serving-large-models_serving-large-models: only podspec-affinity, -nodeselector and -tolerations), while a container's runAsNonRoot, runAsUser,
+    runAsGroup and seccompProfile are always allowed (SecurityContextMask): they go on vLLM's container.
+    (fsGroup has no container form; no volume of the predictor needs it.)"""
+    context = camel(pod_security_context(run_as_user))
+    if deployment_mode == "RawDeployment":
+        return {"securityContext": context}, {}
+    return {}, {"securityContext": {k: v for k, v in context.items() if k != "fsGroup"}}
+
+
 def inference_service_body(args: InferenceServiceArgs) -> tuple[dict[str, Any], dict[str, Any]]:
     """(metadata, spec) of the InferenceService, in the API's camelCase."""
     annotations: dict[str, Any] = {
@@ -152,6 +168,7 @@ def inference_service_body(args: InferenceServiceArgs) -> tuple[dict[str, Any], 
         "labels": {"opendatahub.io/dashboard": "true", f"{LABEL_PREFIX}/model": args.name},
         "annotations": annotations,
     }
+    pod_security, container_security = security_fields(args.deployment_mode, args.run_as_user)
     model = {
         "modelFormat": {"name": MODEL_FORMAT},
         "runtime": args.runtime_name,
@@ -159,6 +176,7 @@ def inference_service_body(args: InferenceServiceArgs) -> tuple[dict[str, Any], 
         "args": model_args(args.engine),
         "resources": camel(gpu_resources(args.cpu, args.memory, args.engine.tensor_parallel_size)),
         **camel(health_probes(probe_port(args.deployment_mode), args.startup_timeout_seconds)),
+        **container_security,
     }
     predictor: dict[str, Any] = {
         "minReplicas": args.replicas,
@@ -168,7 +186,7 @@ def inference_service_body(args: InferenceServiceArgs) -> tuple[dict[str, Any], 
         "tolerations": [
             {"key": key, "operator": "Exists", "effect": "NoSchedule"} for key in args.placement.taint_keys
         ],
-        "securityContext": camel(pod_security_context(args.run_as_user)),
+        **pod_security,
         **grace_fields(args.deployment_mode, args.termination_grace_period_seconds),
         "model": model,
     }
