@@ -59,10 +59,20 @@ def test_kserve_predictor_pods_are_checked_as_kserve_builds_them():
         assert (
             "nvidia.com/gpu" in server["resources"]["limits"] and server["readinessProbe"]["httpGet"]["port"] == "http"
         )
-        assert {v["name"] for v in pod.spec["volumes"]} == {m["name"] for m in server["volumeMounts"]} == {"shm", "tmp"}
+        assert {v["name"] for v in pod.spec["volumes"]} == {m["name"] for m in server["volumeMounts"]} == {
+            "shm", "tmp", "kserve-provision-location"}  # fmt: skip
         assert pod.spec["serviceAccountName"] == "kserve-models" and pod.spec["nodeSelector"]
         assert pod.labels["component"] == "predictor"
         assert pod.labels["app"] == f"isvc.{pod.owner['metadata']['name']}-predictor"
+        # What KServe's webhook adds: the storage initializer downloading storageUri, with the S3 keys of the
+        # service account's secret (the example's Secret holds both keys KServe references).
+        (init,) = pod.spec["initContainers"]
+        assert init["name"] == "storage-initializer" and init["image"] == "kserve/storage-initializer:v0.20.0"
+        assert init["args"] == [pod.owner["spec"]["predictor"]["model"]["storageUri"], "/mnt/models"]
+        refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in init["env"] if "valueFrom" in e}
+        assert refs == {"AWS_ACCESS_KEY_ID": {"name": "model-weights-s3", "key": "AWS_ACCESS_KEY_ID"},
+                        "AWS_SECRET_ACCESS_KEY": {"name": "model-weights-s3", "key": "AWS_SECRET_ACCESS_KEY"}}  # fmt: skip
+        assert "S3_ENDPOINT" in {e["name"] for e in init["env"]}  # from the secret's data (a Pulumi secret here)
 
 
 def test_pod_templates_inside_custom_resources_are_checked():
@@ -262,42 +272,91 @@ def inference_service(runtime: str | None = "vllm-runtime", predictor: Obj | Non
         spec["runtime"] = runtime
     return {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
             "metadata": {"name": "m", "namespace": NS, "annotations": {"serving.kserve.io/deploymentMode": "RawDeployment"}},
-            "spec": {"predictor": {"minReplicas": 1, **(predictor or {}), "model": spec}}}  # fmt: skip
+            "spec": {"predictor": {"minReplicas": 1, "serviceAccountName": "kserve-models", **(predictor or {}),
+                                   "model": spec}}}  # fmt: skip
+
+
+def s3_credentials(
+    keys: tuple[str, ...] = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
+    listed: bool = True,
+    annotations: dict[str, str] | None = None,
+    **data: str,
+) -> list[Obj]:
+    """The S3 Secret and the service account listing it, as components/kserve/s3_connection.py makes them."""
+    values = {**{key: "x" for key in keys}, "S3_ENDPOINT": "http://minio.minio:9000", **data}
+    creds = secret("model-weights-s3", **values)
+    creds["metadata"]["annotations"] = annotations or {}
+    account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "kserve-models", "namespace": NS},
+               "secrets": [{"name": "model-weights-s3"}] if listed else []}  # fmt: skip
+    return [creds, account]
+
+
+S3 = s3_credentials()
 
 
 KSERVE_EXAMPLES: dict[str, tuple[str, Example]] = {
     # The model's limit under the runtime's request: each object alone is fine, KServe's merged container is not.
     "requests-within-limits": ("the model's cpu limit under the runtime's cpu request", (
-        [serving_runtime(resources={"requests": {"cpu": "4"}}), inference_service(resources={"limits": {"cpu": "2"}})],
-        [serving_runtime(resources={"requests": {"cpu": "4"}}), inference_service(resources={"limits": {"cpu": "8"}})],
+        [*S3, serving_runtime(resources={"requests": {"cpu": "4"}}), inference_service(resources={"limits": {"cpu": "2"}})],
+        [*S3, serving_runtime(resources={"requests": {"cpu": "4"}}), inference_service(resources={"limits": {"cpu": "8"}})],
     )),
     # The model mounts a volume the predictor must bring (the runtime brings only shm).
     "volume-mounts-name-volumes": ("the model mounts a volume neither the runtime nor the predictor has", (
-        [serving_runtime(), inference_service(volumeMounts=[{"name": "cache", "mountPath": "/cache"}])],
-        [serving_runtime(), inference_service(volumeMounts=[{"name": "cache", "mountPath": "/cache"}],
+        [*S3, serving_runtime(), inference_service(volumeMounts=[{"name": "cache", "mountPath": "/cache"}])],
+        [*S3, serving_runtime(), inference_service(volumeMounts=[{"name": "cache", "mountPath": "/cache"}],
                                               predictor={"volumes": [{"name": "cache", "emptyDir": {}}]})],
     )),
     # The model's probe names a port of the runtime's container.
     "named-ports-exist": ("the model's probe names a port the runtime's container does not have", (
-        [serving_runtime(), inference_service(readinessProbe={"httpGet": {"path": "/health", "port": "api"}})],
-        [serving_runtime(), inference_service(readinessProbe={"httpGet": {"path": "/health", "port": "http"}})],
+        [*S3, serving_runtime(), inference_service(readinessProbe={"httpGet": {"path": "/health", "port": "api"}})],
+        [*S3, serving_runtime(), inference_service(readinessProbe={"httpGet": {"path": "/health", "port": "http"}})],
     )),
     # The predictor's service account, and the runtime the model names, exist.
     "references-exist": ("the predictor names a runtime the plan does not create", (
-        [serving_runtime(), inference_service(runtime="vllm")],
-        [serving_runtime(), inference_service(runtime="vllm-runtime")],
+        [*S3, serving_runtime(), inference_service(runtime="vllm")],
+        [*S3, serving_runtime(), inference_service(runtime="vllm-runtime")],
     )),
     # Without `runtime`, KServe picks a runtime that auto-selects the model's format.
     "references-exist+autoselect": ("no runtime auto-selects the model's format", (
-        [serving_runtime(), inference_service(runtime=None, modelFormat={"name": "vllm"})],
-        [serving_runtime(), inference_service(runtime=None)],
+        [*S3, serving_runtime(), inference_service(runtime=None, modelFormat={"name": "vllm"})],
+        [*S3, serving_runtime(), inference_service(runtime=None)],
     )),
     # A NetworkPolicy for KServe's predictor pods selects them by the labels KServe puts on them.
     "selectors-reach-pods": ("a policy selecting a label KServe does not put on predictor pods", (
-        [serving_runtime(), inference_service(), network_policy({"matchLabels": {"component": "server"}},
+        [*S3, serving_runtime(), inference_service(), network_policy({"matchLabels": {"component": "server"}},
                                                                 {"podSelector": {}}, "http")],
-        [serving_runtime(), inference_service(), network_policy({"matchLabels": {"component": "predictor"}},
+        [*S3, serving_runtime(), inference_service(), network_policy({"matchLabels": {"component": "predictor"}},
                                                                 {"podSelector": {}}, "http")],
+    )),
+    # KServe's pod webhook (tools/kserve_pods.py inject_storage_initializer) gives the storage initializer
+    # AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY as secretKeyRef to the service account's S3 secret: a secret
+    # without the access key id is still taken as S3 (it has the secret key), and the init container never
+    # starts (CreateContainerConfigError).
+    "references-exist+s3-key": ("the S3 secret lacks AWS_ACCESS_KEY_ID, which KServe's webhook references", (
+        [*s3_credentials(keys=("AWS_SECRET_ACCESS_KEY",), awsAccessKeyID="x"), serving_runtime(), inference_service()],
+        [*S3, serving_runtime(), inference_service()],
+    )),
+    # A service account that does not list the secret: the webhook adds no credentials, the download fails.
+    "references-exist+s3-account": ("the service account does not list the S3 secret", (
+        [*s3_credentials(listed=False), serving_runtime(), inference_service()],
+        [*S3, serving_runtime(), inference_service()],
+    )),
+    # KServe's keys, not OpenShift AI's alone: a connection with only the upstream default key names
+    # (awsAccessKeyID/awsSecretAccessKey) is no S3 secret under the chart's AWS_SECRET_ACCESS_KEY setting.
+    "references-exist+s3-key-names": ("the secret holds the key names of KServe's code defaults, not its config's", (
+        [*s3_credentials(keys=("awsAccessKeyID", "awsSecretAccessKey")), serving_runtime(), inference_service()],
+        [*S3, serving_runtime(), inference_service()],
+    )),
+    # The service account lists a secret the plan does not create: the webhook fails, no pod is admitted.
+    "references-exist+s3-missing-secret": ("the service account lists a secret nobody creates", (
+        [S3[1], serving_runtime(), inference_service()],
+        [*S3, serving_runtime(), inference_service()],
+    )),
+    # The runtime already mounts something at /mnt/models: the webhook adds kserve-provision-location there too
+    # (it checks only the volume name, utils.AddModelMount), and the API server refuses the pod.
+    "unique-names+mnt-models": ("the runtime mounts its own volume at /mnt/models", (
+        [*S3, serving_runtime(volumeMounts=[{"name": "shm", "mountPath": "/mnt/models"}]), inference_service()],
+        [*S3, serving_runtime(volumeMounts=[{"name": "shm", "mountPath": "/dev/shm"}]), inference_service()],
     )),
 }  # fmt: skip
 
@@ -324,10 +383,15 @@ def test_kserve_merges_the_model_over_the_runtime_container():
     assert server["env"] == [{"name": "HOME", "value": "/tmp"},
                              {"name": "KEY", "valueFrom": {"secretKeyRef": {"name": "api", "key": "k"}}},
                              {"name": "INFERENCE_SERVICE_NAME", "value": "m"}]  # fmt: skip
-    assert pod.spec["volumes"] == [{"name": "shm", "emptyDir": {}}]  # the predictor's volume replaces the runtime's
+    # the predictor's volume replaces the runtime's; KServe's webhook adds the storage initializer's
+    assert pod.spec["volumes"] == [
+        {"name": "shm", "emptyDir": {}},
+        {"name": "kserve-provision-location", "emptyDir": {}},
+    ]
     assert pod.spec["nodeSelector"] == {"pool": "gpu"}
     assert pod.where(".containers[0]") == (
-        f"InferenceService {NS}/m spec.predictor (KServe's pod, with ServingRuntime {NS}/vllm-runtime).containers[0]"
+        f"InferenceService {NS}/m spec.predictor (KServe's pod, with ServingRuntime {NS}/vllm-runtime and the storage "
+        "initializer KServe's webhook adds).containers[0]"
     )
 
 
@@ -355,6 +419,59 @@ def test_kserve_merges_the_transformer_and_appends_the_other_containers_in_its_o
     alone = inference_service(predictor={"containers": [{"name": "transformer-container", "image": "t:2"}]})
     (pod,) = k8s_semantics.Plan([serving_runtime(), alone]).templates
     assert [(c["name"], c["image"]) for c in pod.spec["containers"]][1] == ("transformer-container", "t:2")
+
+
+def test_kserves_webhook_adds_the_storage_initializer_with_the_service_accounts_s3_keys():
+    """kserve v0.20.0 storage_initializer_injector.go CommonStorageInitialization, CreateInitContainerWithConfig,
+    AddModelMount; service_account_credentials.go mountSecretCredential; s3_secret.go BuildSecretEnvs; s3/utils.go
+    BuildS3EnvVars (a secret annotation over its data key); the Helm chart's ClusterStorageContainer merged over."""
+    objects = [*s3_credentials(annotations={"serving.kserve.io/s3-verifyssl": "0"}, AWS_DEFAULT_REGION="us-east-1",
+                               S3_VERIFY_SSL="1"), serving_runtime(), inference_service()]  # fmt: skip
+    (pod,) = k8s_semantics.Plan(objects).templates
+    (init,) = pod.spec["initContainers"]
+    assert init["name"] == "storage-initializer" and init["args"] == ["s3://models/m", "/mnt/models"]
+    assert init["resources"] == {
+        "requests": {"cpu": "100m", "memory": "100Mi"},
+        "limits": {"cpu": "1", "memory": "1Gi"},
+    }
+    assert init["securityContext"]["runAsNonRoot"] is True and init["imagePullPolicy"] == "IfNotPresent"
+    assert init["env"][:2] == [
+        {"name": "AWS_ACCESS_KEY_ID", "valueFrom": {"secretKeyRef": {"name": "model-weights-s3", "key": "AWS_ACCESS_KEY_ID"}}},
+        {"name": "AWS_SECRET_ACCESS_KEY",
+         "valueFrom": {"secretKeyRef": {"name": "model-weights-s3", "key": "AWS_SECRET_ACCESS_KEY"}}},
+    ]  # fmt: skip
+    values = {e["name"]: e.get("value") for e in init["env"][2:]}
+    assert values == {"S3_USE_HTTPS": "0", "S3_ENDPOINT": "minio.minio:9000", "AWS_ENDPOINT_URL": "http://minio.minio:9000",
+                      "S3_VERIFY_SSL": "0", "AWS_DEFAULT_REGION": "us-east-1", "HF_HUB_ENABLE_HF_TRANSFER": "1",
+                      "HF_XET_HIGH_PERFORMANCE": "1", "HF_XET_NUM_CONCURRENT_RANGE_GETS": "8"}  # fmt: skip
+    (server,) = pod.spec["containers"]
+    assert server["volumeMounts"][-1] == {
+        "name": "kserve-provision-location",
+        "mountPath": "/mnt/models",
+        "readOnly": True,
+    }
+    assert init["volumeMounts"] == [{"name": "kserve-provision-location", "mountPath": "/mnt/models"}]
+    assert pod.template["metadata"]["annotations"]["internal.serving.kserve.io/storage-initializer-sourceuri"] == (
+        "s3://models/m"
+    )
+    # The finding for a missing key names the init container's env entry.
+    bad = [*s3_credentials(keys=("AWS_SECRET_ACCESS_KEY",)), serving_runtime(), inference_service()]
+    (finding,) = k8s_semantics.check(bad)
+    assert ".initContainers[0].env[0]" in finding.where and "has no key 'AWS_ACCESS_KEY_ID'" in finding.message
+
+
+def test_a_pvc_uri_is_mounted_and_a_documented_external_account_is_not_judged():
+    """pvc://<claim>/<path>: the claim at /mnt/models with the path as subPath, no init container. A service account
+    of the cluster (documented external) is not ours to see: its secrets are not judged."""
+    isvc = inference_service(storageUri="pvc://weights/llama")
+    (pod,) = k8s_semantics.Plan([serving_runtime(), isvc]).templates
+    assert "initContainers" not in pod.spec
+    assert pod.spec["volumes"][-1] == {"name": "kserve-pvc-source", "persistentVolumeClaim": {"claimName": "weights"}}
+    assert pod.spec["containers"][0]["volumeMounts"] == [
+        {"name": "kserve-pvc-source", "mountPath": "/mnt/models", "subPath": "llama", "readOnly": True}
+    ]
+    external = {("ServiceAccount", NS, "kserve-models"): "the cluster admin's account with its S3 secret"}
+    assert k8s_semantics.check([serving_runtime(), inference_service()], external) == []
 
 
 def test_a_serving_runtime_no_model_uses_is_checked_as_its_own_pod():

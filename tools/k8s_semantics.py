@@ -17,8 +17,9 @@ without endpoints); those name the controller or kubelet function where the fail
 Pod templates are found wherever they are — a Deployment's or Job's `spec.template`, a RayCluster's
 head and worker group templates, any custom resource that embeds one — by their shape: a mapping
 whose `spec` has a `containers` list. KServe's objects have no such shape: an InferenceService's
-predictor pod is built from it and its ServingRuntime as KServe builds it (tools/kserve_pods.py), and a
-ServingRuntime no InferenceService uses is checked as the pod it would give.
+predictor pod is built from it and its ServingRuntime as KServe builds it (tools/kserve_pods.py), with
+the storage initializer and S3 credentials KServe's pod webhook adds, and a ServingRuntime no
+InferenceService uses is checked as the pod it would give.
 
 Entry points: `check(objects, external)` for one plan; `immutable_changes(old, new)` for two plans
 of the same stack (a field the API server refuses to update under the same object name).
@@ -235,11 +236,17 @@ class Plan:
                 pod = kserve_pods.predictor_pod(obj, runtimes)
                 if pod is None:
                     continue
+                # What KServe's pod webhook adds when the pod is created: the storage initializer and its
+                # credentials from the service account's secrets (kserve_pods.inject_storage_initializer).
+                pod = kserve_pods.inject_storage_initializer(pod, objects, set(self.external))
                 self.kserve_problems += [(obj, problem) for problem in pod.problems]
                 if pod.runtime is not None:
                     used.add(id(pod.runtime))
                 if pod.template:
-                    where = f"spec.predictor (KServe's pod, with {describe(pod.runtime or {})})"
+                    webhook = any(c.get("name") == kserve_pods.STORAGE_INITIALIZER
+                                  for c in pod.template["spec"].get("initContainers") or [])  # fmt: skip
+                    added = " and the storage initializer KServe's webhook adds" if webhook else ""
+                    where = f"spec.predictor (KServe's pod, with {describe(pod.runtime or {})}{added})"
                     self.templates.append(PodTemplate(obj, "spec.predictor", pod.template, where))
         for obj in objects:
             if obj.get("kind") in kserve_pods.RUNTIME_KINDS:
