@@ -163,3 +163,5 @@ def test_kserve_predictor_pods_are_checked_as_kserve_builds_them():
         (server,) = pod["spec"]["containers"]
         assert server["image"].startswith("vllm/vllm-openai:") and "livenessProbe" in server  # runtime + model
         assert pod["spec"]["securityContext"]["runAsNonRoot"] is True  # the predictor's pod field
+        # KServe's webhook adds the storage initializer, with the S3 keys as env (CKV_K8S_35 on it)
+        assert [c["name"] for c in pod["spec"]["initContainers"]] == ["storage-initializer"]
