@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from components.autoscaling.oke_cluster_autoscaler import nodes_value
+from components.doks.gpu_node_pool import pool_size_args
 from components.workloads.vllm import DRAIN_SCRIPT
 from tests.harness import config_error, k8s_objects, merge, preview, stack_config
 from tests.test_observability import unknown_metrics
@@ -122,7 +123,9 @@ def test_node_autoscaling_bounds_are_the_ones_the_fit_check_holds():
         bounds["minNodes"],
         bounds["maxNodes"],
     )
-    assert pool.ignore_changes == ["nodeCount"], "the autoscaler's size survives a later `pulumi up`"
+    # No node count at all: the provider sends one on every update of the pool, which resets its size
+    # (components/doks/gpu_node_pool.py pool_size_args).
+    assert "nodeCount" not in pool.inputs and not pool.ignore_changes
     assert _scaled_object(run)["spec"]["maxReplicaCount"] <= pool.inputs["maxNodes"]
     # One more replica than the pool can hold: refused before anything is registered.
     raw = _with_model(load_stack_config("doks", EXAMPLE), autoscaling={"enabled": True, "maxReplicas": 4})
@@ -130,6 +133,23 @@ def test_node_autoscaling_bounds_are_the_ones_the_fit_check_holds():
     assert "models[0].autoscaling.maxReplicas" in message and "doks.gpuPool.autoscale.maxNodes is 3" in message
     fixed = merge(raw, {"llm-serving:doks": {"gpuPool": {"autoscale": None, "nodeCount": 2}}})
     assert "doks.gpuPool.nodeCount is 2" in config_error(preview("doks", raw=fixed))
+
+
+def test_an_autoscaled_doks_pool_sends_no_node_count_that_would_reset_its_size():
+    """terraform-provider-digitalocean v2.99.1 digitalocean/kubernetes/resource_kubernetes_node_pool.go:
+    every Update sends `node_count` when it is set (`d.GetOk("node_count")`), whatever changed, and the
+    API then resizes the pool to it (docs/resources/kubernetes_node_pool.md: "If auto-scaling is enabled,
+    this should only be set if the desired result is to explicitly reset the number of nodes"). With
+    ignore_changes Pulumi sends the stale value of its state (pulumi/docs ignorechanges.md: "Pulumi will
+    continue to send those stale values"): a later `pulumi up` that touched the pool's tags or maxNodes
+    would have shrunk a pool the autoscaler had grown, under running replicas."""
+    assert pool_size_args(2, None) == {"node_count": 2}
+    assert pool_size_args(1, (1, 3)) == {"auto_scale": True, "min_nodes": 1, "max_nodes": 3}
+    # The pool starts at minNodes (DOKS uses min_nodes when no count is given): a different nodeCount
+    # would be a size the stack never sets, so the config refuses it.
+    raw = merge(load_stack_config("doks", EXAMPLE), {"llm-serving:doks": {"gpuPool": {"nodeCount": 2}}})
+    message = config_error(preview("doks", raw=raw))
+    assert "doks.gpuPool.nodeCount" in message and "minNodes" in message
 
 
 def test_a_dokS_gpu_pool_may_scale_down_to_zero_nodes():

@@ -36,7 +36,11 @@ class DoksManagementPool(Section):
 class DoksGpuPool(Section):
     size: str = Field("gpu-h100x1-80gb", description="GPU Droplet size. Default: gpu-h100x1-80gb.")
     node_count: int = Field(
-        1, ge=0, le=64, description="GPU nodes (the first size when `autoscale` is set). Default: 1."
+        1,
+        ge=0,
+        le=64,
+        description="GPU nodes. With `autoscale` the pool starts at autoscale.minNodes (leave nodeCount out or "
+        "equal to it). Default: 1.",
     )
     autoscale: NodeAutoscaleConfig | None = Field(
         None,
@@ -49,6 +53,22 @@ class DoksGpuPool(Section):
             raise ValueError(f"size: {self.size!r} is not a size slug (they are lower case); did you mean {same!r}?")
         if self.size not in catalog.DO_GPU_SIZES:
             raise ValueError(f"size: must be one of {', '.join(sorted(catalog.DO_GPU_SIZES))} (got {self.size!r})")
+        return self
+
+    @model_validator(mode="after")
+    def _autoscaled_size(self) -> DoksGpuPool:
+        """An autoscaled pool is created without a node count, at minNodes (components/doks/gpu_node_pool.py
+        pool_size_args: a node count would be sent again on every update and reset the pool's size)."""
+        if (
+            self.autoscale is not None
+            and "node_count" in self.model_fields_set
+            and self.node_count != self.autoscale.min_nodes
+        ):
+            raise ValueError(
+                f"nodeCount: {self.node_count}: an autoscaled DOKS pool starts at autoscale.minNodes "
+                f"({self.autoscale.min_nodes}) and the stack sends it no node count (one would reset the pool's "
+                "size on every update); remove nodeCount or set autoscale.minNodes"
+            )
         return self
 
 
