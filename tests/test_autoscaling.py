@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from components.autoscaling.keda import ScalerArgs, scaled_object_spec
 from components.autoscaling.oke_cluster_autoscaler import nodes_value
 from components.doks.gpu_node_pool import pool_size_args
 from components.workloads.vllm import DRAIN_SCRIPT
@@ -100,7 +101,6 @@ def test_scale_down_never_cuts_a_running_request():
     down = so["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"]
     assert down["policies"] == [{"type": "Pods", "value": 1, "periodSeconds": 60}]
     assert down["stabilizationWindowSeconds"] >= 300
-    assert so["spec"]["cooldownPeriod"] >= down["stabilizationWindowSeconds"]
     # and a node the autoscaler drains evicts through the PodDisruptionBudget, one replica at a time.
     (pdb,) = [
         p
@@ -251,6 +251,33 @@ def test_at_zero_the_door_traffic_wakes_the_model():
     job = door["spec"]["template"]["metadata"]["labels"][door_monitor["spec"]["jobLabel"]]
     assert f'namespace="{door["metadata"]["namespace"]}", job="{job}"' in query
     assert 'error_type="no_available_workers"' in query
+
+
+def _scaler_args(**fields) -> ScalerArgs:
+    base = dict(namespace="vllm", deployment="vllm", prometheus_url="http://p:9090", waiting_query="w",
+                kv_cache_query="k", min_replicas=1, max_replicas=3, waiting_per_replica=4, kv_cache_usage=0.8)  # fmt: skip
+    return ScalerArgs(**{**base, **fields})
+
+
+def test_keda_polling_and_cooldown_are_set_only_where_keda_uses_them():
+    """KEDA v2.20.2 apis/keda/v1alpha1/scaledobject_webhook.go verifyScaledObjects: with minReplicaCount > 0
+    (no idleReplicaCount, no cached metrics) its admission webhook warns "PollingInterval is configured but is
+    not relevant" and "CooldownPeriod is configured but is not relevant": between 1 and max replicas the HPA
+    polls KEDA's metrics server itself, and cooldownPeriod only delays the step to zero. The ScaledObject
+    carries them only for a model that scales to zero, and config refuses them elsewhere."""
+    spec = scaled_object_spec(_scaler_args(min_replicas=1, polling_seconds=30, cooldown_seconds=600))
+    assert "pollingInterval" not in spec and "cooldownPeriod" not in spec
+    zero = scaled_object_spec(_scaler_args(min_replicas=0, polling_seconds=30, cooldown_seconds=600, wake_query="q"))
+    assert (zero["pollingInterval"], zero["cooldownPeriod"]) == (30, 600)
+    so = _scaled_object(example_run())["spec"]
+    assert so["minReplicaCount"] == 1 and "cooldownPeriod" not in so and "pollingInterval" not in so
+    zero_so = Plan(k8s_objects(zero_run())).of_kind("ScaledObject")[0]["spec"]
+    down = zero_so["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"]
+    assert zero_so["cooldownPeriod"] >= down["stabilizationWindowSeconds"]
+    for key in ("cooldownSeconds", "pollingSeconds"):
+        raw = _with_model(load_stack_config("doks", EXAMPLE), autoscaling={"enabled": True, key: 60})
+        message = config_error(preview("doks", raw=raw))
+        assert f"models[0].autoscaling.{key}" in message and "scaleToZero" in message
 
 
 def test_the_summary_states_the_cold_start_of_a_model_at_zero():

@@ -80,12 +80,16 @@ def scaled_object_spec(args: ScalerArgs) -> dict[str, Any]:
         wake = trigger("incoming-requests", args.wake_query, 1)
         wake["metadata"]["activationThreshold"] = "0"
         triggers.append(wake)
+    # KEDA itself polls the triggers and waits cooldownPeriod only for the steps between 0 and 1 replica; from
+    # 1 replica up the HPA polls KEDA's metrics server. With minReplicaCount > 0 KEDA's webhook warns that both
+    # are "configured but ... not relevant" (kedacore/keda v2.20.2 apis/keda/v1alpha1/scaledobject_webhook.go
+    # verifyScaledObjects): they are set only for a model that scales to zero.
+    at_zero = {"pollingInterval": args.polling_seconds, "cooldownPeriod": args.cooldown_seconds}
     return {
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": args.deployment},
         "minReplicaCount": args.min_replicas,
         "maxReplicaCount": args.max_replicas,
-        "pollingInterval": args.polling_seconds,
-        "cooldownPeriod": args.cooldown_seconds,
+        **(at_zero if args.min_replicas == 0 else {}),
         "advanced": {
             "horizontalPodAutoscalerConfig": {
                 "behavior": {

@@ -33,9 +33,18 @@ class AutoscalingConfig(Section):
         600, ge=0, le=3600, description="Load must stay low this long before a replica is removed. Default: 600."
     )
     cooldown_seconds: int = Field(
-        1800, ge=60, le=86400, description="Idle time before scaling to zero (KEDA cooldownPeriod). Default: 1800."
+        1800,
+        ge=60,
+        le=86400,
+        description="With scaleToZero: idle time before scaling to zero (KEDA cooldownPeriod). Default: 1800.",
     )
-    polling_seconds: int = Field(15, ge=5, le=300, description="How often KEDA queries Prometheus. Default: 15.")
+    polling_seconds: int = Field(
+        15,
+        ge=5,
+        le=300,
+        description="With scaleToZero: how often KEDA queries Prometheus for the wake signal (KEDA pollingInterval; "
+        "from one replica up the HPA polls, every 15 s). Default: 15.",
+    )
 
     @model_validator(mode="after")
     def _bounds(self) -> AutoscalingConfig:
@@ -47,6 +56,13 @@ class AutoscalingConfig(Section):
             raise ValueError(
                 f"scaleToZero: true scales down to 0 replicas; set minReplicas: 0 (got {self.min_replicas})"
             )
+        # KEDA uses both only between 0 and 1 replica (components/autoscaling/keda.py scaled_object_spec).
+        for field, key in (("cooldown_seconds", "cooldownSeconds"), ("polling_seconds", "pollingSeconds")):
+            if field in self.model_fields_set and not self.scale_to_zero:
+                raise ValueError(
+                    f"{key}: only KEDA's steps between 0 and 1 replica use it (from one replica up the HPA polls "
+                    "and scales down after scaleDownStabilizationSeconds); remove it or set scaleToZero: true"
+                )
         if self.max_replicas < max(self.min_replicas, 1):
             raise ValueError(f"maxReplicas: {self.max_replicas} is below minReplicas {self.min_replicas}")
         return self
