@@ -196,6 +196,12 @@ class OkeNodePool(pulumi.ComponentResource):
             ssh_public_key=args.ssh_public_key,
             freeform_tags=args.freeform_tags,
             # An autoscaled pool's size is the Cluster Autoscaler's: a later `pulumi up` must not reset it.
+            # ignore_changes suffices here (unlike DOKS, components/doks/gpu_node_pool.py pool_size_args): the
+            # OCI provider sends a size on update only when it changed (oracle/terraform-provider-oci v7.0.0 to
+            # v8.28.0 internal/service/containerengine/containerengine_node_pool_resource.go
+            # mapToUpdateNodePoolNodeConfigDetails: `ok && s.D.HasChange(...size)`), and the ignored input never
+            # does; terraform-oci-oke ignores node_config_details[0].size of its autoscaled pools the same way
+            # (modules/workers/nodepools.tf @25ef9a0).
             opts=pulumi.ResourceOptions(
                 parent=self, ignore_changes=["nodeConfigDetails.size"] if args.autoscaled else None
             ),
