@@ -295,3 +295,45 @@ def test_the_summary_shows_the_bounds_and_the_cold_start():
 def test_autoscaling_is_off_by_default_on_every_committed_stack():
     for stack in ("doks", "oci-a10"):
         assert not any(m.get("autoscaling", {}).get("enabled") for m in stack_config(stack)["llm-serving:models"])
+
+
+def test_each_trigger_query_gives_keda_one_value_with_several_replicas_and_none_when_idle(tmp_path):
+    """KEDA v2.20.2 pkg/scalers/prometheus_scaler.go ExecutePromQuery: a result of more than one series is
+    an error ("returned multiple elements"), an empty result is 0 while ignoreNullValues keeps its default
+    (true), NaN/Inf likewise; a trigger is active above activationThreshold (default 0). Each query of the
+    ScaledObjects, evaluated by promtool on two replicas' series as vLLM labels them: one sample each; with
+    no vLLM pod left (at zero) the vLLM queries are empty, i.e. 0 and inactive, and only the wake query,
+    which always has a value, decides."""
+    from tests.test_promtool import promtool
+
+    triggers = {t["name"]: t for t in _scaled_object(example_run())["spec"]["triggers"]}
+    triggers |= {
+        t["name"]: t for t in _scaled_object(zero_run())["spec"]["triggers"] if t["name"] == "incoming-requests"
+    }
+    assert set(triggers) == {"waiting-requests", "kv-cache-usage", "incoming-requests"}
+    assert all("ignoreNullValues" not in t["metadata"] for t in triggers.values()), "KEDA's default: empty is 0"
+    record = {name: name.replace("-", "_") for name in triggers}
+    rules = [{"record": record[n], "expr": t["metadata"]["query"]} for n, t in triggers.items()]
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": [{"name": "keda", "rules": rules}]}))
+    served = example_run().outputs["servedModelName"]
+    replica = 'namespace="vllm", model_name="%s", engine="0", pod="vllm-%s"'
+    series = [
+        (f"vllm:num_requests_waiting{{{replica % (served, 'a')}}}", "3x5"),
+        (f"vllm:num_requests_waiting{{{replica % (served, 'b')}}}", "5x5"),
+        (f"vllm:kv_cache_usage_perc{{{replica % (served, 'a')}}}", "0.5x5"),
+        (f"vllm:kv_cache_usage_perc{{{replica % (served, 'b')}}}", "0.7x5"),
+    ]
+
+    def samples(name: str, value: float | None) -> dict:
+        expected = [] if value is None else [{"labels": name, "value": value}]
+        return {"expr": name, "eval_time": "4m", "exp_samples": expected}
+
+    tests = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [
+        {"interval": "1m", "input_series": [{"series": s, "values": v} for s, v in series], "promql_expr_test": [
+            samples("waiting_requests", 8), samples("kv_cache_usage", 0.6)]},
+        {"interval": "1m", "input_series": [], "promql_expr_test": [
+            samples("waiting_requests", None), samples("kv_cache_usage", None), samples("incoming_requests", 0)]},
+    ]}  # fmt: skip
+    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests, sort_keys=False))
+    result = promtool("test", "rules", "tests.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
