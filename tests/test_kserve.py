@@ -24,6 +24,7 @@ from policy import policies
 from stacks import catalog
 from stacks.builders.kserve import api_key_env, isvc_name, serving_policies_args
 from stacks.builders.observability import KServeModel, kserve_scrape
+from stacks.config.common import stored_weights_gb
 from stacks.config.existing import ExistingStack
 from stacks.config.stack import parse
 from stacks.errors import ConfigError
@@ -113,6 +114,23 @@ def test_one_inference_service_reads_the_model_from_minio_on_the_l4_pool(rhoai):
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in predictor["tolerations"]
     assert predictor["deploymentStrategy"]["rollingUpdate"] == {"maxSurge": 0, "maxUnavailable": 1}
     assert "runAsUser" not in predictor["securityContext"]
+
+
+def test_the_predictor_asks_for_node_disk_to_hold_the_weights_the_storage_initializer_copies(rhoai):
+    """KServe copies the checkpoint into an emptyDir on the node's disk: the scheduler must place the pod on a
+    node with room for it (the storage initializer's own resources are the cluster's, not per model)."""
+    cfg = parse_example()
+    assert isinstance(cfg, ExistingStack)
+    for m in cfg.models:
+        isvc = k8s_object(rhoai, "InferenceService", isvc_name(m.name))
+        requested = k8s_semantics.quantity(
+            isvc["spec"]["predictor"]["model"]["resources"]["requests"]["ephemeral-storage"]
+        )
+        weights = stored_weights_gb(m)
+        assert weights is not None and weights * 10**9 <= requested <= 1.2 * weights * 10**9, m.name
+        (pod,) = [t for t in k8s_semantics.Plan(k8s_objects(rhoai)).templates if t.owner is isvc]
+        server = next(c for c in pod.spec["containers"] if c["name"] == "kserve-container")
+        assert "ephemeral-storage" not in server["resources"].get("limits", {}), "a larger copy is not evicted"
 
 
 def test_the_s3_connection_reaches_the_storage_initializer_and_stays_secret(rhoai):

@@ -38,7 +38,7 @@ from stacks.builders.observability import KServeModel, observe_kserve, scraper_n
 from stacks.builders.platform import GpuPoolTarget, ServingPlatform
 from stacks.builders.serving import engine_flags
 from stacks.builders.stores import ModelStores
-from stacks.config.common import vllm_memory
+from stacks.config.common import stored_weights_gb, vllm_memory
 from stacks.config.existing import S3_KEYS_INSTEAD, ExistingStack, s3_endpoint
 
 ISVC_NAME_MAX = 53  # odh-model-controller constants.go MaxISVCLength: 63 minus KServe's "-predictor"
@@ -59,6 +59,8 @@ class ServedModel:
     memory: str
     startup_timeout_seconds: int
     termination_grace_period_seconds: int
+    download_gb: float | None
+    """The checkpoint's size on disk, which KServe's storage initializer copies into the pod."""
 
 
 def isvc_name(served_name: str) -> str:
@@ -80,6 +82,7 @@ def served_models(cfg: ExistingStack, stores: ModelStores, pools: dict[str, GpuP
             memory=vllm_memory(cfg, m),
             startup_timeout_seconds=m.startup_timeout_seconds,
             termination_grace_period_seconds=m.termination_grace_period_seconds,
+            download_gb=stored_weights_gb(m),
         )
         for m in cfg.models
     ]
@@ -154,6 +157,7 @@ def serve_with_kserve(
                 token_auth=token_auth,
                 startup_timeout_seconds=model.startup_timeout_seconds,
                 termination_grace_period_seconds=model.termination_grace_period_seconds,
+                download_gb=model.download_gb,
                 run_as_user=platform.run_as_user,
                 pod_annotations={} if token_auth else {f"{LABEL_PREFIX}/api-key-checksum": namespace.api_key_checksum},
                 wait_for=[*model.source.ready, *(depends_on or [])],
