@@ -188,3 +188,15 @@ def test_estimates_work_for_every_stack(stack: str):
     assert estimates.download_overlaps_gpu(run) is not False
     data = estimates.to_json(run)
     assert data["cost"]["label"] == data["timeToServing"]["label"] == "estimate"
+
+
+def test_an_autoscaled_pool_with_minimum_zero_says_what_it_is_priced_at():
+    """A GPU pool that may autoscale to 0 nodes is priced at one node (a model with minReplicas >= 1 keeps one
+    up); the note said "priced at the minimum" over that one node's price."""
+    assert estimates._node_count({"autoScale": True, "minNodes": 2, "maxNodes": 3}) == (
+        2,
+        "autoscaling 2-3, priced at the minimum",
+    )
+    count, note = estimates._node_count({"autoScale": True, "minNodes": 0, "maxNodes": 3})
+    assert count == 1 and "0-3" in note and "priced at the minimum" not in note
+    assert "0 nodes only while every model on it is scaled to zero" in note

@@ -135,7 +135,10 @@ def _priced_line(line: CostLine, row: dict[str, Any] | None, provider: str | Non
 
 def _node_count(pool: dict[str, Any]) -> tuple[int, str]:
     if pool.get("autoScale"):
-        low, high = int(pool.get("minNodes") or 1), int(pool.get("maxNodes") or pool.get("minNodes") or 1)
+        low = int(pool.get("minNodes") or 0)
+        high = int(pool.get("maxNodes") or low or 1)
+        if low == 0:  # a model with minReplicas >= 1 keeps a node up
+            return 1, f"autoscaling 0-{high}, priced at 1 node (0 nodes only while every model on it is scaled to zero)"
         return low, f"autoscaling {low}-{high}, priced at the minimum"
     return int(pool.get("nodeCount") or pool.get("size") or 1), ""
 
