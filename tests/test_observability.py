@@ -358,3 +358,24 @@ def test_no_monitoring_resources_without_a_prometheus_operator():
 def test_installing_next_to_an_existing_operator_is_refused_with_one_line():
     message = config_error(preview("doks", observability={"install": True, "prometheusOperator": True}))
     assert "observability.install" in message and "prometheusOperator" in message
+
+
+# ------------------------------------------------------------------------------------------
+# The exporter's pod on a real node
+
+
+def _exporter_pod(run) -> dict[str, Any]:
+    (exporter,) = [o for o in k8s_objects(run) if o["kind"] == "DaemonSet" and o["metadata"]["name"] == "dcgm-exporter"]
+    return exporter["spec"]["template"]["spec"]
+
+
+def test_the_exporters_read_only_root_filesystem_keeps_a_writable_tmp():
+    # NVIDIA/dcgm-exporter 4.5.3-4.8.2 deployment/values.yaml: "readOnlyRootFilesystem: true  # Enable if tmpfs
+    # volumes are configured"; without one DCGM has nowhere to write.
+    pod = _exporter_pod(default_run("doks"))
+    (container,) = pod["containers"]
+    assert container["securityContext"]["readOnlyRootFilesystem"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    (tmp,) = [m for m in container["volumeMounts"] if m["mountPath"] == "/tmp"]
+    assert not tmp.get("readOnly") and "emptyDir" in volumes[tmp["name"]]
+

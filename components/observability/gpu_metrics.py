@@ -176,7 +176,8 @@ class GpuMetrics(pulumi.ComponentResource):
             "security_context": {"allow_privilege_escalation": False, "capabilities": {"drop": ["ALL"]},
                                  "run_as_non_root": True, "read_only_root_filesystem": True},
             "volume_mounts": [{"name": "counters", "mount_path": "/etc/dcgm-exporter/counters.csv",
-                               "sub_path": "counters.csv", "read_only": True}],
+                               "sub_path": "counters.csv", "read_only": True},
+                              {"name": "tmp", "mount_path": "/tmp"}],
         }  # fmt: skip
         pod_spec: k8s.core.v1.PodSpecArgsDict = {
             "node_selector": scheduling.node_selector,
@@ -185,7 +186,15 @@ class GpuMetrics(pulumi.ComponentResource):
             "enable_service_links": False,
             "security_context": pod_security_context(args.run_as_user),
             "containers": [container],
-            "volumes": [{"name": "counters", "config_map": {"name": counters.metadata.name}}],
+            # A read-only root filesystem only with a writable tmpfs: the chart ships
+            # `# readOnlyRootFilesystem: true  # Enable if tmpfs volumes are configured` (deployment/values.yaml
+            # and dcgm-exporter.yaml at 4.5.3-4.8.2); NVIDIA/go-dcgm pkg/dcgm/admin.go (b7fa315) writes its
+            # hostengine socket file with os.CreateTemp("/tmp", "dcgm") when it starts one. What the embedded
+            # hostengine writes is not documented: /tmp is the writable place it may rely on.
+            "volumes": [
+                {"name": "counters", "config_map": {"name": counters.metadata.name}},
+                {"name": "tmp", "empty_dir": {"medium": "Memory", "size_limit": "64Mi"}},
+            ],
         }
         if scheduling.affinity is not None:
             pod_spec["affinity"] = scheduling.affinity
