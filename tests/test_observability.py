@@ -379,3 +379,10 @@ def test_the_exporters_read_only_root_filesystem_keeps_a_writable_tmp():
     (tmp,) = [m for m in container["volumeMounts"] if m["mountPath"] == "/tmp"]
     assert not tmp.get("readOnly") and "emptyDir" in volumes[tmp["name"]]
 
+
+def test_the_exporter_runs_under_the_nvidia_runtime_class_when_configured():
+    # It requests no GPU: only the NVIDIA runtime gives it NVML (dcgm-exporter issue #612).
+    assert "runtimeClassName" not in _exporter_pod(default_run("doks"))
+    run = preview("doks", observability={"install": True, "gpuRuntimeClass": "nvidia"})
+    assert run.error is None, run.error
+    assert _exporter_pod(run)["runtimeClassName"] == "nvidia"

@@ -12,8 +12,14 @@ Two sources (the stack picks one; this module only knows how each is built):
   of stacks/catalog/metrics.yaml, which need neither SYS_ADMIN ("Required for profiling metrics
   (DCGM_FI_PROF_*)", values.yaml) nor root ("For non-root without profiling metrics, use: runAsNonRoot:
   true, runAsUser: 1000, and remove SYS_ADMIN"), and no kubelet pod-resources hostPath (it labels GPUs,
-  not pods), so it runs under the namespace's baseline/restricted Pod Security. It sees the node's GPUs
-  through the NVIDIA container runtime (NVIDIA_VISIBLE_DEVICES=all), which the GPU images configure.
+  not pods), so it runs under the namespace's baseline/restricted Pod Security. It requests no GPU and sees
+  the node's GPUs through the NVIDIA container runtime (the image sets NVIDIA_VISIBLE_DEVICES=all,
+  docker/Dockerfile at the tag): the node's default runtime wherever NVIDIA's device plugin runs unchanged,
+  since the plugin's own pod gets NVML the same way ("nvidia-container-runtime configured as the default
+  low-level runtime" is its prerequisite, NVIDIA/k8s-device-plugin README) — OKE's NvidiaGpuPlugin add-on on
+  Oracle's GPU images, and DOKS GPU nodes if their plugin is deployed that way (not verified from a
+  DigitalOcean document). Where the NVIDIA runtime is only a RuntimeClass, config
+  `observability.gpuRuntimeClass` names it (`runtime_class_name`).
 - `gpuOperator`: the GPU Operator's own exporter (its `dcgmExporter` component, on by default): only a
   ServiceMonitor selecting its Service (`app: nvidia-dcgm-exporter`, port `gpu-metrics`), as oci-hpc-oke
   terraform/oke-addons.tf @61d210a `nvidia_dcgm_exporter_service_monitor_manifest` does — named so the
@@ -103,6 +109,12 @@ class GpuMetricsArgs:
     run_as_user: int | None = DEFAULT_UID
     image_pull_secrets: list[pulumi.Input[str]] = field(default_factory=list)
     scrape_interval: str = "15s"
+    runtime_class_name: str | None = None
+    """The RuntimeClass whose handler is the NVIDIA container runtime, on nodes where it is not the default:
+    the exporter requests no GPU, so only that runtime gives it the driver's NVML library and the device
+    nodes (NVIDIA_VISIBLE_DEVICES=all, set in the image). Without it there, dcgm-exporter exits with "Cannot
+    init NVML library; err: ERROR_LIBRARY_NOT_FOUND" (NVIDIA/dcgm-exporter issue #612, on 4.8.4); the chart
+    has the same knob (deployment/values.yaml `runtimeClassName`, 4.5.3-4.8.2). None: the node's default."""
 
 
 class GpuMetrics(pulumi.ComponentResource):
@@ -198,6 +210,8 @@ class GpuMetrics(pulumi.ComponentResource):
         }
         if scheduling.affinity is not None:
             pod_spec["affinity"] = scheduling.affinity
+        if args.runtime_class_name:
+            pod_spec["runtime_class_name"] = args.runtime_class_name
         if args.image_pull_secrets:
             pod_spec["image_pull_secrets"] = [{"name": s} for s in args.image_pull_secrets]
         k8s.apps.v1.DaemonSet(

@@ -205,6 +205,7 @@ def gpu_metrics(
             metric_help=dict(catalog.DCGM_METRIC_HELP),
             scraper_namespace=scraper_namespace(cfg),
             run_as_user=run_as_user,
+            runtime_class_name=o.gpu_runtime_class,
             rules_namespace=cfg.namespace,
             scrape_interval=o.scrape_interval,
         )

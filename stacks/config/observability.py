@@ -58,6 +58,15 @@ class ObservabilityConfig(Section):
         True,
         description="Scrape DCGM GPU metrics (the GPU Operator's exporter, or one the stack deploys). Default: true.",
     )
+    gpu_runtime_class: str | None = Field(
+        None,
+        pattern=DNS_LABEL,
+        max_length=63,
+        description="RuntimeClass of the NVIDIA container runtime for the stack's own DCGM exporter, on GPU nodes "
+        "where that runtime is not the default (the exporter requests no GPU, so only that runtime gives it the "
+        "driver's NVML; without it the exporter exits with ERROR_LIBRARY_NOT_FOUND). Default: none (the node's "
+        "default runtime).",
+    )
     scrape_interval: str = Field("15s", pattern=r"^[1-9][0-9]*[sm]$", description="Scrape interval. Default: 15s.")
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)  # type: ignore[arg-type]
 
