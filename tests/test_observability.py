@@ -386,3 +386,23 @@ def test_the_exporter_runs_under_the_nvidia_runtime_class_when_configured():
     run = preview("doks", observability={"install": True, "gpuRuntimeClass": "nvidia"})
     assert run.error is None, run.error
     assert _exporter_pod(run)["runtimeClassName"] == "nvidia"
+
+
+def test_every_dashboard_uid_fits_grafanas_40_characters_and_stays_distinct():
+    # Grafana: "uid too long, max 40 characters" (ErrDashboardUidTooLong); its sidecar then loads nothing.
+    import yaml
+
+    from tests.test_router import TWO_MODELS
+
+    config = yaml.safe_load(TWO_MODELS.read_text())["config"]
+    namespace = "serving-" + "n" * 32  # 40 characters, the longest llm-serving:namespace allows
+    config["llm-serving:namespace"] = namespace
+    run = preview("doks", raw=config)
+    assert run.error is None, run.error
+    uids = [json.loads(text)["uid"] for o in k8s_objects(run) if o["kind"] == "ConfigMap"
+            and (o["metadata"].get("labels") or {}).get("grafana_dashboard") == "1"
+            for text in o["data"].values()]  # fmt: skip
+    assert len(uids) == 4  # two models, the front door, the GPUs
+    assert all(len(uid) <= 40 for uid in uids), uids
+    assert len(set(uids)) == len(uids), uids
+    assert dashboards.dashboard_uid("vllm", "gpus") == "vllm-gpus"  # short ones unchanged

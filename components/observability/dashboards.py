@@ -5,6 +5,7 @@ kube-prometheus-stack default)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from components.conventions import PROJECT
@@ -15,6 +16,19 @@ from components.observability.queries import ModelSeries, RouterSeries
 # grafana.sidecar.dashboards.label `grafana_dashboard`, labelValue "1").
 SIDECAR_LABEL = {"grafana_dashboard": "1"}
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+# Grafana refuses a longer dashboard uid ("uid too long, max 40 characters", ErrDashboardUidTooLong in
+# grafana/grafana pkg/services/dashboards/errors.go; two with one uid: ErrDashboardWithSameUIDExists, "A
+# dashboard with the same uid already exists"): Grafana's provisioning then loads one of them, or none.
+MAX_UID = 40
+
+
+def dashboard_uid(namespace: str, name: str) -> str:
+    """`<namespace>-<name>`, or, past 40 characters, its first 31 and 8 hex digits of its SHA-256: distinct
+    for distinct names (a plain cut would give every dashboard of a long namespace the same uid)."""
+    uid = f"{namespace}-{name}"
+    if len(uid) <= MAX_UID:
+        return uid
+    return f"{uid[: MAX_UID - 9]}-{hashlib.sha256(uid.encode()).hexdigest()[:8]}"
 
 
 def _panel(title: str, targets: list[tuple[str, str]], unit: str, x: int, y: int, w: int = 12) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.observability.alerts import AlertThresholds, front_door_rules
-from components.observability.dashboards import SIDECAR_LABEL, front_door_dashboard
+from components.observability.dashboards import SIDECAR_LABEL, dashboard_uid, front_door_dashboard
 from components.observability.monitoring import JOB_LABEL, ScrapeTarget, pod_monitor_spec
 from components.observability.queries import RouterSeries
 
@@ -56,7 +56,7 @@ class FrontDoorMonitoring(pulumi.ComponentResource):
         k8s.core.v1.ConfigMap(
             f"{name}-dashboard",
             metadata={"name": f"{job}-dashboard", "namespace": args.namespace, "labels": {**labels, **SIDECAR_LABEL}},
-            data={f"{job}.json": json.dumps(front_door_dashboard(f"{args.namespace}-{job}"[:40], series), indent=1,
+            data={f"{job}.json": json.dumps(front_door_dashboard(dashboard_uid(args.namespace, job), series), indent=1,
                                             sort_keys=True)},
             opts=child,
         )  # fmt: skip

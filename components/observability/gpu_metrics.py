@@ -39,7 +39,7 @@ import pulumi_kubernetes as k8s
 
 from components.conventions import DEFAULT_UID
 from components.observability.alerts import gpu_rules
-from components.observability.dashboards import SIDECAR_LABEL, gpu_dashboard
+from components.observability.dashboards import SIDECAR_LABEL, dashboard_uid, gpu_dashboard
 from components.workloads.types import GpuPlacement, pod_security_context
 
 OPERATOR_SELECTOR = {"app": "nvidia-dcgm-exporter"}
@@ -155,7 +155,11 @@ class GpuMetrics(pulumi.ComponentResource):
                 "namespace": args.rules_namespace,
                 "labels": {**labels, **SIDECAR_LABEL},
             },
-            data={"gpus.json": json.dumps(gpu_dashboard(f"{args.rules_namespace}-gpus"), indent=1, sort_keys=True)},
+            data={
+                "gpus.json": json.dumps(
+                    gpu_dashboard(dashboard_uid(args.rules_namespace, "gpus")), indent=1, sort_keys=True
+                )
+            },
             opts=child,
         )
         self.register_outputs({})

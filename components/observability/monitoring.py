@@ -12,7 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.observability.alerts import AlertThresholds, ServerTarget, job_rules, model_rules
-from components.observability.dashboards import SIDECAR_LABEL, model_dashboard
+from components.observability.dashboards import SIDECAR_LABEL, dashboard_uid, model_dashboard
 from components.observability.queries import ModelSeries
 
 # The pod label whose value becomes the `job` label of every scraped series (PodMonitor spec.jobLabel),
@@ -82,7 +82,7 @@ class ModelMonitoring(pulumi.ComponentResource):
             spec={"groups": groups},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.dashboard_uid = f"{args.namespace}-{args.name}"[:40]
+        self.dashboard_uid = dashboard_uid(args.namespace, args.name)
         k8s.core.v1.ConfigMap(
             f"{name}-dashboard",
             metadata={
