@@ -406,3 +406,24 @@ def test_every_dashboard_uid_fits_grafanas_40_characters_and_stays_distinct():
     assert all(len(uid) <= 40 for uid in uids), uids
     assert len(set(uids)) == len(uids), uids
     assert dashboards.dashboard_uid("vllm", "gpus") == "vllm-gpus"  # short ones unchanged
+
+
+def test_every_pod_of_the_installed_chart_but_node_exporter_stays_on_the_system_pool():
+    # kube-prometheus-stack 87.2.1 values.yaml: the node selectors of the pods it runs by default (thanosRuler
+    # and the CRD upgrade Job are off); node-exporter runs on every node (its chart tolerates every NoSchedule
+    # taint: prometheus-node-exporter 4.55.0 values.yaml `tolerations: [{effect: NoSchedule, operator: Exists}]`).
+    run = default_run("doks")
+    values = next(r.inputs["values"] for r in run.registered()
+                  if r.type == "kubernetes:helm.sh/v3:Release" and r.inputs["chart"] == "kube-prometheus-stack")  # fmt: skip
+    system = next(r.inputs for r in run.registered() if r.type.endswith("KubernetesCluster"))["nodePool"]["labels"]
+    placed = {
+        "prometheus": values["prometheus"]["prometheusSpec"],
+        "alertmanager": values["alertmanager"]["alertmanagerSpec"],
+        "operator": values["prometheusOperator"],
+        "webhook certificate Job": values["prometheusOperator"]["admissionWebhooks"]["patch"],
+        "kube-state-metrics": values["kube-state-metrics"],
+        "grafana": values["grafana"],
+    }
+    for component, spec in placed.items():
+        assert spec.get("nodeSelector") and spec["nodeSelector"].items() <= system.items(), component
+    assert "prometheus-node-exporter" not in values

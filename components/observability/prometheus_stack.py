@@ -49,7 +49,9 @@ def chart_values(args: PrometheusStackArgs) -> dict[str, Any]:
                 "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
             }
         },
-        "prometheusOperator": {**placed},
+        # The operator's admission webhook certificates come from a hook Job (kube-webhook-certgen) with a node
+        # selector of its own (values.yaml prometheusOperator.admissionWebhooks.patch.nodeSelector at 87.2.1).
+        "prometheusOperator": {**placed, "admissionWebhooks": {"patch": {**placed}}},
         "kube-state-metrics": {**placed},
         "prometheus": {
             "prometheusSpec": {
