@@ -113,8 +113,34 @@ class GpuMetricsArgs:
     """The RuntimeClass whose handler is the NVIDIA container runtime, on nodes where it is not the default:
     the exporter requests no GPU, so only that runtime gives it the driver's NVML library and the device
     nodes (NVIDIA_VISIBLE_DEVICES=all, set in the image). Without it there, dcgm-exporter exits with "Cannot
-    init NVML library; err: ERROR_LIBRARY_NOT_FOUND" (NVIDIA/dcgm-exporter issue #612, on 4.8.4); the chart
+    init NVML library; err: ERROR_LIBRARY_NOT_FOUND" (github.com/NVIDIA/dcgm-exporter/issues/612, on 4.8.4); the chart
     has the same knob (deployment/values.yaml `runtimeClassName`, 4.5.3-4.8.2). None: the node's default."""
+
+
+def exporter_container(args: GpuMetricsArgs) -> k8s.core.v1.ContainerArgsDict:
+    """The exporter's container: the counters file as its collectors, non-root, no capability, a read-only root."""
+    return {
+        "name": "exporter",
+        "image": args.image,
+        "args": ["-f", "/etc/dcgm-exporter/counters.csv"],
+        "env": [
+            {"name": "DCGM_EXPORTER_LISTEN", "value": f":{args.port}"},
+            # No pod attribution: that needs the kubelet's pod-resources socket (a hostPath, as root).
+            {"name": "DCGM_EXPORTER_KUBERNETES", "value": "false"},
+            {"name": "NVIDIA_VISIBLE_DEVICES", "value": "all"},
+            {"name": "NODE_NAME", "value_from": {"field_ref": {"field_path": "spec.nodeName"}}},
+        ],
+        "ports": [{"name": PORT_NAME, "container_port": args.port}],
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+        "liveness_probe": {"http_get": {"path": "/health", "port": PORT_NAME}, "period_seconds": 30,
+                           "initial_delay_seconds": 45},
+        "readiness_probe": {"http_get": {"path": "/health", "port": PORT_NAME}, "period_seconds": 10},
+        "security_context": {"allow_privilege_escalation": False, "capabilities": {"drop": ["ALL"]},
+                             "run_as_non_root": True, "read_only_root_filesystem": True},
+        "volume_mounts": [{"name": "counters", "mount_path": "/etc/dcgm-exporter/counters.csv",
+                           "sub_path": "counters.csv", "read_only": True},
+                          {"name": "tmp", "mount_path": "/tmp"}],
+    }  # fmt: skip
 
 
 class GpuMetrics(pulumi.ComponentResource):
@@ -173,28 +199,7 @@ class GpuMetrics(pulumi.ComponentResource):
             data={"counters.csv": counters_csv(args.metrics, args.metric_help)},
             opts=child,
         )
-        container: k8s.core.v1.ContainerArgsDict = {
-            "name": "exporter",
-            "image": args.image,
-            "args": ["-f", "/etc/dcgm-exporter/counters.csv"],
-            "env": [
-                {"name": "DCGM_EXPORTER_LISTEN", "value": f":{args.port}"},
-                # No pod attribution: that needs the kubelet's pod-resources socket (a hostPath, as root).
-                {"name": "DCGM_EXPORTER_KUBERNETES", "value": "false"},
-                {"name": "NVIDIA_VISIBLE_DEVICES", "value": "all"},
-                {"name": "NODE_NAME", "value_from": {"field_ref": {"field_path": "spec.nodeName"}}},
-            ],
-            "ports": [{"name": PORT_NAME, "container_port": args.port}],
-            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
-            "liveness_probe": {"http_get": {"path": "/health", "port": PORT_NAME}, "period_seconds": 30,
-                               "initial_delay_seconds": 45},
-            "readiness_probe": {"http_get": {"path": "/health", "port": PORT_NAME}, "period_seconds": 10},
-            "security_context": {"allow_privilege_escalation": False, "capabilities": {"drop": ["ALL"]},
-                                 "run_as_non_root": True, "read_only_root_filesystem": True},
-            "volume_mounts": [{"name": "counters", "mount_path": "/etc/dcgm-exporter/counters.csv",
-                               "sub_path": "counters.csv", "read_only": True},
-                              {"name": "tmp", "mount_path": "/tmp"}],
-        }  # fmt: skip
+        container = exporter_container(args)
         pod_spec: k8s.core.v1.PodSpecArgsDict = {
             "node_selector": scheduling.node_selector,
             "tolerations": scheduling.tolerations,
