@@ -427,3 +427,13 @@ def test_every_pod_of_the_installed_chart_but_node_exporter_stays_on_the_system_
     for component, spec in placed.items():
         assert spec.get("nodeSelector") and spec["nodeSelector"].items() <= system.items(), component
     assert "prometheus-node-exporter" not in values
+
+
+def test_gpu_legends_and_alert_text_name_labels_dcgm_exporter_really_sets():
+    # dcgm-exporter's labels (stacks/catalog/metrics.yaml, render_metrics.go at the pinned tags): a legend
+    # or alert text naming another label prints nothing. Upstream renames Hostname to hostname after our pin.
+    legends = [t["legendFormat"] for p in dashboards.gpu_dashboard("u")["panels"] for t in p.get("targets", [])]
+    texts = [v for r in alerts.gpu_rules()["rules"] for v in r.get("annotations", {}).values()]
+    used = {m for text in legends for m in re.findall(r"\{\{\s*(\w+)\s*\}\}", text)}
+    used |= {m for text in texts for m in re.findall(r"\$labels\.(\w+)", text)}
+    assert used and used <= catalog.DCGM_LABELS, used - catalog.DCGM_LABELS

@@ -106,6 +106,12 @@ def front_door_rules(series: RouterSeries, limits: AlertThresholds) -> dict[str,
 def gpu_rules() -> dict[str, Any]:
     # DCGM_FI_DEV_XID_ERRORS is the last XID a GPU reported; nonzero means the driver saw an error
     # (https://docs.nvidia.com/deploy/xid-errors/): page, since most need a GPU reset or a node drain.
+    # It pages once per XID, not forever: DCGM records an XID only on NVML's XidCriticalError event
+    # (NVIDIA/DCGM @72fa3fe dcgmlib/src/DcgmCacheManager.cpp RecordXidForGpu) and drops samples older than
+    # the watch's keep age (EnforceWatchInfoQuota), which dcgm-exporter sets to 600 s
+    # (internal/pkg/devicewatcher/const.go maxKeepAge at 4.5.3-4.8.2); with no sample left it skips the
+    # field (collector/gpu_collector.go toMetric, skipDCGMValue), so the series, and the alert, end about
+    # ten minutes after the XID. Not observed on a GPU here: read from the sources only.
     return {
         "name": "gpu-health",
         "rules": [

@@ -139,6 +139,7 @@ DCGM_EXPORTER_IMAGE: str = _metrics["dcgm"]["image"]
 DCGM_EXPORTER_PORT: int = _metrics["dcgm"]["port"]
 DCGM_METRICS: dict[str, str] = {name: row["type"] for name, row in _metrics["dcgm"]["metrics"].items()}
 DCGM_METRIC_HELP: dict[str, str] = {name: row["help"] for name, row in _metrics["dcgm"]["metrics"].items()}
+DCGM_LABELS: frozenset[str] = frozenset(_metrics["dcgm"]["labels"])
 ROUTER_METRICS_VERSION: str = _metrics["vllm_router"]["version"]
 ROUTER_METRICS: dict[str, str] = {name: row["type"] for name, row in _metrics["vllm_router"]["metrics"].items()}
 
