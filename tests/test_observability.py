@@ -437,3 +437,23 @@ def test_gpu_legends_and_alert_text_name_labels_dcgm_exporter_really_sets():
     used = {m for text in legends for m in re.findall(r"\{\{\s*(\w+)\s*\}\}", text)}
     used |= {m for text in texts for m in re.findall(r"\$labels\.(\w+)", text)}
     assert used and used <= catalog.DCGM_LABELS, used - catalog.DCGM_LABELS
+
+
+def test_the_gpu_operators_service_monitor_waits_for_the_namespace_the_operator_chart_creates():
+    # Its namespace is the GPU Operator's (created with its chart); with a Prometheus Operator already there
+    # nothing else orders them, and a ServiceMonitor in a namespace not yet created fails the first `up`.
+    run = preview("existing-cluster", existing={"openshift": False, "installGpuOperator": True},
+                  observability={"prometheusOperator": True, "install": False, "namespace": "monitoring"})  # fmt: skip
+    assert run.error is None, run.error
+    by_urn = {r.urn: r for r in run.registered()}
+    (namespace,) = [r for r in run.registered() if r.type == "kubernetes:core/v1:Namespace"
+                    and r.inputs["metadata"]["name"] == "gpu-operator"]  # fmt: skip
+    (monitor,) = [r for r in run.registered() if r.type.endswith("ServiceMonitor")]
+    waits, seen = [monitor.urn], set()  # its own dependencies and, through its parents, theirs
+    while waits:
+        urn = waits.pop()
+        if urn in seen or urn not in by_urn:
+            continue
+        seen.add(urn)
+        waits += by_urn[urn].dependencies + ([by_urn[urn].parent] if by_urn[urn].parent else [])
+    assert namespace.urn in seen

@@ -171,6 +171,13 @@ def monitor_front_door(
     )
 
 
+def _after_gpu_pools(platform: ServingPlatform, opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
+    """GPU metrics wait for what the GPU pools wait for (node pools, the device plugin add-on or the GPU
+    Operator): the Operator's chart or add-on creates the namespace its exporter's ServiceMonitor goes in."""
+    ready = list(dict.fromkeys(r for pool in platform.pools.values() for r in pool.ready))
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=ready))
+
+
 def gpu_metrics(
     cfg: StackBase,
     monitoring: Monitoring,
@@ -236,7 +243,8 @@ def observe(
     if monitor_front_door(cfg, monitoring, door, opts) is not None:
         monitoring.front_door = RouterSeries(cfg.namespace, door.pod_labels[JOB_LABEL])
     # The GPU exporter's DaemonSet runs on the nodes of every GPU pool.
-    gpu_metrics(cfg, monitoring, [pool.placement for pool in platform.pools.values()], platform.run_as_user, opts)
+    gpu_metrics(cfg, monitoring, [pool.placement for pool in platform.pools.values()], platform.run_as_user,
+                _after_gpu_pools(platform, opts))  # fmt: skip
     return monitoring
 
 
@@ -323,5 +331,6 @@ def observe_kserve(
                 ),
                 opts=after,
             )
-    gpu_metrics(cfg, monitoring, [pool.placement for pool in platform.pools.values()], platform.run_as_user, opts)
+    gpu_metrics(cfg, monitoring, [pool.placement for pool in platform.pools.values()], platform.run_as_user,
+                _after_gpu_pools(platform, opts))  # fmt: skip
     return monitoring
