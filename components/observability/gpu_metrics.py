@@ -205,6 +205,9 @@ class GpuMetrics(pulumi.ComponentResource):
             "tolerations": scheduling.tolerations,
             "automount_service_account_token": False,
             "enable_service_links": False,
+            # No priorityClassName: the chart's default is system-node-critical (deployment/values.yaml at
+            # 4.5.3-4.8.2), which lets the scheduler preempt a vLLM replica to place the exporter on a full GPU
+            # node. Serving outranks its metrics here: on such a node the exporter waits, Pending.
             "security_context": pod_security_context(args.run_as_user),
             "containers": [container],
             # A read-only root filesystem only with a writable tmpfs: the chart ships
