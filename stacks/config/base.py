@@ -36,6 +36,8 @@ Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
 
 DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 DnsLabel = Annotated[str, Field(pattern=DNS_LABEL, max_length=40)]
+# A Kubernetes object named by a DNS-1123 label (a namespace, a RuntimeClass): up to 63 characters.
+KubernetesLabelName = Annotated[str, Field(pattern=DNS_LABEL, max_length=63)]
 
 # A tenancy's Object Storage namespace, as `oci os ns get` prints it (also OCIR's tenancy namespace).
 ObjectStorageNamespace = Annotated[str, Field(pattern=r"^[a-z0-9]+$")]

@@ -8,11 +8,11 @@ before vLLM starts. The plain Deployments stay the default (`existing.serving: d
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from stacks.config.base import DNS_LABEL, DnsLabel, Section
+from stacks.config.base import DnsLabel, KubernetesLabelName, Section
 from stacks.config.syntax import Hostname
 
 KNATIVE_NAMESPACES = ("knative-serving", "knative-serving-ingress")
@@ -42,7 +42,7 @@ class KserveConfig(Section):
         "Default: true on OpenShift, else false.",
     )
 
-    knative_namespaces: list[Annotated[str, Field(pattern=DNS_LABEL, max_length=63)]] = Field(
+    knative_namespaces: list[KubernetesLabelName] = Field(
         default_factory=lambda: list(KNATIVE_NAMESPACES),
         min_length=1,
         description="Serverless only: the namespaces whose pods may reach each predictor's queue-proxy (Knative's "

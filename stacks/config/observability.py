@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from stacks.config.base import DNS_LABEL, Section
+from stacks.config.base import KubernetesLabelName, Section
 from stacks.config.syntax import workload_namespace
 
 
@@ -42,10 +42,8 @@ class ObservabilityConfig(Section):
         description="The cluster already runs the Prometheus Operator (its monitoring.coreos.com CRDs are "
         "installed, e.g. OpenShift user-workload monitoring). Default: false.",
     )
-    namespace: str = Field(
+    namespace: KubernetesLabelName = Field(
         "monitoring",
-        pattern=DNS_LABEL,
-        max_length=63,
         description="Namespace Prometheus runs in (installed there, or the existing one's): admitted to the "
         "metrics ports by the NetworkPolicies. Default: monitoring.",
     )
@@ -58,10 +56,8 @@ class ObservabilityConfig(Section):
         True,
         description="Scrape DCGM GPU metrics (the GPU Operator's exporter, or one the stack deploys). Default: true.",
     )
-    gpu_runtime_class: str | None = Field(
+    gpu_runtime_class: KubernetesLabelName | None = Field(
         None,
-        pattern=DNS_LABEL,
-        max_length=63,
         description="RuntimeClass of the NVIDIA container runtime for the stack's own DCGM exporter, on GPU nodes "
         "where that runtime is not the default (the exporter requests no GPU, so only that runtime gives it the "
         "driver's NVML; without it the exporter exits with ERROR_LIBRARY_NOT_FOUND). Default: none (the node's "
