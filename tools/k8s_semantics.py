@@ -34,12 +34,13 @@ from fractions import Fraction
 from typing import Any
 
 from tools import kserve_pods
+from tools.engine import SECRET, UNKNOWN
 
 Obj = dict[str, Any]
 Ref = tuple[str, str, str]
 """(kind, namespace, name) of an object a plan refers to; namespace "" for cluster-scoped kinds."""
 
-UNKNOWN_VALUES = {"[unknown]", "[secret]"}
+UNKNOWN_VALUES = {UNKNOWN, SECRET}
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from tools.engine import SECRET, UNKNOWN
+
 Obj = dict[str, Any]
 
 CONTAINER = "kserve-container"  # constants.go InferenceServiceContainerName
@@ -332,7 +334,7 @@ _S3_SETTINGS = (
 )  # fmt: skip
 _HF_DEFAULTS = (("HF_HUB_ENABLE_HF_TRANSFER", "1"), ("HF_XET_HIGH_PERFORMANCE", "1"),
                 ("HF_XET_NUM_CONCURRENT_RANGE_GETS", "8"))  # fmt: skip
-_UNKNOWN = ("[unknown]", "[secret]")
+_UNKNOWN = (UNKNOWN, SECRET)  # what the offline engine shows for a value it cannot see
 
 
 @dataclass(frozen=True)
@@ -404,7 +406,7 @@ def s3_env(secret: Obj, config: KServeStorageConfig = KSERVE_STORAGE) -> list[Ob
     ]  # fmt: skip
     endpoint = _setting(annotations, data, S3_ENDPOINT_ANNOTATION, "S3_ENDPOINT")
     if endpoint is None:
-        env += [{"name": n, "value": "[secret]"} for n in ("S3_USE_HTTPS", "S3_ENDPOINT", "AWS_ENDPOINT_URL")]
+        env += [{"name": n, "value": SECRET} for n in ("S3_USE_HTTPS", "S3_ENDPOINT", "AWS_ENDPOINT_URL")]
     elif endpoint:  # getEndpointConfiguration
         endpoint = endpoint.strip()
         if endpoint.lower().startswith("https://"):
@@ -416,12 +418,12 @@ def s3_env(secret: Obj, config: KServeStorageConfig = KSERVE_STORAGE) -> list[Ob
             host = endpoint
             url = ("http://" if use_https == "0" else "https://") + endpoint
         if use_https != "":
-            env.append({"name": "S3_USE_HTTPS", "value": "[secret]" if use_https is None else use_https})
+            env.append({"name": "S3_USE_HTTPS", "value": SECRET if use_https is None else use_https})
         env += [{"name": "S3_ENDPOINT", "value": host}, {"name": "AWS_ENDPOINT_URL", "value": url}]
     for key, annotation in _S3_SETTINGS:
         value = _setting(annotations, data, f"serving.kserve.io/{annotation}", key)
         if value != "":
-            env.append({"name": key, "value": "[secret]" if value is None else value})
+            env.append({"name": key, "value": SECRET if value is None else value})
     return env
 
 
