@@ -147,8 +147,9 @@ def security_fields(deployment_mode: str, run_as_user: int | None) -> tuple[dict
     cluster enables `kubernetes.podspec-securitycontext`, which OpenShift AI's KnativeServing does not (Red Hat
     OpenShift AI Self-Managed 2.10, "Serving large models", "Creating a Knative Serving instance",
     https://access.redhat.com/documentation/en-us/red_hat_openshift_ai_self-managed/2.10/html/serving_models/
-    serving-large-models_serving-large-models: only podspec-affinity, -nodeselector and -tolerations), while a container's runAsNonRoot, runAsUser,
-    runAsGroup and seccompProfile are always allowed (SecurityContextMask): they go on vLLM's container.
+    serving-large-models_serving-large-models: only podspec-affinity, -nodeselector and -tolerations), while
+    a container's runAsNonRoot, runAsUser, runAsGroup and seccompProfile are always allowed
+    (SecurityContextMask): they go on vLLM's container.
     (fsGroup has no container form; no volume of the predictor needs it.)"""
     context = camel(pod_security_context(run_as_user))
     if deployment_mode == "RawDeployment":
